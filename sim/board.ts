@@ -1,0 +1,212 @@
+/**
+ * A simulated lock board: the real firmware bytecode in the real DeviceScript VM, plus the
+ * lock's peripherals as standard jacdac-ts servers on the same bus (keypad, latch servo, buzzer,
+ * program button). The simulator front ends and the scenario tests drive it ONLY through those
+ * peripherals, exactly as a person at the door would.
+ */
+import {
+    BuzzerServer,
+    ButtonServer,
+    JDBus,
+    JDServerServiceProvider,
+    jdpack,
+    MatrixKeypadEvent,
+    MatrixKeypadServer,
+    ServoServer,
+} from "jacdac-ts"
+import type { Profile } from "../src/config/types"
+import { soundOfTone } from "../src/firmware/tones"
+import { createVmBus, Flash, readBytecode, VmRun, VmTransport } from "./vm"
+
+/** A tune the buzzer started playing, named by the firmware's tone table. */
+export interface Heard {
+    sound: string
+    at: number
+}
+
+export interface BoardOptions {
+    profile: Profile
+    /** Which build/ image to run: "firmware" (what ships) or "firmware-fast" (short timings). */
+    firmware?: string
+    /** Print the firmware's console to stdout. */
+    echo?: boolean
+}
+
+const KEY_HOLD_MS = 50
+
+export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))
+
+export class SimulatedBoard {
+    readonly bus: JDBus
+    readonly flash = new Flash()
+    readonly keypad: MatrixKeypadServer
+    readonly latch: ServoServer
+    readonly buzzer: BuzzerServer
+    readonly program: ButtonServer
+    /** Every firmware console line since creation (dmesg and console.log). */
+    readonly logs: string[] = []
+    /** Every tune heard since creation. */
+    readonly heard: Heard[] = []
+    /** Last time the servo angle register was written by the firmware (ms, Date.now). */
+    latchChangedAt = 0
+    private readonly transport = new VmTransport()
+    private readonly bytecode: Uint8Array
+    private run: VmRun | undefined
+    private readonly listeners: ((line: string) => void)[] = []
+
+    constructor(readonly options: BoardOptions) {
+        this.bytecode = readBytecode(options.firmware ?? "firmware")
+        this.bus = createVmBus(this.transport)
+        const { labels } = options.profile.keypad
+        this.keypad = new MatrixKeypadServer(3, 4, labels.split(""))
+        this.latch = new ServoServer({ instanceName: "latch" } as never)
+        this.buzzer = new BuzzerServer({ instanceName: "buzzer" } as never)
+        this.program = new ButtonServer("program", false)
+        this.bus.addServiceProvider(
+            new JDServerServiceProvider("latchkey-hardware", [this.keypad, this.latch, this.buzzer, this.program], {
+                deviceId: "5e11ab0a7d000001",
+            }),
+        )
+        this.buzzer.on(BuzzerServer.PLAY_TONE, (t: { frequency: number }) => {
+            const sound = soundOfTone(t.frequency)
+            if (sound) this.heard.push({ sound, at: Date.now() })
+        })
+        this.latch.angle.on("change", () => {
+            this.latchChangedAt = Date.now()
+        })
+    }
+
+    /** Powers the board on (keeping flash) and resolves once the firmware says it is ready. */
+    async powerOn(timeoutMs = 15000): Promise<void> {
+        const mark = this.logs.length
+        this.run = await this.transport.powerOn({
+            bytecode: this.bytecode,
+            flash: this.flash,
+            onLog: line => this.log(line),
+        })
+        await this.waitForLog(/lock: ready/, timeoutMs, mark)
+    }
+
+    /** Cuts the power at this very moment. Flash keeps only what the firmware had saved. */
+    powerCut() {
+        this.run?.stop()
+        this.run = undefined
+    }
+
+    /** Power cut, then power on again with the same flash. */
+    async restart(): Promise<void> {
+        this.powerCut()
+        await sleep(20)
+        await this.powerOn()
+    }
+
+    get running() {
+        return !!this.run?.running
+    }
+
+    async dispose() {
+        this.powerCut()
+        await this.bus.dispose()
+    }
+
+    private log(line: string) {
+        this.logs.push(line)
+        if (this.options.echo) console.log(line)
+        for (const l of this.listeners) l(line)
+    }
+
+    /** Resolves when a console line after index `from` matches; rejects after `timeoutMs`. */
+    waitForLog(re: RegExp, timeoutMs = 5000, from = this.logs.length): Promise<string> {
+        for (let i = from; i < this.logs.length; i++) if (re.test(this.logs[i])) return Promise.resolve(this.logs[i])
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                remove()
+                reject(new Error(`timed out after ${timeoutMs} ms waiting for a firmware log matching ${re}`))
+            }, timeoutMs)
+            const listener = (line: string) => {
+                if (re.test(line)) {
+                    clearTimeout(timer)
+                    remove()
+                    resolve(line)
+                }
+            }
+            const remove = () => this.listeners.splice(this.listeners.indexOf(listener), 1)
+            this.listeners.push(listener)
+        })
+    }
+
+    private keyIndex(key: string): number {
+        const i = this.options.profile.keypad.labels.indexOf(key)
+        if (key.length !== 1 || i < 0) throw new Error(`no key "${key}" on this keypad`)
+        return i
+    }
+
+    /** Key goes down (reading and Down event, as a real keypad server reports it). */
+    async keyDown(key: string) {
+        const i = this.keyIndex(key)
+        await this.keypad.down(i as never)
+        await this.keypad.sendEvent(MatrixKeypadEvent.Down, jdpack("u8", [i]))
+    }
+
+    async keyUp(key: string) {
+        const i = this.keyIndex(key)
+        await this.keypad.up(i as never)
+        await this.keypad.sendEvent(MatrixKeypadEvent.Up, jdpack("u8", [i]))
+    }
+
+    /** Presses and releases a key, holding it `holdMs`. */
+    async press(key: string, holdMs = KEY_HOLD_MS) {
+        await this.keyDown(key)
+        await sleep(holdMs)
+        await this.keyUp(key)
+    }
+
+    /** Types a sequence such as "2580#", with `gapMs` between keys. */
+    async type(keys: string, gapMs = 30) {
+        for (const k of keys) {
+            await this.press(k)
+            await sleep(gapMs)
+        }
+    }
+
+    /** Holds the inside program button for `holdMs`. */
+    async pressProgramButton(holdMs = 150) {
+        await this.program.down()
+        await sleep(holdMs)
+        await this.program.up()
+    }
+
+    /** The angle the firmware last commanded the latch servo to. */
+    latchAngle(): number {
+        return this.latch.angle.values()[0] as number
+    }
+
+    /** Is the latch at the profile's locked angle? */
+    isLocked(): boolean {
+        return Math.abs(this.latchAngle() - this.options.profile.latch.lockedAngle) < 1
+    }
+
+    isUnlocked(): boolean {
+        return Math.abs(this.latchAngle() - this.options.profile.latch.unlockedAngle) < 1
+    }
+
+    /** Resolves when `cond()` holds (polled every 10 ms); rejects with `what` after `timeoutMs`. */
+    async waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+        const end = Date.now() + timeoutMs
+        while (!cond()) {
+            if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+            await sleep(10)
+        }
+    }
+
+    /** Waits for the next tune named `sound` heard after index `from` of `heard`. */
+    async waitForSound(sound: string, from: number, timeoutMs = 5000): Promise<Heard> {
+        let found: Heard | undefined
+        await this.waitUntil(
+            () => (found = this.heard.slice(from).find(h => h.sound === sound)) !== undefined,
+            `the "${sound}" sound`,
+            timeoutMs,
+        )
+        return found!
+    }
+}

@@ -1,0 +1,152 @@
+/**
+ * The real DeviceScript VM (WASM, sliced from the pinned CLI by scripts/build.ts) running
+ * compiled firmware bytecode in this process, attached to a jacdac-ts bus through a Transport.
+ * No sockets and no fixed ports: many VMs can run side by side (one per test file).
+ */
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { join } from "node:path"
+import { JDBus, Transport } from "jacdac-ts"
+import { ROOT } from "./paths"
+
+const require = createRequire(import.meta.url)
+
+/** The emscripten module instance's API, as far as we use it. */
+interface DevsModule {
+    devsSetDeviceId(id: string): void
+    devsDeploy(bytecode: Uint8Array): number
+    devsStart(): void
+    devsStop(): void
+    devsIsRunning(): boolean
+    handlePacket(frame: Uint8Array): void
+    sendPacket: (frame: Uint8Array) => void
+    dmesg: (line: string) => void
+    log: (...args: unknown[]) => void
+    error: (...args: unknown[]) => void
+    flashLoad: (() => Uint8Array) | null
+    flashSave: ((image: Uint8Array) => void) | null
+}
+
+type DevsFactory = (opts?: object) => Promise<DevsModule>
+let factory: DevsFactory | undefined
+
+function vmFactory(): DevsFactory {
+    if (!factory) {
+        const path = join(ROOT, "build", "devicescript-vm.cjs")
+        try {
+            factory = require(path) as DevsFactory
+        } catch (e) {
+            throw new Error(`cannot load ${path} (run \`npm run build\` first): ${(e as Error).message}`)
+        }
+    }
+    return factory
+}
+
+/** Reads a compiled firmware image from build/ (e.g. "firmware", "firmware-fast", "core-tests"). */
+export function readBytecode(name: string): Uint8Array {
+    const path = join(ROOT, "build", `${name}.devs`)
+    try {
+        return new Uint8Array(readFileSync(path))
+    } catch {
+        throw new Error(`missing ${path}: run \`npm run build\` first`)
+    }
+}
+
+/** The flash chip of a simulated board: survives power cuts, lost on `wipe()`. */
+export class Flash {
+    image: Uint8Array = new Uint8Array(0)
+    /** Number of times the VM wrote the flash. */
+    saves = 0
+    wipe() {
+        this.image = new Uint8Array(0)
+    }
+}
+
+export interface VmOptions {
+    bytecode: Uint8Array
+    flash: Flash
+    deviceId?: string
+    /** Receives each console line of the firmware (lines starting "> " are its console.log). */
+    onLog?: (line: string) => void
+}
+
+/** One powered-on run of the VM. Stop it to "cut the power"; the Flash object keeps what was saved. */
+export class VmRun {
+    private stopped = false
+    constructor(private readonly mod: DevsModule, private readonly transport: VmTransport) {}
+
+    /** Delivers a frame from the bus to the firmware. */
+    deliver(frame: Uint8Array) {
+        if (!this.stopped) this.mod.handlePacket(frame)
+    }
+
+    /** Cuts the power: the VM stops at once, mid-whatever it was doing. */
+    stop() {
+        if (this.stopped) return
+        this.stopped = true
+        this.mod.devsStop()
+        this.mod.sendPacket = () => {}
+        this.mod.flashSave = null
+        this.transport.detach(this)
+    }
+
+    get running() {
+        return !this.stopped
+    }
+}
+
+/**
+ * A jacdac-ts Transport whose other end is the in-process VM. Frames from the VM enter the bus
+ * as if they came over a wire; frames the bus sends are handed to the VM.
+ */
+export class VmTransport extends Transport {
+    private run: VmRun | undefined
+
+    constructor() {
+        super("devicescript-vm", { checkPulse: false })
+    }
+
+    /** Powers the VM on with `opts.bytecode`, restoring the flash image. */
+    async powerOn(opts: VmOptions): Promise<VmRun> {
+        if (this.run?.running) throw new Error("the VM is already running: power it off first")
+        const mod = await vmFactory()()
+        const onLog = opts.onLog ?? (() => {})
+        mod.dmesg = line => onLog(line)
+        mod.log = (...a) => onLog(a.join(" "))
+        mod.error = (...a) => onLog(`error: ${a.join(" ")}`)
+        mod.flashLoad = () => opts.flash.image
+        mod.flashSave = image => {
+            opts.flash.image = new Uint8Array(image)
+            opts.flash.saves++
+        }
+        const run = new VmRun(mod, this)
+        mod.sendPacket = frame => {
+            if (run.running) this.handleFrame(new Uint8Array(frame))
+        }
+        mod.devsSetDeviceId(opts.deviceId ?? "1a7c4b3e9d2f0a55")
+        const err = mod.devsDeploy(opts.bytecode)
+        if (err !== 0) throw new Error(`the VM refused the bytecode (devsDeploy returned ${err})`)
+        this.run = run
+        mod.devsStart()
+        return run
+    }
+
+    /** @internal */
+    detach(run: VmRun) {
+        if (this.run === run) this.run = undefined
+    }
+
+    protected async transportSendPacketAsync(frame: Uint8Array): Promise<void> {
+        this.run?.deliver(frame)
+    }
+    protected async transportConnectAsync(): Promise<void> {}
+    protected async transportDisconnectAsync(): Promise<void> {
+        this.run?.stop()
+    }
+}
+
+/** A bus whose only wire leads to the VM transport. */
+export function createVmBus(transport: VmTransport): JDBus {
+    const bus = new JDBus([transport], { client: false, disableRoleManager: true })
+    return bus
+}

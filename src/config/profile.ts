@@ -1,0 +1,175 @@
+/**
+ * The lock board's profile: the parsed and validated form of devs.json.
+ *
+ * Pure (no I/O): `scripts/build.ts` reads devs.json, validates it here and generates
+ * `profile.g.ts` for the firmware; the simulator validates the same file at start-up.
+ */
+
+import type { BoardPins, Profile } from "./types"
+
+export type { BoardPins, Profile } from "./types"
+
+/** A devs.json that does not describe a usable lock; `problems` lists every field at fault. */
+export class ProfileError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`invalid lock profile:\n  ${problems.join("\n  ")}`)
+        this.name = "ProfileError"
+    }
+}
+
+const KEYPAD_KEYS = "0123456789*#"
+const MAX_GPIO = 39
+
+type Obj = { [key: string]: unknown }
+
+function isObject(v: unknown): v is Obj {
+    return typeof v === "object" && v !== null && !Array.isArray(v)
+}
+
+function show(v: unknown): string {
+    return v === undefined ? "nothing" : JSON.stringify(v)
+}
+
+/** Collects problems while walking a parsed devs.json. */
+class Checker {
+    readonly problems: string[] = []
+
+    fail(path: string, reason: string, got: unknown) {
+        this.problems.push(`${path}: ${reason} (got ${show(got)})`)
+    }
+
+    section(parent: Obj, key: string, path: string, allowed: string[]): Obj {
+        const v = parent[key]
+        const at = path ? `${path}.${key}` : key
+        if (!isObject(v)) {
+            this.fail(at, "must be an object", v)
+            return {}
+        }
+        for (const k of Object.keys(v))
+            if (allowed.indexOf(k) < 0)
+                this.problems.push(`${at}.${k}: unknown field (expected one of ${allowed.join(", ")})`)
+        return v
+    }
+
+    num(o: Obj, key: string, path: string, min: number, max: number, integer: boolean): number {
+        const v = o[key]
+        const kind = integer ? "an integer" : "a number"
+        if (typeof v !== "number" || !isFinite(v) || (integer && Math.floor(v) !== v) || v < min || v > max) {
+            this.fail(`${path}.${key}`, `must be ${kind} from ${min} to ${max}`, v)
+            return min
+        }
+        return v
+    }
+
+    str(o: Obj, key: string, path: string): string {
+        const v = o[key]
+        if (typeof v !== "string" || v.length === 0) {
+            this.fail(`${path}.${key}`, "must be a non-empty string", v)
+            return ""
+        }
+        return v
+    }
+
+    pinList(o: Obj, key: string, path: string, count: number): number[] {
+        const v = o[key]
+        if (!Array.isArray(v) || v.length !== count) {
+            this.fail(`${path}.${key}`, `must be a list of ${count} GPIO numbers`, v)
+            return []
+        }
+        const out: number[] = []
+        for (let i = 0; i < v.length; i++) out.push(this.num(v as unknown as Obj, "" + i, `${path}.${key}`, 0, MAX_GPIO, true))
+        return out
+    }
+}
+
+/**
+ * Validates a parsed devs.json and returns it typed. Throws {@link ProfileError} naming every
+ * field at fault and why; unknown fields are errors too, so a typo never silently keeps a default.
+ */
+export function validateProfile(raw: unknown): Profile {
+    const c = new Checker()
+    const root: Obj = isObject(raw) ? raw : {}
+    if (!isObject(raw)) c.fail("(top level)", "must be a JSON object", raw)
+    for (const k of Object.keys(root))
+        if (["$schema", "name", "board", "keypad", "latch", "codes", "lockout", "timing"].indexOf(k) < 0)
+            c.problems.push(`${k}: unknown field`)
+
+    const name = c.str(root, "name", "(top level)")
+    const board = c.section(root, "board", "", ["id", "pins"])
+    const pinsRaw = c.section(board, "pins", "board", [
+        "keypadRows", "keypadColumns", "servo", "buzzer", "programButton", "doorSensor",
+    ])
+    const pins: BoardPins = {
+        keypadRows: c.pinList(pinsRaw, "keypadRows", "board.pins", 4),
+        keypadColumns: c.pinList(pinsRaw, "keypadColumns", "board.pins", 3),
+        servo: c.num(pinsRaw, "servo", "board.pins", 0, MAX_GPIO, true),
+        buzzer: c.num(pinsRaw, "buzzer", "board.pins", 0, MAX_GPIO, true),
+        programButton: c.num(pinsRaw, "programButton", "board.pins", 0, MAX_GPIO, true),
+    }
+    if (pinsRaw.doorSensor !== undefined) pins.doorSensor = c.num(pinsRaw, "doorSensor", "board.pins", 0, MAX_GPIO, true)
+    const used: { [pin: string]: string } = {}
+    const claim = (pin: number, what: string) => {
+        const prev = used["" + pin]
+        if (prev !== undefined) c.problems.push(`board.pins.${what}: GPIO ${pin} is already used by ${prev}`)
+        else used["" + pin] = what
+    }
+    pins.keypadRows.forEach((p, i) => claim(p, `keypadRows[${i}]`))
+    pins.keypadColumns.forEach((p, i) => claim(p, `keypadColumns[${i}]`))
+    claim(pins.servo, "servo")
+    claim(pins.buzzer, "buzzer")
+    claim(pins.programButton, "programButton")
+    if (pins.doorSensor !== undefined) claim(pins.doorSensor, "doorSensor")
+
+    const keypad = c.section(root, "keypad", "", ["labels"])
+    const labels = c.str(keypad, "labels", "keypad")
+    if (labels) {
+        let ok = labels.length === KEYPAD_KEYS.length
+        for (let i = 0; ok && i < KEYPAD_KEYS.length; i++)
+            if (labels.indexOf(KEYPAD_KEYS[i]) < 0) ok = false
+        if (!ok) c.fail("keypad.labels", "must list the 12 keys 0-9, * and # once each, row by row", labels)
+    }
+
+    const latch = c.section(root, "latch", "", ["lockedAngle", "unlockedAngle"])
+    const lockedAngle = c.num(latch, "lockedAngle", "latch", -90, 180, false)
+    const unlockedAngle = c.num(latch, "unlockedAngle", "latch", -90, 180, false)
+    if (Math.abs(lockedAngle - unlockedAngle) < 10 && c.problems.length === 0)
+        c.fail("latch.unlockedAngle", "must differ from latch.lockedAngle by at least 10 degrees", unlockedAngle)
+
+    const codes = c.section(root, "codes", "", ["minLength", "maxLength"])
+    const minLength = c.num(codes, "minLength", "codes", 4, 12, true)
+    const maxLength = c.num(codes, "maxLength", "codes", 4, 12, true)
+    if (maxLength < minLength) c.fail("codes.maxLength", `must be at least codes.minLength (${minLength})`, maxLength)
+
+    const lockout = c.section(root, "lockout", "", ["freeFailures", "baseSeconds", "maxSeconds"])
+    const freeFailures = c.num(lockout, "freeFailures", "lockout", 1, 10, true)
+    const baseSeconds = c.num(lockout, "baseSeconds", "lockout", 1, 86400, false)
+    const maxSeconds = c.num(lockout, "maxSeconds", "lockout", 1, 30 * 86400, false)
+    if (maxSeconds < baseSeconds) c.fail("lockout.maxSeconds", `must be at least lockout.baseSeconds (${baseSeconds})`, maxSeconds)
+
+    const timing = c.section(root, "timing", "", ["autoRelockSeconds", "entryTimeoutSeconds", "longPressMs", "setupTimeoutSeconds"])
+    const out: Profile = {
+        name,
+        board: { id: c.str(board, "id", "board"), pins },
+        keypad: { labels },
+        latch: { lockedAngle, unlockedAngle },
+        codes: { minLength, maxLength },
+        lockout: { freeFailures, baseSeconds, maxSeconds },
+        timing: {
+            autoRelockSeconds: c.num(timing, "autoRelockSeconds", "timing", 0, 3600, false),
+            entryTimeoutSeconds: c.num(timing, "entryTimeoutSeconds", "timing", 1, 300, false),
+            longPressMs: c.num(timing, "longPressMs", "timing", 300, 5000, true),
+            setupTimeoutSeconds: c.num(timing, "setupTimeoutSeconds", "timing", 1, 600, false),
+        },
+    }
+    if (c.problems.length) throw new ProfileError(c.problems)
+    return out
+}
+
+/** Deep-merges `overrides` onto `base` (objects field by field; arrays and values replaced). */
+export function mergeProfile(base: unknown, overrides: unknown): unknown {
+    if (!isObject(base) || !isObject(overrides)) return overrides === undefined ? base : overrides
+    const out: Obj = {}
+    for (const k of Object.keys(base)) out[k] = base[k]
+    for (const k of Object.keys(overrides)) out[k] = mergeProfile(base[k], overrides[k])
+    return out
+}

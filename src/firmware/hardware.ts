@@ -1,0 +1,59 @@
+/**
+ * The lock's peripherals as standard Jacdac roles. On the board they are served by on-board
+ * drivers; in the simulator and tests by jacdac-ts servers on the same bus. The lock logic sees
+ * no difference.
+ */
+import * as ds from "@devicescript/core"
+import { NOTE_GAP_MS, TUNES } from "./tones"
+
+/** Keypad (4x3 matrix), latch servo, buzzer and the inside program button. */
+export const keypad = new ds.MatrixKeypad("keypad")
+export const latch = new ds.Servo("latch")
+export const buzzer = new ds.Buzzer("buzzer")
+export const programButton = new ds.Button("program")
+
+let latchAngle = 0
+
+/** Drives the latch servo to `angle` (and remembers it to re-drive after the servo re-binds). */
+export async function driveLatch(angle: number) {
+    latchAngle = angle
+    await latch.enabled.write(true)
+    await latch.angle.write(angle)
+}
+
+/** Whenever the servo (re)appears on the bus it is driven to the last commanded angle. */
+export function keepLatchDriven() {
+    latch.binding().subscribe(async bound => {
+        if (bound) {
+            await latch.enabled.write(true)
+            await latch.angle.write(latchAngle)
+        }
+    })
+}
+
+let tune: string = null
+let playing = false
+
+async function playLoop() {
+    playing = true
+    try {
+        while (tune !== null) {
+            const notes = TUNES[tune]
+            tune = null
+            for (const n of notes) {
+                await buzzer.playTone(Math.round(1000000 / n.hz), Math.round(500000 / n.hz), n.ms)
+                await ds.sleep(n.ms + NOTE_GAP_MS)
+                if (tune !== null) break // a newer sound interrupts this one
+            }
+        }
+    } finally {
+        playing = false
+    }
+}
+
+/** Plays a sound's tune in the background; a newer sound cuts the current one short. */
+export function playSound(sound: string) {
+    if (!TUNES[sound]) return
+    tune = sound
+    if (!playing) setTimeout(playLoop, 0)
+}

@@ -1,0 +1,109 @@
+/**
+ * The firmware's one moving part: turns Jacdac events into core events, feeds them to the pure
+ * core one at a time from a single queue, and applies the core's effects in order (a flash write
+ * completes before the next effect starts, so the failure counter is on flash before a code is
+ * checked).
+ */
+import * as ds from "@devicescript/core"
+import { hmac } from "@devicescript/crypto"
+import { createLock, Effect, LockEvent, LockState, Policy, step, lockStatus } from "../core/index"
+import { PROFILE } from "../config/profile.g"
+import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
+import { loadCodes, loadCounter, loadDeviceKey, saveCodes, saveCounter } from "./store"
+
+const TICK_MS = 100
+
+/** The core policy from the board profile (devs.json). */
+export function policyFromProfile(): Policy {
+    const p = PROFILE
+    return {
+        minCodeLength: p.codes.minLength,
+        maxCodeLength: p.codes.maxLength,
+        entryTimeoutMs: Math.round(p.timing.entryTimeoutSeconds * 1000),
+        autoRelockMs: Math.round(p.timing.autoRelockSeconds * 1000),
+        longPressMs: p.timing.longPressMs,
+        setupTimeoutMs: Math.round(p.timing.setupTimeoutSeconds * 1000),
+        freeFailures: p.lockout.freeFailures,
+        lockoutBaseMs: Math.round(p.lockout.baseSeconds * 1000),
+        lockoutMaxMs: Math.round(p.lockout.maxSeconds * 1000),
+    }
+}
+
+let state: LockState
+let deviceKey: Buffer
+const queue: LockEvent[] = []
+let draining = false
+
+async function apply(effects: Effect[]) {
+    for (const e of effects) {
+        if (e.type === "latch") {
+            await driveLatch(e.locked ? PROFILE.latch.lockedAngle : PROFILE.latch.unlockedAngle)
+        } else if (e.type === "saveCounter") {
+            await saveCounter({ failures: e.failures, served: e.served })
+        } else if (e.type === "saveCodes") {
+            await saveCodes(e.codes)
+            // a lock with codes always has a counter on flash; a missing one later means tampering
+            await saveCounter({ failures: 0, served: true })
+        } else if (e.type === "hash") {
+            // answered before any other queued event
+            queue.unshift({ type: "digest", digest: hmac(deviceKey, "sha256", e.code) })
+        } else if (e.type === "sound") {
+            playSound(e.sound)
+        } else if (e.type === "log") {
+            console.log(`lock: ${e.message}`)
+        }
+    }
+}
+
+/** Queues an event; the first caller drains the queue, later ones just leave theirs behind. */
+async function post(ev: LockEvent) {
+    queue.push(ev)
+    if (draining) return
+    draining = true
+    try {
+        while (queue.length > 0) {
+            const next = queue.shift()
+            await apply(step(state, next, ds.millis()))
+        }
+    } finally {
+        draining = false
+    }
+}
+
+/** Boots the lock: fail secure first, then restore from flash, then listen to the keypad. */
+export async function startLock() {
+    const policy = policyFromProfile()
+    const labels = PROFILE.keypad.labels
+    keepLatchDriven()
+    state = createLock(policy, ds.millis())
+    await driveLatch(PROFILE.latch.lockedAngle)
+
+    deviceKey = await loadDeviceKey()
+    const codes = await loadCodes()
+    let hasCode = false
+    for (const c of codes) if (c) hasCode = true
+    let counter = await loadCounter()
+    if (!counter) {
+        // missing or damaged while codes exist: fail secure, one failure past the free allowance
+        counter = hasCode ? { failures: policy.freeFailures + 1, served: false } : { failures: 0, served: true }
+    }
+    await post({ type: "boot", codes, failures: counter.failures, served: counter.served })
+    const st = lockStatus(state, ds.millis())
+    console.log(`lock: ready (${st.setup ? "setup mode: press the program button" : "locked"}; failures ${st.failures})`)
+
+    keypad.down.subscribe(async i => {
+        if (i >= 0 && i < labels.length) await post({ type: "keyDown", key: labels[i] })
+    })
+    keypad.up.subscribe(async i => {
+        if (i >= 0 && i < labels.length) await post({ type: "keyUp", key: labels[i] })
+    })
+    programButton.down.subscribe(async () => {
+        await post({ type: "buttonDown" })
+    })
+    programButton.up.subscribe(async () => {
+        await post({ type: "buttonUp" })
+    })
+    setInterval(async () => {
+        if (queue.length === 0) await post({ type: "tick" })
+    }, TICK_MS)
+}

@@ -1,0 +1,53 @@
+/**
+ * The buzzer's vocabulary: one short tune per core `Sound`. Pure data, shared by the firmware
+ * (which plays it) and the simulator/tests (which name what they hear). Every note of every tune
+ * has a frequency of its own, so a listener knows a tune from its first tone.
+ */
+
+/** One note: frequency in Hz, duration in ms (silence of `gapMs` follows). */
+export interface Note {
+    hz: number
+    ms: number
+}
+
+/** Silence between notes of one tune, in ms. */
+export const NOTE_GAP_MS = 30
+
+/** Tunes by core Sound name. */
+export const TUNES: { [sound: string]: Note[] } = {
+    key: [{ hz: 2400, ms: 40 }],
+    success: [
+        { hz: 1047, ms: 90 },
+        { hz: 1319, ms: 90 },
+        { hz: 1568, ms: 160 },
+    ],
+    failure: [
+        { hz: 330, ms: 250 },
+        { hz: 262, ms: 350 },
+    ],
+    lockout: [
+        { hz: 220, ms: 120 },
+        { hz: 208, ms: 120 },
+        { hz: 196, ms: 120 },
+        { hz: 185, ms: 400 },
+    ],
+    locked: [
+        { hz: 1480, ms: 80 },
+        { hz: 988, ms: 140 },
+    ],
+    step: [
+        { hz: 1760, ms: 60 },
+        { hz: 1865, ms: 60 },
+    ],
+    timeout: [{ hz: 880, ms: 120 }],
+}
+
+/** The sound whose tune STARTS with a tone of about `hz` (±2 %), or null (not a first note). */
+export function soundOfTone(hz: number): string | null {
+    const names = Object.keys(TUNES)
+    for (let i = 0; i < names.length; i++) {
+        const first = TUNES[names[i]][0].hz
+        if (Math.abs(first - hz) <= first * 0.02) return names[i]
+    }
+    return null
+}
