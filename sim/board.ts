@@ -47,8 +47,8 @@ export class SimulatedBoard {
     readonly logs: string[] = []
     /** Every tune heard since creation. */
     readonly heard: Heard[] = []
-    /** Last time the servo angle register was written by the firmware (ms, Date.now). */
-    latchChangedAt = 0
+    /** Every angle the firmware drove the latch to, with when (Date.now ms). */
+    readonly latchMoves: { angle: number; at: number }[] = []
     private readonly transport = new VmTransport()
     private readonly bytecode: Uint8Array
     private run: VmRun | undefined
@@ -72,16 +72,19 @@ export class SimulatedBoard {
             if (sound) this.heard.push({ sound, at: Date.now() })
         })
         this.latch.angle.on("change", () => {
-            this.latchChangedAt = Date.now()
+            this.latchMoves.push({ angle: this.latchAngle(), at: Date.now() })
         })
+        this.bus.start()
     }
 
     /** Powers the board on (keeping flash) and resolves once the firmware says it is ready. */
     async powerOn(timeoutMs = 15000): Promise<void> {
         const mark = this.logs.length
+        if (!this.transport.connected) await this.transport.connect()
         this.run = await this.transport.powerOn({
             bytecode: this.bytecode,
             flash: this.flash,
+            deploy: this.flash.image.length === 0,
             onLog: line => this.log(line),
         })
         await this.waitForLog(/lock: ready/, timeoutMs, mark)
@@ -98,6 +101,26 @@ export class SimulatedBoard {
         this.powerCut()
         await sleep(20)
         await this.powerOn()
+    }
+
+    /** Cuts the power the moment the firmware's next flash write has been kept. */
+    cutPowerAtNextFlashWrite() {
+        this.flash.onSave = () => {
+            this.flash.onSave = undefined
+            this.powerCut()
+        }
+    }
+
+    /** Erases the flash chip (settings and program; the program is written again at power-on). */
+    wipeFlash() {
+        if (this.running) throw new Error("power the board off before wiping its flash")
+        this.flash.wipe()
+    }
+
+    /** Has the latch been driven to the unlocked angle since move index `from`? */
+    openedSince(from: number): boolean {
+        const open = this.options.profile.latch.unlockedAngle
+        return this.latchMoves.slice(from).some(m => Math.abs(m.angle - open) < 1)
     }
 
     get running() {
@@ -179,6 +202,11 @@ export class SimulatedBoard {
     /** The angle the firmware last commanded the latch servo to. */
     latchAngle(): number {
         return this.latch.angle.values()[0] as number
+    }
+
+    /** Is `angle` the profile's unlocked angle? */
+    isUnlockedAngle(angle: number): boolean {
+        return Math.abs(angle - this.options.profile.latch.unlockedAngle) < 1
     }
 
     /** Is the latch at the profile's locked angle? */

@@ -57,6 +57,8 @@ export class Flash {
     image: Uint8Array = new Uint8Array(0)
     /** Number of times the VM wrote the flash. */
     saves = 0
+    /** Called after each write has been kept (e.g. to cut the power at that exact moment). */
+    onSave: (() => void) | undefined
     wipe() {
         this.image = new Uint8Array(0)
     }
@@ -66,6 +68,11 @@ export interface VmOptions {
     bytecode: Uint8Array
     flash: Flash
     deviceId?: string
+    /**
+     * Write `bytecode` to flash before starting (as `devs deploy` does). Without it the VM boots
+     * whatever program its flash holds, like a real board after a power cut.
+     */
+    deploy: boolean
     /** Receives each console line of the firmware (lines starting "> " are its console.log). */
     onLog?: (line: string) => void
 }
@@ -85,8 +92,9 @@ export class VmRun {
         if (this.stopped) return
         this.stopped = true
         this.mod.devsStop()
+        // whatever the VM still does in its current slice can neither be seen nor persisted
         this.mod.sendPacket = () => {}
-        this.mod.flashSave = null
+        this.mod.flashSave = () => {}
         this.transport.detach(this)
     }
 
@@ -118,14 +126,17 @@ export class VmTransport extends Transport {
         mod.flashSave = image => {
             opts.flash.image = new Uint8Array(image)
             opts.flash.saves++
+            opts.flash.onSave?.()
         }
         const run = new VmRun(mod, this)
         mod.sendPacket = frame => {
             if (run.running) this.handleFrame(new Uint8Array(frame))
         }
         mod.devsSetDeviceId(opts.deviceId ?? "1a7c4b3e9d2f0a55")
-        const err = mod.devsDeploy(opts.bytecode)
-        if (err !== 0) throw new Error(`the VM refused the bytecode (devsDeploy returned ${err})`)
+        if (opts.deploy) {
+            const err = mod.devsDeploy(opts.bytecode)
+            if (err !== 0) throw new Error(`the VM refused the bytecode (devsDeploy returned ${err})`)
+        }
         this.run = run
         mod.devsStart()
         return run

@@ -1,4 +1,5 @@
-// jacdac-ts ships its types but its package "exports" do not point at them.
+// jacdac-ts ships its types, but its package "exports" do not point at them. The alias
+// "jacdac-ts-types" (tsconfig paths) is only ever named here, so runtimes never resolve it.
 declare module "jacdac-ts" {
-    export * from "jacdac-ts/dist/types/src/jacdac"
+    export * from "jacdac-ts-types"
 }

@@ -33,13 +33,20 @@ let state: LockState
 let deviceKey: Buffer
 const queue: LockEvent[] = []
 let draining = false
+/** Set when the failure counter could not be written: the keypad stays refused until restart. */
+let halted = false
 
 async function apply(effects: Effect[]) {
     for (const e of effects) {
         if (e.type === "latch") {
             await driveLatch(e.locked ? PROFILE.latch.lockedAngle : PROFILE.latch.unlockedAngle)
         } else if (e.type === "saveCounter") {
-            await saveCounter({ failures: e.failures, served: e.served })
+            if (!(await saveCounter({ failures: e.failures, served: e.served }))) {
+                // like Android's Gatekeeper: no verified record of the attempt, no answer to it
+                halted = true
+                console.log("lock: flash write failed: keypad disabled until restart")
+                return
+            }
         } else if (e.type === "saveCodes") {
             await saveCodes(e.codes)
             // a lock with codes always has a counter on flash; a missing one later means tampering
@@ -63,6 +70,10 @@ async function post(ev: LockEvent) {
     try {
         while (queue.length > 0) {
             const next = queue.shift()
+            if (halted) {
+                if (next.type === "keyDown") playSound("lockout")
+                continue
+            }
             await apply(step(state, next, ds.millis()))
         }
     } finally {

@@ -68,7 +68,13 @@ export async function loadCounter(): Promise<Counter> {
     return { failures: c.f, served: !!c.s }
 }
 
-/** Persists the failure counter; resolves once the settings store has it. */
-export async function saveCounter(c: Counter) {
+/**
+ * Persists the failure counter and reads it back: resolves true only once the settings store
+ * holds exactly this value (a settings write is a command to the settings service; the read-back
+ * is what proves it was applied). False means the write did not take.
+ */
+export async function saveCounter(c: Counter): Promise<boolean> {
     await writeSetting(COUNTER_SETTING, { f: c.failures, s: c.served })
+    const back = await loadCounter()
+    return !!back && back.failures === c.failures && back.served === c.served
 }

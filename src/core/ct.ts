@@ -1,0 +1,64 @@
+/**
+ * A read-only byte sequence: a Buffer in DeviceScript, a Uint8Array (or a
+ * plain number array) in Node.
+ */
+export interface Bytes {
+    readonly length: number
+    [index: number]: number
+}
+
+/** Length of an HMAC-SHA256 digest. */
+export const DIGEST_LENGTH = 32
+
+/** Compared against in place of an empty slot, so that empty slots cost the same. */
+const DUMMY_DIGEST: number[] = []
+for (let i = 0; i < DIGEST_LENGTH; i++) DUMMY_DIGEST.push(0)
+
+/**
+ * 1 when the two sequences differ, 0 when equal. Reads every byte of the
+ * shorter one; the lengths are public, the contents are not.
+ */
+function differs(a: Bytes, b: Bytes): number {
+    const n = a.length < b.length ? a.length : b.length
+    let diff = a.length ^ b.length
+    for (let i = 0; i < n; i++) diff |= a[i] ^ b[i]
+    // (diff | -diff) has its sign bit set iff diff != 0 (bytes are 0..255, lengths small)
+    return (diff | -diff) >>> 31
+}
+
+/**
+ * Constant-time equality of two byte sequences: XORs and ORs every byte,
+ * never exits early. Returns false at once if the lengths differ (digests
+ * have a fixed, public length).
+ */
+export function ctEqual(a: Bytes, b: Bytes): boolean {
+    if (a.length !== b.length) return false
+    return differs(a, b) === 0
+}
+
+/**
+ * Index of the first slot holding `digest`, or -1.
+ *
+ * Scans every slot with no early exit; an empty (null) slot is compared
+ * against a dummy digest and masked out. The result is selected with
+ * arithmetic masks, so the work done does not depend on which slot matches.
+ *
+ * Cost in the DeviceScript VM: about 650 opcodes per slot. The VM panics
+ * (InfiniteLoop) after 128k opcodes without a suspension, so one call must
+ * stay well under ~180 slots, together with whatever else runs in that slice.
+ */
+export function findSlot(digest: Bytes, slots: (Bytes | null)[]): number {
+    let result = -1
+    let found = 0
+    for (let s = 0; s < slots.length; s++) {
+        const slot = slots[s]
+        const empty = slot === null || slot === undefined
+        const ref: Bytes = empty ? DUMMY_DIGEST : slot
+        const present = empty ? 0 : 1
+        const hit = (1 - differs(digest, ref)) & present & (1 - found)
+        const mask = -hit // all ones when hit, else 0
+        result = (result & ~mask) | (s & mask)
+        found = found | hit
+    }
+    return result
+}

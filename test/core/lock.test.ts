@@ -1,0 +1,761 @@
+import { createHmac } from "node:crypto"
+import { describe, expect, it } from "vitest"
+import {
+    Bytes,
+    createLock,
+    DEFAULT_POLICY,
+    Effect,
+    LockEvent,
+    LockState,
+    lockStatus,
+    Policy,
+    step,
+} from "../../src/core/index"
+
+const DEVICE_KEY = "test-device-key"
+const CODE = "7391"
+const OTHER = "5820"
+
+function hmac(code: string): Uint8Array {
+    return createHmac("sha256", DEVICE_KEY).update(code).digest()
+}
+
+/** One effect as a short string; logs are left out unless asked for. */
+function show(e: Effect): string {
+    switch (e.type) {
+        case "saveCounter":
+            return `saveCounter ${e.failures} ${e.served}`
+        case "saveCodes":
+            return `saveCodes ${e.codes.length}`
+        case "hash":
+            return `hash ${e.code}`
+        case "latch":
+            return e.locked ? "latch locked" : "latch unlocked"
+        case "sound":
+            return `sound ${e.sound}`
+        case "log":
+            return `log ${e.message}`
+    }
+}
+
+function kinds(effects: Effect[]): string[] {
+    return effects.filter((e) => e.type !== "log").map(show)
+}
+
+function logs(effects: Effect[]): string[] {
+    return effects.filter((e) => e.type === "log").map((e) => (e as { message: string }).message)
+}
+
+/** Drives a lock like the firmware adapter does: time passes explicitly, hashes are answered at once. */
+class Rig {
+    state: LockState
+    now = 1000
+    history: Effect[] = []
+    autoDigest = true
+
+    constructor(policy: Policy = DEFAULT_POLICY) {
+        this.state = createLock(policy, this.now)
+    }
+
+    send(event: LockEvent): Effect[] {
+        const out = step(this.state, event, this.now)
+        this.history.push(...out)
+        const all = [...out]
+        if (this.autoDigest)
+            for (const e of out) if (e.type === "hash") all.push(...this.send({ type: "digest", digest: hmac(e.code) }))
+        return all
+    }
+
+    advance(ms: number): this {
+        this.now += ms
+        return this
+    }
+
+    tick(): Effect[] {
+        return this.send({ type: "tick" })
+    }
+
+    /** Advances in 100 ms ticks, returning every effect on the way. */
+    wait(ms: number): Effect[] {
+        const out: Effect[] = []
+        const end = this.now + ms
+        while (this.now + 100 <= end) out.push(...this.advance(100).tick())
+        if (this.now < end) out.push(...this.advance(end - this.now).tick())
+        return out
+    }
+
+    boot(codes: (Bytes | null)[], failures = 0, served = true): Effect[] {
+        return this.send({ type: "boot", codes, failures, served })
+    }
+
+    /** Presses each key (down, 50 ms, up) with 100 ms between keys. */
+    press(keys: string): Effect[] {
+        const out: Effect[] = []
+        for (const key of keys) {
+            out.push(...this.send({ type: "keyDown", key }))
+            this.advance(50)
+            out.push(...this.send({ type: "keyUp", key }))
+            this.advance(50)
+        }
+        return out
+    }
+
+    enter(code: string): Effect[] {
+        return this.press(code + "#")
+    }
+
+    button(): Effect[] {
+        const out = this.send({ type: "buttonDown" })
+        this.advance(100)
+        return [...out, ...this.send({ type: "buttonUp" })]
+    }
+
+    status() {
+        return lockStatus(this.state, this.now)
+    }
+}
+
+function ready(policy: Policy = DEFAULT_POLICY): Rig {
+    const rig = new Rig(policy)
+    rig.boot([null, hmac(CODE), null])
+    return rig
+}
+
+function failN(rig: Rig, n: number) {
+    for (let i = 0; i < n; i++) rig.enter(OTHER)
+}
+
+describe("createLock", () => {
+    it("starts locked, in setup mode, idle", () => {
+        const st = createLock(DEFAULT_POLICY, 0)
+        expect(lockStatus(st, 0)).toEqual({
+            setup: true,
+            setupStage: "idle",
+            locked: true,
+            failures: 0,
+            lockoutRemainingMs: 0,
+            entryLength: 0,
+            busy: false,
+        })
+    })
+})
+
+describe("boot", () => {
+    it("locks the latch first, then restores codes", () => {
+        const rig = new Rig()
+        const out = rig.boot([hmac(CODE)])
+        expect(out[0]).toEqual({ type: "latch", locked: true })
+        expect(rig.status()).toMatchObject({ setup: false, locked: true, failures: 0 })
+    })
+
+    it("locks first even when the state was unlocked", () => {
+        const rig = ready()
+        rig.enter(CODE)
+        expect(rig.status().locked).toBe(false)
+        const out = rig.boot([hmac(CODE)])
+        expect(out[0]).toEqual({ type: "latch", locked: true })
+        expect(rig.status().locked).toBe(true)
+    })
+
+    it("stays in setup mode without codes (empty list or all null)", () => {
+        for (const codes of [[], [null, null]]) {
+            const rig = new Rig()
+            rig.boot(codes)
+            expect(rig.status().setup).toBe(true)
+        }
+    })
+
+    it("copies the codes it is given", () => {
+        const rig = new Rig()
+        const codes: (Bytes | null)[] = [hmac(CODE)]
+        rig.boot(codes)
+        codes[0] = null
+        expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
+    })
+
+    it("restores the failure counter", () => {
+        const rig = new Rig()
+        rig.boot([hmac(CODE)], 3, false)
+        expect(rig.status()).toMatchObject({ failures: 3, lockoutRemainingMs: 0 })
+        expect(kinds(rig.enter(OTHER))).toEqual(["sound key", "sound key", "sound key", "sound key", "saveCounter 4 false", "hash 5820", "sound failure"])
+    })
+
+    it("restarts an unserved lockout in full from boot time", () => {
+        const rig = new Rig()
+        rig.advance(5_000_000)
+        rig.boot([hmac(CODE)], 7, false)
+        expect(rig.status()).toMatchObject({ failures: 7, lockoutRemainingMs: 60000 })
+        expect(kinds(rig.press("1"))).toEqual(["sound lockout"])
+        rig.wait(59_800)
+        expect(rig.status().lockoutRemainingMs).toBeGreaterThan(0)
+        expect(kinds(rig.wait(200))).toEqual(["saveCounter 7 true"])
+        expect(rig.status().lockoutRemainingMs).toBe(0)
+    })
+
+    it("does not restart a served lockout", () => {
+        const rig = new Rig()
+        rig.boot([hmac(CODE)], 7, true)
+        expect(rig.status().lockoutRemainingMs).toBe(0)
+        expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
+    })
+
+    it("never starts a lockout within the free failures", () => {
+        const rig = new Rig()
+        rig.boot([hmac(CODE)], 5, false)
+        expect(rig.status().lockoutRemainingMs).toBe(0)
+    })
+
+    it("treats a nonsense counter as zero", () => {
+        const rig = new Rig()
+        rig.boot([hmac(CODE)], NaN, false)
+        expect(rig.status().failures).toBe(0)
+        rig.boot([hmac(CODE)], -4, false)
+        expect(rig.status().failures).toBe(0)
+    })
+
+    it("drops a partial entry and a pending hash", () => {
+        const rig = ready()
+        rig.autoDigest = false
+        rig.press("73")
+        rig.boot([hmac(CODE)])
+        expect(rig.status()).toMatchObject({ entryLength: 0, busy: false })
+        rig.enter(CODE)
+        expect(rig.status().busy).toBe(true)
+        rig.boot([hmac(CODE)])
+        expect(rig.status().busy).toBe(false)
+        expect(logs(rig.send({ type: "digest", digest: hmac(CODE) }))).toEqual(["unexpected digest ignored"])
+        expect(rig.status().locked).toBe(true)
+    })
+})
+
+describe("entry", () => {
+    it("accumulates digits with a key tone", () => {
+        const rig = ready()
+        expect(kinds(rig.press("739"))).toEqual(["sound key", "sound key", "sound key"])
+        expect(rig.status().entryLength).toBe(3)
+    })
+
+    it("clears on '*'", () => {
+        const rig = ready()
+        rig.press("739")
+        expect(kinds(rig.press("*"))).toEqual(["sound key"])
+        expect(rig.status().entryLength).toBe(0)
+        expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
+    })
+
+    it("times out after 10 s without a key", () => {
+        const rig = ready()
+        rig.press("73")
+        const keyAt = rig.now - 100 // last keyDown
+        rig.advance(keyAt + 9999 - rig.now)
+        expect(rig.tick()).toEqual([])
+        expect(rig.status().entryLength).toBe(2)
+        rig.advance(1)
+        expect(kinds(rig.tick())).toEqual(["sound timeout"])
+        expect(rig.status().entryLength).toBe(0)
+        expect(rig.tick()).toEqual([])
+    })
+
+    it("each key restarts the idle timer", () => {
+        const rig = ready()
+        for (let i = 0; i < 5; i++) {
+            rig.press("1")
+            rig.wait(9000)
+        }
+        expect(rig.status().entryLength).toBe(5)
+    })
+
+    it("starts afresh when a key comes after the timeout but before the tick", () => {
+        const rig = ready()
+        rig.press("55")
+        rig.advance(20_000)
+        expect(kinds(rig.press("7"))).toEqual(["sound timeout", "sound key"])
+        expect(rig.status().entryLength).toBe(1)
+        expect(kinds(rig.press("391#"))).toContain("latch unlocked")
+    })
+
+    it("ignores '#' on an empty entry while locked", () => {
+        const rig = ready()
+        expect(rig.press("#")).toEqual([])
+        rig.wait(5000)
+        expect(rig.status()).toMatchObject({ failures: 0, locked: true })
+    })
+
+    it("ignores unknown keys", () => {
+        const rig = ready()
+        expect(rig.send({ type: "keyDown", key: "A" })).toEqual([])
+        expect(rig.send({ type: "keyDown", key: "12" })).toEqual([])
+        expect(rig.send({ type: "keyDown", key: "" })).toEqual([])
+        expect(rig.status().entryLength).toBe(0)
+    })
+
+    it("keeps at most max+1 digits of an over-long entry", () => {
+        const rig = ready()
+        rig.press("1".repeat(100))
+        expect(rig.status().entryLength).toBe(9)
+        expect(rig.state.entry.length).toBe(9)
+        expect(rig.state.overlong).toBe(true)
+    })
+})
+
+describe("submitting a code", () => {
+    it("saves the incremented counter first, then asks for the hash, and clears the entry", () => {
+        const rig = ready()
+        rig.autoDigest = false
+        rig.press(CODE)
+        const out = rig.press("#")
+        expect(out.slice(0, 2)).toEqual([
+            { type: "saveCounter", failures: 1, served: false },
+            { type: "hash", code: CODE },
+        ])
+        expect(rig.status()).toMatchObject({ entryLength: 0, busy: true, failures: 1 })
+        expect(rig.state.entry).toBe("")
+    })
+
+    it("ignores keys while the hash is pending", () => {
+        const rig = ready()
+        rig.autoDigest = false
+        rig.enter(CODE)
+        expect(rig.press("123*#")).toEqual([])
+        expect(rig.send({ type: "buttonDown" })).toEqual([])
+        expect(rig.status()).toMatchObject({ entryLength: 0, busy: true })
+        rig.send({ type: "digest", digest: hmac(CODE) })
+        expect(rig.status()).toMatchObject({ busy: false, locked: false })
+    })
+
+    it("opens on the right code: counter reset, latch, success tone", () => {
+        const rig = ready()
+        rig.enter(OTHER)
+        rig.press(CODE)
+        const out = rig.press("#")
+        expect(kinds(out)).toEqual(["saveCounter 2 false", `hash ${CODE}`, "saveCounter 0 false", "latch unlocked", "sound success"])
+        expect(logs(out).length).toBeGreaterThan(0)
+        expect(rig.status()).toMatchObject({ locked: false, failures: 0 })
+    })
+
+    it("finds the code in any slot", () => {
+        const rig = new Rig()
+        rig.boot([hmac("1111"), null, hmac(OTHER), null, hmac(CODE)])
+        expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
+        expect(logs(rig.history)).toContain("unlocked (slot 4)")
+        rig.boot([hmac("1111"), null, hmac(OTHER), null, hmac(CODE)])
+        expect(kinds(rig.enter(OTHER))).toContain("latch unlocked")
+    })
+
+    it("refuses a wrong code: failure tone, counter stays up, failures logged", () => {
+        const rig = ready()
+        const out = rig.enter(OTHER)
+        expect(kinds(out).slice(-3)).toEqual(["saveCounter 1 false", `hash ${OTHER}`, "sound failure"])
+        expect(logs(out).join(" ")).toContain("failures 1")
+        expect(rig.status()).toMatchObject({ locked: true, failures: 1 })
+    })
+
+    it("counts too-short entries as failures without hashing", () => {
+        const rig = ready()
+        const out = rig.enter("739")
+        expect(kinds(out).slice(-2)).toEqual(["saveCounter 1 false", "sound failure"])
+        expect(out.some((e) => e.type === "hash")).toBe(false)
+        expect(rig.status()).toMatchObject({ failures: 1, entryLength: 0, busy: false })
+    })
+
+    it("counts over-long entries as failures, never truncating them to a valid code", () => {
+        const rig = ready()
+        const out = rig.enter(CODE + "00000") // 9 digits: its first 8 are not the code either way
+        expect(kinds(out).slice(-2)).toEqual(["saveCounter 1 false", "sound failure"])
+        expect(out.some((e) => e.type === "hash")).toBe(false)
+        const rig2 = new Rig()
+        rig2.boot([hmac("12345670")])
+        expect(kinds(rig2.enter("123456709"))).not.toContain("latch unlocked")
+        expect(kinds(rig2.enter("1234567012345670"))).not.toContain("latch unlocked")
+        expect(rig2.status().failures).toBe(2)
+    })
+
+    it("accepts codes of every allowed length", () => {
+        for (const code of ["7391", "73915", "739152", "7391520", "73915204"]) {
+            const rig = new Rig()
+            rig.boot([hmac(code)])
+            expect(kinds(rig.enter(code)), code).toContain("latch unlocked")
+        }
+    })
+})
+
+describe("lockout", () => {
+    it("allows 5 free failures, then locks out for 30 s", () => {
+        const rig = ready()
+        for (let i = 1; i <= 5; i++) expect(kinds(rig.enter(OTHER))).toContain("sound failure")
+        expect(rig.status().lockoutRemainingMs).toBe(0)
+        const out = rig.enter(OTHER)
+        expect(kinds(out).slice(-3)).toEqual(["saveCounter 6 false", `hash ${OTHER}`, "sound lockout"])
+        expect(logs(out).join(" ")).toContain("failures 6")
+        expect(rig.status()).toMatchObject({ failures: 6, lockoutRemainingMs: 30000 - 100 })
+    })
+
+    it("refuses every key during the lockout, even the right code", () => {
+        const rig = ready()
+        failN(rig, 6)
+        const out = rig.enter(CODE)
+        expect(kinds(out)).toEqual(["sound lockout", "sound lockout", "sound lockout", "sound lockout", "sound lockout"])
+        expect(rig.status()).toMatchObject({ entryLength: 0, locked: true, failures: 6, busy: false })
+        expect(rig.history.filter((e) => e.type === "hash" && e.code === CODE)).toEqual([])
+    })
+
+    it("marks the lockout served when it ends, on tick", () => {
+        const rig = ready()
+        failN(rig, 6)
+        const until = rig.state.lockoutUntil
+        rig.advance(until - 1 - rig.now)
+        expect(rig.tick()).toEqual([])
+        rig.advance(1)
+        expect(kinds(rig.tick())).toEqual(["saveCounter 6 true"])
+        expect(rig.status().lockoutRemainingMs).toBe(0)
+        expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
+        expect(rig.status().failures).toBe(0)
+    })
+
+    it("ends the lockout before handling a key that comes before the tick", () => {
+        const rig = ready()
+        failN(rig, 6)
+        rig.advance(31_000)
+        expect(kinds(rig.press("7"))).toEqual(["saveCounter 6 true", "sound key"])
+    })
+
+    it("escalates: 30 s, 60 s, 120 s, 240 s", () => {
+        const rig = ready()
+        failN(rig, 5)
+        for (const expected of [30000, 60000, 120000, 240000]) {
+            rig.enter(OTHER)
+            // the lockout started at the digest, answered at the '#' keyDown 100 ms ago
+            expect(rig.status().lockoutRemainingMs).toBe(expected - 100)
+            rig.wait(expected)
+        }
+        expect(rig.status().failures).toBe(9)
+    })
+
+    it("a right code after a lockout resets the schedule", () => {
+        const rig = ready()
+        failN(rig, 7)
+        rig.wait(60_000)
+        rig.enter(CODE)
+        expect(rig.status().failures).toBe(0)
+        failN(rig, 5)
+        expect(rig.status().lockoutRemainingMs).toBe(0)
+        rig.enter(OTHER)
+        expect(rig.status().lockoutRemainingMs).toBe(30000 - 100)
+    })
+
+    it("a power cut during a check still costs the attempt", () => {
+        const rig = ready()
+        failN(rig, 5)
+        rig.autoDigest = false
+        rig.enter(CODE) // right code, but power fails before the digest comes back
+        const saved = rig.history.filter((e) => e.type === "saveCounter").pop()
+        expect(saved).toEqual({ type: "saveCounter", failures: 6, served: false })
+        rig.autoDigest = true
+        rig.advance(3_600_000)
+        rig.boot([hmac(CODE)], 6, false)
+        expect(rig.status().lockoutRemainingMs).toBe(30000)
+        expect(kinds(rig.enter(CODE))[0]).toBe("sound lockout")
+    })
+
+    it("a reboot during a lockout starts it again in full; after it is served it does not", () => {
+        const rig = ready()
+        failN(rig, 6)
+        rig.wait(20_000)
+        rig.advance(1_000_000) // powered off
+        rig.boot([hmac(CODE)], 6, false)
+        expect(rig.status().lockoutRemainingMs).toBe(30000)
+        const out = rig.wait(30_000)
+        expect(kinds(out)).toEqual(["saveCounter 6 true"])
+        rig.boot([hmac(CODE)], 6, true)
+        expect(rig.status().lockoutRemainingMs).toBe(0)
+        rig.enter(OTHER)
+        expect(rig.status()).toMatchObject({ failures: 7, lockoutRemainingMs: 60000 - 100 })
+    })
+
+    it("caps at 7 days", () => {
+        const rig = new Rig()
+        rig.boot([hmac(CODE)], 40, true)
+        rig.enter(OTHER)
+        expect(rig.status().lockoutRemainingMs).toBe(604800000 - 100)
+    })
+
+    it("counts invalid-length entries toward the lockout", () => {
+        const rig = ready()
+        failN(rig, 5)
+        expect(kinds(rig.enter("12"))).toEqual(["sound key", "sound key", "saveCounter 6 false", "sound lockout"])
+        expect(rig.status().lockoutRemainingMs).toBeGreaterThan(0)
+    })
+})
+
+describe("latch", () => {
+    it("relocks automatically after 30 s", () => {
+        const rig = ready()
+        rig.enter(CODE)
+        const openedAt = rig.now - 100 // the '#' keyDown
+        rig.advance(openedAt + 29_999 - rig.now)
+        expect(rig.tick()).toEqual([])
+        rig.advance(1)
+        const out = rig.tick()
+        expect(kinds(out)).toEqual(["latch locked", "sound locked"])
+        expect(rig.status().locked).toBe(true)
+        expect(rig.wait(60_000)).toEqual([])
+    })
+
+    it("never relocks by itself when auto-relock is off", () => {
+        const rig = ready({ ...DEFAULT_POLICY, autoRelockMs: 0 })
+        rig.enter(CODE)
+        expect(rig.wait(600_000)).toEqual([])
+        expect(rig.status().locked).toBe(false)
+    })
+
+    it("a right code while open restarts the relock timer", () => {
+        const rig = ready()
+        rig.enter(CODE)
+        rig.wait(20_000)
+        expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
+        expect(kinds(rig.wait(25_000))).toEqual([])
+        expect(kinds(rig.wait(5_000))).toEqual(["latch locked", "sound locked"])
+    })
+
+    it("holding '#' for 1 s while open locks at once (seen on tick)", () => {
+        const rig = ready()
+        rig.enter(CODE)
+        rig.wait(1000)
+        expect(rig.send({ type: "keyDown", key: "#" })).toEqual([])
+        expect(rig.wait(900)).toEqual([])
+        expect(kinds(rig.wait(100))).toEqual(["latch locked", "sound locked"])
+        expect(rig.send({ type: "keyUp", key: "#" })).toEqual([])
+        expect(rig.wait(60_000)).toEqual([])
+    })
+
+    it("holding '#' is also seen on its release", () => {
+        const rig = ready()
+        rig.enter(CODE)
+        rig.send({ type: "keyDown", key: "#" })
+        rig.advance(1500)
+        expect(kinds(rig.send({ type: "keyUp", key: "#" }))).toEqual(["latch locked", "sound locked"])
+    })
+
+    it("a short '#' does nothing", () => {
+        const rig = ready()
+        rig.enter(CODE)
+        rig.send({ type: "keyDown", key: "#" })
+        rig.advance(999)
+        expect(rig.send({ type: "keyUp", key: "#" })).toEqual([])
+        expect(rig.wait(2000)).toEqual([])
+        expect(rig.status().locked).toBe(false)
+    })
+
+    it("pressing a digit while holding '#' cancels the long press", () => {
+        const rig = ready()
+        rig.enter(CODE)
+        rig.send({ type: "keyDown", key: "#" })
+        rig.advance(100)
+        rig.press("5")
+        expect(kinds(rig.wait(2000))).toEqual([])
+        expect(rig.status().locked).toBe(false)
+    })
+
+    it("holding '#' with digits typed submits instead", () => {
+        const rig = ready()
+        rig.enter(CODE)
+        rig.press("58")
+        const out = rig.send({ type: "keyDown", key: "#" })
+        expect(kinds(out)).toEqual(["saveCounter 1 false", "sound failure"])
+        expect(kinds(rig.wait(2000))).toEqual([])
+        expect(rig.status().locked).toBe(false)
+    })
+})
+
+describe("setup", () => {
+    function inSetup(): Rig {
+        const rig = new Rig()
+        rig.boot([null, null])
+        return rig
+    }
+
+    function setUp(rig: Rig, code: string): Effect[] {
+        return [...rig.button(), ...rig.enter(code), ...rig.enter(code)]
+    }
+
+    it("refuses digits before the program button and keeps nothing", () => {
+        const rig = inSetup()
+        expect(kinds(rig.press("73"))).toEqual(["sound failure", "sound failure"])
+        expect(rig.status()).toMatchObject({ setup: true, setupStage: "idle", entryLength: 0 })
+        expect(kinds(rig.enter(CODE))).toEqual(Array(5).fill("sound failure"))
+        expect(rig.history.some((e) => e.type === "hash" || e.type === "latch" && !e.locked)).toBe(false)
+    })
+
+    it("opens stage 'new' on the program button", () => {
+        const rig = inSetup()
+        expect(kinds(rig.button())).toEqual(["sound step"])
+        expect(rig.status().setupStage).toBe("new")
+    })
+
+    it("stores a code entered twice, and stays locked", () => {
+        const rig = inSetup()
+        rig.button()
+        const first = rig.enter(CODE)
+        expect(kinds(first).slice(-2)).toEqual([`hash ${CODE}`, "sound step"])
+        expect(rig.status().setupStage).toBe("confirm")
+        const second = rig.enter(CODE)
+        expect(kinds(second).slice(-3)).toEqual([`hash ${CODE}`, "saveCodes 1", "sound success"])
+        const saved = second.find((e) => e.type === "saveCodes")
+        expect(saved).toEqual({ type: "saveCodes", codes: [hmac(CODE)] })
+        expect(rig.status()).toMatchObject({ setup: false, setupStage: "idle", locked: true })
+        expect(rig.history.some((e) => e.type === "latch" && !e.locked)).toBe(false)
+        expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
+    })
+
+    it("refuses weak codes and stays in stage 'new'", () => {
+        const rig = inSetup()
+        rig.button()
+        for (const weak of ["1234", "0000", "7890", "1212", "2000", "123456"]) {
+            const out = rig.enter(weak)
+            expect(kinds(out).slice(-1)).toEqual(["sound failure"])
+            expect(out.some((e) => e.type === "hash")).toBe(false)
+            expect(logs(out).join(" ")).toContain("refused")
+            expect(logs(out).join(" ")).not.toContain(weak)
+            expect(rig.status().setupStage).toBe("new")
+        }
+    })
+
+    it("refuses codes of the wrong length", () => {
+        const rig = inSetup()
+        rig.button()
+        for (const bad of ["739", "739152048"]) {
+            const out = rig.enter(bad)
+            expect(kinds(out).slice(-1)).toEqual(["sound failure"])
+            expect(logs(out).join(" ")).toMatch(/too (short|long)/)
+        }
+        expect(rig.status().setupStage).toBe("new")
+    })
+
+    it("goes back to 'new' when the confirmation differs", () => {
+        const rig = inSetup()
+        rig.button()
+        rig.enter(CODE)
+        const out = rig.enter(OTHER)
+        expect(kinds(out).slice(-2)).toEqual([`hash ${OTHER}`, "sound failure"])
+        expect(rig.status()).toMatchObject({ setup: true, setupStage: "new" })
+        expect(rig.state.setupFirst).toBeNull()
+        // the first code is forgotten: entering it once more starts over
+        expect(kinds(rig.enter(CODE)).slice(-1)).toEqual(["sound step"])
+        expect(kinds(rig.enter(CODE)).slice(-2)).toEqual(["saveCodes 1", "sound success"])
+    })
+
+    it("a confirmation of another length is a mismatch", () => {
+        const rig = inSetup()
+        rig.button()
+        rig.enter(CODE)
+        expect(kinds(rig.enter("73")).slice(-1)).toEqual(["sound failure"])
+        expect(rig.status().setupStage).toBe("new")
+    })
+
+    it("times out after 2 minutes idle and forgets the first code", () => {
+        const rig = inSetup()
+        rig.button()
+        rig.enter(CODE)
+        expect(rig.status().setupStage).toBe("confirm")
+        const out = rig.wait(120_000)
+        expect(kinds(out)).toEqual(["sound timeout"])
+        expect(rig.status().setupStage).toBe("idle")
+        expect(rig.state.setupFirst).toBeNull()
+        expect(kinds(rig.press("7"))).toEqual(["sound failure"])
+    })
+
+    it("keys keep the setup open", () => {
+        const rig = inSetup()
+        rig.button()
+        for (let i = 0; i < 5; i++) {
+            rig.wait(100_000)
+            rig.press("*")
+        }
+        expect(rig.status().setupStage).toBe("new")
+    })
+
+    it("a partial entry times out in setup too", () => {
+        const rig = inSetup()
+        rig.button()
+        rig.press("73")
+        expect(kinds(rig.wait(10_000))).toEqual(["sound timeout"])
+        expect(rig.status()).toMatchObject({ setupStage: "new", entryLength: 0 })
+    })
+
+    it("does not count toward the lockout counter", () => {
+        const rig = inSetup()
+        rig.button()
+        for (let i = 0; i < 10; i++) rig.enter("1234")
+        for (let i = 0; i < 10; i++) {
+            rig.enter(CODE)
+            rig.enter(OTHER)
+        }
+        expect(rig.status()).toMatchObject({ failures: 0, lockoutRemainingMs: 0 })
+        expect(rig.history.some((e) => e.type === "saveCounter")).toBe(false)
+    })
+
+    it("never opens, whatever is typed", () => {
+        const rig = inSetup()
+        rig.button()
+        for (const code of ["7391", "0000", "1234", "", "5820"]) {
+            rig.enter(code)
+            rig.press("#")
+        }
+        expect(rig.history.some((e) => e.type === "latch" && !e.locked)).toBe(false)
+        expect(rig.status().locked).toBe(true)
+    })
+
+    it("the program button restarts the flow", () => {
+        const rig = inSetup()
+        rig.button()
+        rig.enter(CODE)
+        expect(kinds(rig.button())).toEqual(["sound step"])
+        expect(rig.status().setupStage).toBe("new")
+        expect(rig.state.setupFirst).toBeNull()
+    })
+
+    it("the program button does nothing once a code is stored", () => {
+        const rig = ready()
+        expect(rig.button()).toEqual([])
+        expect(rig.status()).toMatchObject({ setup: false, setupStage: "idle" })
+    })
+
+    it("works before the boot event too", () => {
+        const rig = new Rig()
+        expect(kinds(setUp(rig, CODE)).slice(-2)).toEqual(["saveCodes 1", "sound success"])
+    })
+})
+
+describe("secrecy", () => {
+    it("no effect but 'hash' ever carries the code, no log carries a digest", () => {
+        const rig = new Rig()
+        rig.boot([])
+        rig.button()
+        rig.enter("1234")
+        rig.enter(CODE)
+        rig.enter(OTHER)
+        rig.enter(CODE)
+        rig.enter(CODE)
+        rig.enter(OTHER)
+        rig.enter("739")
+        rig.enter(CODE + "12345")
+        failN(rig, 8)
+        rig.wait(100_000)
+        rig.enter(CODE)
+        rig.wait(40_000)
+        const hexes = [CODE, OTHER].map((c) => Buffer.from(hmac(c)).toString("hex"))
+        for (const e of rig.history) {
+            if (e.type === "hash") continue
+            const text = JSON.stringify(e)
+            for (const secret of [CODE, OTHER, "739", "1234", ...hexes]) expect(text, text).not.toContain(secret)
+            if (e.type === "log") for (const h of hexes) expect(e.message).not.toContain(h.slice(0, 8))
+        }
+        expect(rig.history.filter((e) => e.type === "log").length).toBeGreaterThan(10)
+    })
+
+    it("ignores an unexpected digest", () => {
+        const rig = ready()
+        expect(kinds(rig.send({ type: "digest", digest: hmac(CODE) }))).toEqual([])
+        expect(rig.status().locked).toBe(true)
+    })
+})
