@@ -6,14 +6,15 @@
  *                               (short lockouts and timeouts so scenario tests never wait minutes)
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
  *
- * devs.json is validated first; a bad profile stops the build naming each field and the reason.
- * Usage: tsx scripts/build.ts [--force]
+ * devs.json is validated first; a bad profile stops the build naming each field and the reason,
+ * before anything is written.
+ * Usage: tsx scripts/build.ts [--force] [--profile FILE]   (FILE instead of devs.json)
  */
 import { createHash } from "node:crypto"
 import { execFileSync } from "node:child_process"
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { dirname, join, relative } from "node:path"
+import { dirname, join, relative, resolve } from "node:path"
 import { loadProfile, profileSource, ROOT } from "./profile-io"
 import { ProfileError } from "../src/config/profile"
 
@@ -96,12 +97,24 @@ function devsBuild(entry: string) {
     }
 }
 
+function parseArgs(argv: string[]): { force: boolean; profile?: string } {
+    const out: { force: boolean; profile?: string } = { force: false }
+    for (let i = 0; i < argv.length; i++) {
+        if (argv[i] === "--force") out.force = true
+        else if (argv[i] === "--profile" && argv[i + 1]) out.profile = argv[++i]
+        else throw new Error(`build: unknown argument "${argv[i]}" (usage: build [--force] [--profile FILE])`)
+    }
+    return out
+}
+
 function main() {
-    const force = process.argv.includes("--force")
+    const args = parseArgs(process.argv.slice(2))
+    const force = args.force || !!args.profile
+    const profilePath = args.profile ? resolve(args.profile) : undefined
+    // validate every profile before building (or writing) anything
+    const shipping = loadProfile(undefined, profilePath)
+    const profiles = TARGETS.map(t => (t.overrides ? loadProfile(t.overrides, profilePath) : shipping))
     mkdirSync(BUILD, { recursive: true })
-    // validate every profile before building anything
-    const shipping = loadProfile()
-    const profiles = TARGETS.map(t => (t.overrides ? loadProfile(t.overrides) : shipping))
 
     const stamp = inputStamp()
     const stampFile = join(BUILD, ".stamp")

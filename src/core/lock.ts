@@ -310,8 +310,10 @@ function onDigest(state: LockState, digest: Bytes, now: number, effects: Effect[
         if (slot >= 0) {
             state.failures = 0
             state.served = false
-            effects.push({ type: "saveCounter", failures: 0, served: false })
+            // the latch first: clearing the counter can wait a few ms (a power cut in between
+            // only leaves the counter higher, which is the safe side)
             effects.push({ type: "latch", locked: false })
+            effects.push({ type: "saveCounter", failures: 0, served: false })
             state.locked = false
             sound(effects, "success")
             log(effects, `unlocked (slot ${slot})`)

@@ -13,21 +13,27 @@ export const buzzer = new ds.Buzzer("buzzer")
 export const programButton = new ds.Button("program")
 
 let latchAngle = 0
+let latchEnabled = false
 
-/** Drives the latch servo to `angle` (and remembers it to re-drive after the servo re-binds). */
+/**
+ * Drives the latch servo to `angle` (remembered, to re-drive it after the servo re-binds).
+ * The angle goes first: enabling a servo is a register write that costs a round trip, so it is
+ * done once per binding, not on every move.
+ */
 export async function driveLatch(angle: number) {
     latchAngle = angle
-    await latch.enabled.write(true)
     await latch.angle.write(angle)
+    if (!latchEnabled) {
+        latchEnabled = true
+        await latch.enabled.write(true)
+    }
 }
 
 /** Whenever the servo (re)appears on the bus it is driven to the last commanded angle. */
 export function keepLatchDriven() {
     latch.binding().subscribe(async bound => {
-        if (bound) {
-            await latch.enabled.write(true)
-            await latch.angle.write(latchAngle)
-        }
+        latchEnabled = false
+        if (bound) await driveLatch(latchAngle)
     })
 }
 

@@ -351,7 +351,7 @@ group("verification", () => {
         expect(rig.status().entryLength).toBe(0)
         expect(kinds(rig.press("12#"))).toBe("")
         expect(kinds(rig.send({ type: "digest", digest: digestOf(CODE) }))).toBe(
-            "saveCounter 0 false, latch unlocked, sound success"
+            "latch unlocked, saveCounter 0 false, sound success"
         )
         expect(rig.status().busy).toBe(false)
     })

@@ -1,0 +1,95 @@
+/** devs.json validation: every bad field is named with its reason, and the build refuses it. */
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, writeFileSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { mergeProfile, ProfileError, validateProfile } from "../../src/config/profile"
+import { ROOT } from "../../sim/paths"
+
+const SHIPPING = JSON.parse(readFileSync(join(ROOT, "devs.json"), "utf8"))
+
+function problemsOf(overrides: unknown): string[] {
+    try {
+        validateProfile(mergeProfile(SHIPPING, overrides))
+    } catch (e) {
+        if (e instanceof ProfileError) return e.problems
+        throw e
+    }
+    return []
+}
+
+describe("devs.json validation", () => {
+    it("accepts the shipping devs.json and the fast test timings", () => {
+        expect(problemsOf({})).toEqual([])
+        const fast = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "fast-timing.json"), "utf8"))
+        expect(problemsOf(fast)).toEqual([])
+    })
+
+    it.each([
+        [{ lockout: { baseSeconds: -3 } }, /lockout\.baseSeconds: must be a number from 1 to 86400 \(got -3\)/],
+        [{ lockout: { freeFailures: "5" } }, /lockout\.freeFailures: must be an integer from 1 to 10 \(got "5"\)/],
+        [{ codes: { minLength: 3 } }, /codes\.minLength: must be an integer from 4 to 12 \(got 3\)/],
+        [{ codes: { minLength: 8, maxLength: 6 } }, /codes\.maxLength: must be at least codes\.minLength \(8\)/],
+        [{ lockout: { maxSeconds: 10, baseSeconds: 30 } }, /lockout\.maxSeconds: must be at least lockout\.baseSeconds/],
+        [{ latch: { unlockedAngle: 3 } }, /latch\.unlockedAngle: must differ from latch\.lockedAngle/],
+        [{ latch: { lockedAngle: 500 } }, /latch\.lockedAngle: must be a number from -90 to 180 \(got 500\)/],
+        [{ keypad: { labels: "1234567890*" } }, /keypad\.labels: must list the 12 keys/],
+        [{ keypad: { labels: "1234567899*#" } }, /keypad\.labels: must list the 12 keys/],
+        [{ timing: { autoRelockSecs: 30 } }, /timing\.autoRelockSecs: unknown field/],
+        [{ timing: { entryTimeoutSeconds: 0 } }, /timing\.entryTimeoutSeconds: must be a number from 1 to 300 \(got 0\)/],
+        [{ board: { pins: { servo: 13 } } }, /board\.pins\.servo: GPIO 13 is already used by keypadRows\[0\]/],
+        [{ board: { pins: { buzzer: 40 } } }, /board\.pins\.buzzer: must be an integer from 0 to 39 \(got 40\)/],
+        [{ board: { pins: { keypadRows: [1, 2, 3] } } }, /board\.pins\.keypadRows: must be a list of 4 GPIO numbers/],
+        [{ lockout: null }, /lockout: must be an object \(got null\)/],
+        [{ colour: "red" }, /colour: unknown field/],
+    ])("refuses %j", (overrides, message) => {
+        const problems = problemsOf(overrides)
+        expect(problems.join("\n")).toMatch(message)
+    })
+
+    it("lists every problem at once, not just the first", () => {
+        const problems = problemsOf({ codes: { minLength: 2 }, latch: { lockedAngle: "0" } })
+        expect(problems.length).toBeGreaterThanOrEqual(2)
+    })
+
+    it("refuses a non-object", () => {
+        expect(() => validateProfile([])).toThrow(/must be a JSON object/)
+        expect(() => validateProfile(null)).toThrow(ProfileError)
+    })
+
+    it("stops the build with the field and the reason, before writing anything", () => {
+        const dir = mkdtempSync(join(tmpdir(), "latchkey-profile-"))
+        const bad = join(dir, "devs.json")
+        writeFileSync(bad, JSON.stringify(mergeProfile(SHIPPING, { lockout: { baseSeconds: 0 } })))
+        const firmware = join(ROOT, "build", "firmware.devs")
+        const before = statSync(firmware).mtimeMs
+        let stderr = ""
+        let code = 0
+        try {
+            execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "build.ts"), "--profile", bad], {
+                cwd: ROOT,
+                stdio: "pipe",
+            })
+        } catch (e: any) {
+            code = e.status
+            stderr = e.stderr.toString()
+        }
+        expect(code).toBe(1)
+        expect(stderr).toMatch(/devs\.json: lockout\.baseSeconds: must be a number from 1 to 86400 \(got 0\)/)
+        expect(statSync(firmware).mtimeMs).toBe(before)
+    })
+
+    it("reports a devs.json that is not JSON", () => {
+        const dir = mkdtempSync(join(tmpdir(), "latchkey-profile-"))
+        const bad = join(dir, "devs.json")
+        writeFileSync(bad, "{ lockout: ")
+        let stderr = ""
+        try {
+            execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "build.ts"), "--profile", bad], { stdio: "pipe" })
+        } catch (e: any) {
+            stderr = e.stderr.toString()
+        }
+        expect(stderr).toMatch(/not valid JSON/)
+    })
+})
