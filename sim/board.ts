@@ -9,7 +9,9 @@ import {
     ButtonServer,
     JDBus,
     JDServerServiceProvider,
+    JDServiceServer,
     jdpack,
+    Packet,
     MatrixKeypadEvent,
     MatrixKeypadServer,
     ServoServer,
@@ -35,6 +37,21 @@ export interface BoardOptions {
 const KEY_HOLD_MS = 50
 
 export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))
+
+/**
+ * Makes `server` send each event exactly once, in order. jacdac-ts repeats every event after 20
+ * and 100 ms, but its delayed-packet queue is sorted newest-first (jacdac-ts 1.33.7
+ * processDelayedPackets), so under fast typing old repeats go out after newer events and the
+ * firmware sees a key twice. On an in-process bus nothing is lost, so no repeats are needed.
+ */
+function sendEventsOnce(server: JDServiceServer) {
+    server.sendEvent = async (eventCode: number, data?: Uint8Array) => {
+        const device = server.device as JDServerServiceProvider | undefined
+        if (!device) return
+        const pkt = Packet.from(device.createEventCmd(eventCode), data ?? new Uint8Array(0))
+        await server.sendPacketAsync(pkt)
+    }
+}
 
 export class SimulatedBoard {
     readonly bus: JDBus
@@ -67,6 +84,8 @@ export class SimulatedBoard {
                 deviceId: "5e11ab0a7d000001",
             }),
         )
+        sendEventsOnce(this.keypad)
+        sendEventsOnce(this.program)
         this.buzzer.on(BuzzerServer.PLAY_TONE, (t: { frequency: number }) => {
             const sound = soundOfTone(t.frequency)
             if (sound) this.heard.push({ sound, at: Date.now() })
@@ -144,7 +163,8 @@ export class SimulatedBoard {
         return new Promise((resolve, reject) => {
             const timer = setTimeout(() => {
                 remove()
-                reject(new Error(`timed out after ${timeoutMs} ms waiting for a firmware log matching ${re}`))
+                const recent = this.logs.filter(l => l.startsWith("> ")).slice(-12).join("\n  ")
+                reject(new Error(`timed out after ${timeoutMs} ms waiting for a firmware log matching ${re}; last lines:\n  ${recent}`))
             }, timeoutMs)
             const listener = (line: string) => {
                 if (re.test(line)) {
