@@ -6,7 +6,7 @@
  */
 import * as ds from "@devicescript/core"
 import { hmac } from "@devicescript/crypto"
-import { createLock, Effect, LockEvent, LockState, Policy, step, lockStatus, STATUS_BUSY } from "../core/index"
+import { createLock, Effect, LockEvent, LockState, Policy, step, lockStatus, STATUS_BUSY, STATUS_REFUSED } from "../core/index"
 import { PROFILE } from "../config/profile.g"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
 import { loadCodes, loadCounter, loadDeviceKey, saveCodes, saveCounter } from "./store"
@@ -71,6 +71,9 @@ async function apply(effects: Effect[]) {
             const r = remote
             const verdict = r ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none" }
             if (r) r.status = verdict.status
+            // authentic, but an unprovisioned lock never opens: say so (the core refuses it too)
+            if (r && verdict.status === 0 && verdict.action === "unlock" && lockStatus(state, ds.millis()).setup)
+                r.status = STATUS_REFUSED
             queue.unshift({ type: "remoteResult", ok: verdict.status === 0, action: verdict.action as any, keyId: r ? r.keyId : 0 })
         } else if (e.type === "log") {
             console.log(`lock: ${e.message}`)

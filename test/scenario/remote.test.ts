@@ -137,7 +137,7 @@ describe("remote lock and unlock", () => {
         await b.pressProgramButton()
         await enrol(client, store)
         const moves = b.latchMoves.length
-        expect(await command(client, store, "unlock")).toBe("Ok")
+        expect(await refusal(command(client, store, "unlock"))).toBe("Refused")
         await b.waitForLog(/remote unlock refused: no master code/, 3000, 0)
         expect(b.openedSince(moves)).toBe(false)
     })
