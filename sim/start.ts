@@ -1,0 +1,80 @@
+/**
+ * `npm start`: the lock in a web page. Runs the firmware bytecode in the DeviceScript VM with
+ * simulated Jacdac hardware and serves the page that shows and drives it (URL printed below).
+ *
+ * Options: --fast (short test timings: build/firmware-fast.devs), --wipe (start with empty flash),
+ * --port N (default 8090; 0 = any free port), --quiet (hide the VM's log), --echo (print the
+ * firmware console here too). The flash is kept in build/sim-flash.bin between runs, shared with
+ * the terminal simulator (`npm run sim:terminal`).
+ */
+import { join } from "node:path"
+import { loadProfile } from "../scripts/profile-io"
+import { ROOT } from "./paths"
+import { WebSimulator } from "./webserver"
+
+const USAGE = "usage: npm start -- [--fast] [--wipe] [--port N] [--echo]"
+const DEFAULT_PORT = 8090
+
+interface Args {
+    fast: boolean
+    wipe: boolean
+    echo: boolean
+    port: number | undefined
+}
+
+function parseArgs(argv: string[]): Args {
+    const a: Args = { fast: false, wipe: false, echo: false, port: undefined }
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i]
+        if (arg === "--fast") a.fast = true
+        else if (arg === "--wipe") a.wipe = true
+        else if (arg === "--echo") a.echo = true
+        else if (arg === "--quiet") a.echo = false
+        else if (arg === "--port" && /^\d+$/.test(argv[i + 1] ?? "")) a.port = Number(argv[++i])
+        else if (arg === "--help" || arg === "-h") {
+            console.log(USAGE)
+            process.exit(0)
+        } else {
+            console.error(`latchkey sim: unknown option "${arg}"\n${USAGE}`)
+            process.exit(2)
+        }
+    }
+    return a
+}
+
+async function main() {
+    const args = parseArgs(process.argv.slice(2))
+    const t0 = performance.now()
+    const profile = args.fast ? loadProfile(join(ROOT, "test", "fixtures", "fast-timing.json")) : loadProfile()
+    const firmware = args.fast ? "firmware-fast" : "firmware"
+    const flashFile = join(ROOT, "build", "sim-flash.bin")
+    const sim = new WebSimulator({ profile, firmware, flashFile, wipe: args.wipe, echo: args.echo })
+    let url: string
+    try {
+        url = await sim.start(args.port ?? DEFAULT_PORT)
+    } catch (e) {
+        const err = e as NodeJS.ErrnoException
+        if (err.code !== "EADDRINUSE") throw e
+        if (args.port !== undefined) {
+            console.error(`latchkey sim: port ${args.port} is in use (another simulator?). Pick another: npm start -- --port N`)
+            process.exit(1)
+        }
+        url = await sim.start(0)
+        console.log(`latchkey sim: port ${DEFAULT_PORT} is in use; using another one`)
+    }
+    console.log(`latchkey sim: ${profile.name}, ${firmware} on the DeviceScript VM, flash ${args.wipe ? "wiped" : "from " + flashFile}`)
+    console.log(`latchkey sim: open ${url}   (Ctrl-C stops)`)
+    await sim.ready()
+    console.log(`latchkey sim: firmware running (${Math.round(performance.now() - t0)} ms after start)`)
+    const quit = async () => {
+        await sim.stop()
+        process.exit(0)
+    }
+    process.on("SIGINT", quit)
+    process.on("SIGTERM", quit)
+}
+
+main().catch(e => {
+    console.error(`latchkey sim: ${(e as Error).message}`)
+    process.exit(1)
+})
