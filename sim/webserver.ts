@@ -92,9 +92,14 @@ export class WebSimulator {
     private boots = 0
     private doorOpen = false
     private readonly history: string[] = []
-    /** Every action of a hand or of the power supply, in order. */
-    private busy: Promise<void> = Promise.resolve()
+    /** Hands on the hardware (keys, button, door), one at a time in the order they came. */
+    private hands: Promise<void> = Promise.resolve()
+    /** The power supply (power on, cut, wipe, reset after a crash), one at a time. */
+    private power: Promise<void> = Promise.resolve()
+    /** Lines describing the current crash (exception, message, where). */
     private crash: string[] = []
+    /** Resolves the wait for "lock: ready" early when the firmware crashes while booting. */
+    private crashed: (() => void) | undefined
     private stopped = false
     private stopLines: () => void
 
@@ -134,7 +139,7 @@ export class WebSimulator {
                 resolve()
             })
         })
-        void this.act(() => this.powerOn())
+        void this.onPower(() => this.powerOn())
         const addr = server.address() as AddressInfo
         return `http://${host}:${addr.port}/`
     }
@@ -222,7 +227,8 @@ export class WebSimulator {
                 this.note(`page sent a bad message: ${(e as Error).message}`)
                 return
             }
-            void this.act(() => this.handle(msg))
+            if (msg.t === "power") void this.onPower(() => (msg.action === "cut" ? this.powerCycle() : this.wipeFlash()))
+            else void this.onHands(() => this.handle(msg))
         })
         ws.on("close", () => {
             bridge.bus = undefined as never
@@ -246,13 +252,17 @@ export class WebSimulator {
 
     // ---- hands and power ----
 
-    /** Runs hand and power actions one at a time, in the order they arrived. */
-    private act(f: () => Promise<void>): Promise<void> {
-        this.busy = this.busy.then(f).catch(e => this.note(`error: ${(e as Error).message}`))
-        return this.busy
+    private onHands(f: () => Promise<void>): Promise<void> {
+        this.hands = this.hands.then(f).catch(e => this.note(`error: ${(e as Error).message}`))
+        return this.hands
     }
 
-    private async handle(m: ClientMessage) {
+    private onPower(f: () => Promise<void>): Promise<void> {
+        this.power = this.power.then(f).catch(e => this.note(`error: ${(e as Error).message}`))
+        return this.power
+    }
+
+    private async handle(m: Exclude<ClientMessage, { t: "power" }>) {
         switch (m.t) {
             case "key":
                 return m.down ? this.board.keyDown(m.key) : this.board.keyUp(m.key)
@@ -264,9 +274,6 @@ export class WebSimulator {
                 else this.door.active()
                 this.broadcast({ t: "door", open: m.open })
                 return
-            case "power":
-                if (m.action === "cut") return this.powerCycle()
-                return this.wipeFlash()
         }
     }
 
@@ -281,11 +288,15 @@ export class WebSimulator {
         this.crash = []
         this.boots++
         this.setVm("booting")
+        const crashed = new Promise<"crashed">(r => (this.crashed = () => r("crashed")))
         try {
-            await this.board.powerOn()
-            if (this.vmState === "booting") this.setVm("running")
+            const how = await Promise.race([this.board.powerOn(), crashed])
+            if (how !== "crashed" && this.vmState === "booting") this.setVm("running")
         } catch (e) {
-            if (this.vmState !== "crashed") this.setVm("crashed", (e as Error).message.split("\n")[0])
+            // no "lock: ready" in time: shown as a crash (the board stays as it is; power cut retries)
+            if (this.vmState === "booting") this.setVm("crashed", (e as Error).message.split("\n")[0])
+        } finally {
+            this.crashed = undefined
         }
     }
 
@@ -327,7 +338,8 @@ export class WebSimulator {
     /** A crashed program stays down for a moment, then the board resets itself (as a watchdog would). */
     private onCrash(detail: string) {
         this.setVm("crashed", detail)
-        void this.act(async () => {
+        this.crashed?.()
+        void this.onPower(async () => {
             this.board.powerCut()
             await sleep(this.options.crashRestartMs ?? 2000)
             if (this.vmState === "crashed") await this.powerOn()
