@@ -5,6 +5,7 @@
  *   build/firmware-fast.devs    the same source with test/fixtures/fast-timing.json laid over devs.json
  *                               (short lockouts and timeouts so scenario tests never wait minutes)
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
+ *   build/services.json         the lock's Jacdac service spec (services/latchkey.md) for jacdac-ts
  *
  * devs.json is validated first; a bad profile stops the build naming each field and the reason,
  * before anything is written.
@@ -77,6 +78,7 @@ function inputStamp(): string {
         join(ROOT, "scripts", "build.ts"),
         join(ROOT, "scripts", "profile-io.ts"),
         ...listFiles(join(ROOT, "src")),
+        ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),
     ]
     for (const f of files) {
@@ -139,6 +141,8 @@ function main() {
         // leave the shipping profile in place for editors and `devs` commands run by hand
         writeFileSync(GENERATED, profileSource(shipping))
     }
+    // the lock service's spec, for jacdac-ts on the host (sim/latchkey.ts)
+    copyFileSync(join(ROOT, ".devicescript", "services.json"), join(BUILD, "services.json"))
     writeFileSync(stampFile, stamp)
     console.log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }

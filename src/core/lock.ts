@@ -3,6 +3,12 @@ import { codeSyntaxError, isDigitKey, isKey, weakCodeReason } from "./codes"
 import { lockoutDurationMs } from "./lockout"
 import { Policy } from "./policy"
 
+/** Where an operation came from (Matter OperationSourceEnum names). */
+export type OperationSource = "keypad" | "auto" | "button" | "remote"
+
+/** Why an operation was refused (Matter OperationErrorEnum names, plus lockedOut). */
+export type OperationError = "invalidCredential" | "lockedOut"
+
 /** Tones the buzzer knows. */
 export type Sound = "key" | "success" | "failure" | "lockout" | "locked" | "step" | "timeout"
 
@@ -33,6 +39,12 @@ export type Effect =
     | { type: "sound"; sound: Sound }
     /** Human-readable; never contains a code or a digest. */
     | { type: "log"; message: string }
+    /** Matter LockOperation event: the latch was locked or unlocked (slot -1 = no user). */
+    | { type: "operation"; unlock: boolean; source: OperationSource; slot: number }
+    /** Matter LockOperationError event: an unlock attempt was refused. */
+    | { type: "operationError"; source: OperationSource; error: OperationError; failures: number }
+    /** Matter DoorLockAlarm: a keypad lockout started. */
+    | { type: "alarm"; alarm: "wrongCodeEntryLimit" }
 
 /** Where the setup flow stands. */
 export type SetupStage = "idle" | "new" | "confirm"
@@ -142,13 +154,14 @@ function leaveSetupStage(state: LockState) {
     if (state.pending === "setupNew" || state.pending === "setupConfirm") state.pending = ""
 }
 
-function lockNow(state: LockState, effects: Effect[], why: string) {
+function lockNow(state: LockState, effects: Effect[], why: string, source: OperationSource) {
     state.locked = true
     state.relockActive = false
     state.hashHeld = false
     effects.push({ type: "latch", locked: true })
     sound(effects, "locked")
     log(effects, `locked (${why})`)
+    effects.push({ type: "operation", unlock: false, source: source, slot: -1 })
 }
 
 /** Time-driven transitions; run on every event so a late tick changes nothing. */
@@ -171,9 +184,9 @@ function runTimers(state: LockState, now: number, effects: Effect[]) {
         sound(effects, "timeout")
         log(effects, "setup timed out")
     }
-    if (!state.locked && state.relockActive && now >= state.relockAt) lockNow(state, effects, "auto-relock")
+    if (!state.locked && state.relockActive && now >= state.relockAt) lockNow(state, effects, "auto-relock", "auto")
     if (state.hashHeld && !state.locked && state.entry.length === 0 && now - state.hashDownAt >= p.longPressMs)
-        lockNow(state, effects, "long press")
+        lockNow(state, effects, "long press", "keypad")
 }
 
 function onBoot(
@@ -219,6 +232,8 @@ function failAttempt(state: LockState, now: number, effects: Effect[], what: str
         sound(effects, "failure")
         log(effects, `${what} (failures ${state.failures})`)
     }
+    effects.push({ type: "operationError", source: "keypad", error: "invalidCredential", failures: state.failures })
+    if (state.lockoutActive) effects.push({ type: "alarm", alarm: "wrongCodeEntryLimit" })
 }
 
 /** '#' with a non-empty entry in normal mode. */
@@ -273,6 +288,8 @@ function onKeyDown(state: LockState, key: string, now: number, effects: Effect[]
     if (!isKey(key) || state.pending !== "") return
     if (state.lockoutActive) {
         sound(effects, "lockout")
+        if (key === "#")
+            effects.push({ type: "operationError", source: "keypad", error: "lockedOut", failures: state.failures })
         return
     }
     const setup = !hasCode(state.codes)
@@ -317,6 +334,7 @@ function onDigest(state: LockState, digest: Bytes, now: number, effects: Effect[
             state.locked = false
             sound(effects, "success")
             log(effects, `unlocked (slot ${slot})`)
+            effects.push({ type: "operation", unlock: true, source: "keypad", slot: slot })
             state.relockActive = state.policy.autoRelockMs > 0
             state.relockAt = now + state.policy.autoRelockMs
         } else {

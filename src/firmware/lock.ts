@@ -10,6 +10,7 @@ import { createLock, Effect, LockEvent, LockState, Policy, step, lockStatus } fr
 import { PROFILE } from "../config/profile.g"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
 import { loadCodes, loadCounter, loadDeviceKey, saveCodes, saveCounter } from "./store"
+import { reportEffect, reportPowerCycled, startLatchkeyService } from "./service"
 
 const TICK_MS = 100
 
@@ -58,6 +59,8 @@ async function apply(effects: Effect[]) {
             playSound(e.sound)
         } else if (e.type === "log") {
             console.log(`lock: ${e.message}`)
+        } else {
+            await reportEffect(e)
         }
     }
 }
@@ -99,6 +102,9 @@ export async function startLock() {
         counter = hasCode ? { failures: policy.freeFailures + 1, served: false } : { failures: 0, served: true }
     }
     await post({ type: "boot", codes, failures: counter.failures, served: counter.served })
+    startLatchkeyService(() => lockStatus(state, ds.millis()))
+    // after the service's first announce (every 500 ms), so peers know the device before the event
+    setTimeout(reportPowerCycled, 1200)
     const st = lockStatus(state, ds.millis())
     console.log(`lock: ready (${st.setup ? "setup mode: press the program button" : "locked"}; failures ${st.failures})`)
 
