@@ -181,8 +181,8 @@ export class WebSimulator {
                 return path === "/app.js" ? send(200, "text/javascript; charset=utf-8", b.js) : send(200, "application/json", b.map)
             }
             if (path === "/services.json") {
-                // the firmware's own Jacdac services (services/*.md), as the DeviceScript build describes them
-                const file = join(ROOT, ".devicescript", "services.json")
+                // the firmware's own Jacdac services (services/*.md), as scripts/build.ts wrote them for jacdac-ts
+                const file = join(ROOT, "build", "services.json")
                 return send(200, "application/json", existsSync(file) ? readFileSync(file) : "[]")
             }
             const st = STATIC[path]

@@ -30,7 +30,8 @@ export interface LockServiceHandlers {
 
 /** The spec's short id of the lock's service. */
 export const LOCK_SERVICE_ID = "latchkey"
-const POLL_MS = 250
+/** One register is read per tick, in turn: a burst of reads makes the VM throttle its answers. */
+const POLL_MS = 100
 
 /** Decodes a packed value list with the spec's field names and enums. */
 export function decodeFields(
@@ -54,9 +55,31 @@ export function decodeFields(
     return out
 }
 
+/** The registers the service itself declares (not those every Jacdac service inherits). */
+export function ownRegisters(spec: jdspec.ServiceSpec | undefined): jdspec.PacketInfo[] {
+    return (spec?.packets ?? []).filter(p => (p.kind === "ro" || p.kind === "rw") && !p.derived)
+}
+
+/** One line for the event log, e.g. "Unlock by Keypad (user 0)", "Unlock refused: InvalidCredential (Keypad), failures 3". */
+export function describeLockEvent(ev: LockEvent): string {
+    const f = ev.fields
+    const user = typeof f.user_index === "number" && f.user_index !== 0xffff ? ` (user ${f.user_index})` : ""
+    switch (ev.name) {
+        case "lock_operation":
+            return `${f.lock_operation_type} by ${f.operation_source}${user}`
+        case "lock_operation_error":
+            return `${f.lock_operation_type} refused: ${f.operation_error} (${f.operation_source}), failures ${f.failure_count}`
+        case "door_lock_alarm":
+            return `alarm: ${f.alarm_code}`
+    }
+    const parts = Object.entries(f).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`)
+    return `${ev.name.replace(/_/g, " ")}: ${parts.join(", ")}`
+}
+
 export class LockServiceReader {
     private service: JDService | undefined
     private status: LockStatus = { present: false, values: {}, readAt: {} }
+    private turn = 0
 
     constructor(
         private readonly bus: JDBus,
@@ -86,14 +109,15 @@ export class LockServiceReader {
             this.handlers.onStatus(this.status)
         }
         if (!service) return
-        for (const info of service.specification?.packets ?? [])
-            if (info.kind === "ro" || info.kind === "rw") void service.register(info.identifier).sendGetAsync()
+        const regs = ownRegisters(service.specification)
+        if (!regs.length) return
+        this.turn = (this.turn + 1) % regs.length
+        void service.register(regs[this.turn].identifier).sendGetAsync()
     }
 
     private watch(service: JDService) {
         const spec = service.specification!
-        for (const info of spec.packets) {
-            if (info.kind !== "ro" && info.kind !== "rw") continue
+        for (const info of ownRegisters(spec)) {
             const reg = service.register(info.identifier)
             reg.on(REPORT_UPDATE, () => {
                 if (this.service !== service) return

@@ -8,7 +8,7 @@
 import { JDBus } from "jacdac-ts"
 import { BuzzerSound } from "./audio"
 import { BoardLink } from "./link"
-import { LockServiceReader, type LockEvent, type LockStatus } from "./lockservice"
+import { describeLockEvent, LockServiceReader, type LockStatus } from "./lockservice"
 import { formatCountdown, keypadKeyOf, latchOpenFraction, patternOfTone, remainingNow, servoTravelMs, type Tone } from "./logic"
 import { PeripheralWatcher } from "./peripherals"
 import type { PageProfile, ServerMessage, VmState } from "./protocol"
@@ -265,20 +265,11 @@ function drawScreen() {
         text = String(state ?? "…").toUpperCase()
         led = state === "Unlocked" ? "green" : left > 0 ? "red blink" : "red"
     }
-    if (left > 0) text = "LOCKED OUT"
     $("screen-state").textContent = text
     $("led").className = `led ${led}`
     screen.dataset.state = String(state ?? "")
     const detail = present && typeof values.failure_count === "number" ? `failures ${values.failure_count} · mode ${values.operating_mode ?? "…"}` : "\u00a0"
     $("screen-detail").textContent = detail
-}
-
-function describeEvent(ev: LockEvent): string {
-    const f = ev.fields
-    const parts = Object.entries(f)
-        .filter(([k, v]) => !(k === "user_index" && v === 0xffff) && k !== "reserved")
-        .map(([k, v]) => `${k.replace(/_/g, " ")}: ${v}`)
-    return `${ev.name.replace(/_/g, " ")} — ${parts.join(", ")}`
 }
 
 // ---- the VM and the connection ----
@@ -384,7 +375,7 @@ new LockServiceReader(bus, {
         updateReady()
     },
     onEvent(ev) {
-        logEvent(describeEvent(ev), ev.name === "door_lock_alarm" ? "alarm" : "lock")
+        logEvent(`lock: ${describeLockEvent(ev)}`, ev.name === "door_lock_alarm" ? "alarm" : "lock")
     },
 })
 
