@@ -28,7 +28,6 @@ import { ROOT } from "./paths"
 
 export const HARDWARE_ID = "5e11ab0a7d000001"
 export const DOOR_ID = "5e11ab0a7d000002"
-export const VM_ID = "1a7c4b3e9d2f0a55"
 
 export interface WebSimOptions {
     profile: Profile
@@ -208,7 +207,6 @@ export class WebSimulator {
             firmware: this.options.firmware ?? "firmware",
             hardwareId: HARDWARE_ID,
             doorId: DOOR_ID,
-            vmId: VM_ID,
         })
         this.sendTo(client, { t: "door", open: this.doorOpen })
         for (const line of this.history) this.sendTo(client, { t: "console", line })

@@ -35,8 +35,6 @@ export type ServerMessage =
           hardwareId: string
           /** Device id of the door sensor. */
           doorId: string
-          /** Device id of the VM running the firmware (absent when the firmware runs elsewhere). */
-          vmId?: string
       }
     | { t: "vm"; state: VmState; boots: number; detail?: string }
     | { t: "console"; line: string }
