@@ -183,6 +183,8 @@ const round = (x: number) => Math.round(x * 10) / 10
 // ---- the buzzer ----
 
 let soundTimer: ReturnType<typeof setTimeout> | undefined
+/** Counts the patterns heard (data-seq on the label), so a watcher can tell a new one from the last. */
+let patterns = 0
 function onTone(tone: Tone) {
     buzzer.play(tone)
     const grille = $("grille")
@@ -195,6 +197,7 @@ function onTone(tone: Tone) {
         const label = $("sound-label")
         label.textContent = `♪ ${pattern.label}`
         label.dataset.sound = pattern.sound
+        label.dataset.seq = String(++patterns)
         clearTimeout(soundTimer)
         soundTimer = setTimeout(() => {
             label.innerHTML = "&nbsp;"
