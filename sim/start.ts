@@ -4,17 +4,17 @@
  *
  * Options: --fast (short test timings: build/firmware-fast.devs), --wipe (start with empty flash),
  * --port N (default 8090; 0 = any free port), --echo (print the firmware console here too),
- * --hub (also attach the board to a DeviceScript devtools hub on tcp 8082: `npm run watch`).
- * The flash is kept in build/sim-flash.bin between runs, shared with the terminal simulator
- * (`npm run sim:terminal`).
+ * --hub (also attach the board to a DeviceScript devtools hub on tcp 8082: `npm run watch`),
+ * --flash FILE (keep the flash in FILE instead of build/sim-flash.bin). The flash file is shared
+ * with the terminal simulator (`npm run sim:terminal`).
  */
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import { loadProfile } from "../scripts/profile-io"
 import { ROOT } from "./paths"
 import { attachToHub, HUB_TCP_PORT, probeHub } from "./hub"
 import { WebSimulator } from "./webserver"
 
-const USAGE = "usage: npm start -- [--fast] [--wipe] [--port N] [--echo] [--hub]"
+const USAGE = "usage: npm start -- [--fast] [--wipe] [--port N] [--flash FILE] [--echo] [--hub]"
 const DEFAULT_PORT = 8090
 
 interface Args {
@@ -23,10 +23,11 @@ interface Args {
     echo: boolean
     hub: boolean
     port: number | undefined
+    flash: string
 }
 
 function parseArgs(argv: string[]): Args {
-    const a: Args = { fast: false, wipe: false, echo: false, hub: false, port: undefined }
+    const a: Args = { fast: false, wipe: false, echo: false, hub: false, port: undefined, flash: join(ROOT, "build", "sim-flash.bin") }
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i]
         if (arg === "--fast") a.fast = true
@@ -35,6 +36,7 @@ function parseArgs(argv: string[]): Args {
         else if (arg === "--quiet") a.echo = false
         else if (arg === "--hub") a.hub = true
         else if (arg === "--port" && /^\d+$/.test(argv[i + 1] ?? "")) a.port = Number(argv[++i])
+        else if (arg === "--flash" && argv[i + 1]) a.flash = resolve(argv[++i])
         else if (arg === "--help" || arg === "-h") {
             console.log(USAGE)
             process.exit(0)
@@ -51,7 +53,7 @@ async function main() {
     const t0 = performance.now()
     const profile = args.fast ? loadProfile(join(ROOT, "test", "fixtures", "fast-timing.json")) : loadProfile()
     const firmware = args.fast ? "firmware-fast" : "firmware"
-    const flashFile = join(ROOT, "build", "sim-flash.bin")
+    const flashFile = args.flash
     // before anything starts: a missing hub is a plain message, not a half-started simulator
     if (args.hub) await probeHub()
     const sim = new WebSimulator({ profile, firmware, flashFile, wipe: args.wipe, echo: args.echo })
