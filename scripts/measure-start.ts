@@ -25,7 +25,7 @@ async function once(): Promise<Run> {
     const browser = await launchChromium()
     const page = await browser.context.newPage()
     const t0 = performance.now()
-    const child = spawn("npm", ["start", "--", "--port", "0", "--flash", join(dir, "flash.bin")], {
+    const child = spawn("npm", ["start", "--", "--http", "0", "--port", "0", "--flash", join(dir, "flash.bin")], {
         cwd: ROOT,
         detached: true, // its own process group, ended below by its id
         stdio: ["ignore", "pipe", "pipe"],

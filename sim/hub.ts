@@ -1,59 +1,95 @@
 /**
- * Attaches the simulated board to a DeviceScript devtools hub (`npm run watch`, i.e.
- * `devs devtools`: websocket 8081, TCP 8082). The board's bus gets a TCP transport to the hub,
- * and frames are forwarded between the in-process VM and the hub, so the hub's clients (its
- * dashboard, the VS Code extension) see the VM, the keypad, latch, buzzer, program button and
- * door sensor as one bus, and devtools deploys each build it makes to this VM.
+ * Serves a jacdac-ts bus over TCP with the DeviceScript devtools framing (each frame preceded by
+ * one length byte; 0xff + u16 LE for long ones), so that the companion CLI — or anything that
+ * speaks to `devs devtools` on tcp 8082 — reaches the simulated lock exactly as it would reach a
+ * board through the hub.
  */
-import { connect } from "node:net"
-import { createRequire } from "node:module"
-import { createNodeSocketTransport, FRAME_PROCESS, JDBus, Transport, type JDFrameBuffer } from "jacdac-ts"
+import { createServer, Server, Socket } from "node:net"
+import { createProxyBridge, JDBus } from "jacdac-ts"
 
-export const HUB_HOST = "127.0.0.1"
-export const HUB_TCP_PORT = 8082
-
-/** Resolves if something listens on host:port, rejects with a message saying what to do. */
-export function probeHub(port = HUB_TCP_PORT, host = HUB_HOST, timeoutMs = 1500): Promise<void> {
-    return new Promise((resolve, reject) => {
-        const sock = connect({ port, host })
-        const fail = (why: string) => {
-            sock.destroy()
-            reject(new Error(`no DeviceScript hub on tcp://${host}:${port} (${why}): start one with \`npm run watch\` first`))
-        }
-        const timer = setTimeout(() => fail("no answer"), timeoutMs)
-        sock.once("connect", () => {
-            clearTimeout(timer)
-            sock.end()
-            resolve()
-        })
-        sock.once("error", e => {
-            clearTimeout(timer)
-            fail((e as NodeJS.ErrnoException).code ?? e.message)
-        })
-    })
+function frameOut(data: Uint8Array): Uint8Array {
+    if (data.length < 255) {
+        const out = new Uint8Array(1 + data.length)
+        out[0] = data.length
+        out.set(data, 1)
+        return out
+    }
+    const out = new Uint8Array(3 + data.length)
+    out[0] = 255
+    out[1] = data.length & 0xff
+    out[2] = data.length >> 8
+    out.set(data, 3)
+    return out
 }
 
-/** Connects `bus` to the hub and bridges its VM transport there. Returns a function that detaches. */
-export async function attachToHub(bus: JDBus, port = HUB_TCP_PORT, host = HUB_HOST): Promise<() => Promise<void>> {
-    await probeHub(port, host)
-    // jacdac-ts's ESM build loads "net" with a bare require(): give it one, or it never connects
-    const g = globalThis as { require?: NodeRequire }
-    g.require ??= createRequire(import.meta.url)
-    const hub = createNodeSocketTransport(port, host)
-    const vm = bus.transports.find(t => t.type === "devicescript-vm")
-    bus.addTransport(hub)
-    await hub.connect()
-    // the bus sends what it originates (servers, pages) to every transport itself; frames that
-    // arrive from one transport are only processed, so pass them to the other one
-    const forward = (frame: JDFrameBuffer) => {
-        const from = frame._jacdac_sender
-        const to: Transport | undefined = from === hub.type ? vm : from === vm?.type ? hub : undefined
-        if (to) void to.sendPacketWhenConnectedAsync(frame)
+/** Splits a TCP byte stream into frames; keeps a partial frame for the next chunk. */
+export class FrameReader {
+    private acc = new Uint8Array(0)
+    push(chunk: Uint8Array): Uint8Array[] {
+        const buf = new Uint8Array(this.acc.length + chunk.length)
+        buf.set(this.acc)
+        buf.set(chunk, this.acc.length)
+        const frames: Uint8Array[] = []
+        let at = 0
+        for (;;) {
+            if (at >= buf.length) break
+            let len = buf[at]
+            let head = 1
+            if (len === 255) {
+                if (at + 3 > buf.length) break
+                len = buf[at + 1] | (buf[at + 2] << 8)
+                head = 3
+            }
+            if (at + head + len > buf.length) break
+            frames.push(buf.slice(at + head, at + head + len))
+            at += head + len
+        }
+        this.acc = buf.slice(at)
+        return frames
     }
-    const stop = bus.subscribe(FRAME_PROCESS, forward)
-    return async () => {
-        stop()
-        await hub.disconnect()
-        hub.dispose()
-    }
+}
+
+/** A running TCP hub; `port` is the port actually bound (useful with port 0). */
+export interface TcpHub {
+    port: number
+    close(): Promise<void>
+}
+
+/** Serves `bus` on host:port (port 0 = any free port). Rejects when the port is taken. */
+export function serveBusOverTcp(bus: JDBus, port: number, host = "127.0.0.1"): Promise<TcpHub> {
+    const sockets = new Set<Socket>()
+    const server: Server = createServer(sock => {
+        sockets.add(sock)
+        sock.setNoDelay(true)
+        const bridge = createProxyBridge(data => {
+            if (!sock.destroyed) sock.write(frameOut(data))
+        })
+        bridge.bus = bus
+        const reader = new FrameReader()
+        sock.on("data", chunk => {
+            for (const f of reader.push(new Uint8Array(chunk))) bridge.receiveFrameOrPacket(f)
+        })
+        const drop = () => {
+            sockets.delete(sock)
+            bridge.bus = undefined as unknown as JDBus
+        }
+        sock.on("close", drop)
+        sock.on("error", drop)
+    })
+    return new Promise((resolve, reject) => {
+        server.once("error", (e: NodeJS.ErrnoException) =>
+            reject(new Error(e.code === "EADDRINUSE" ? `port ${host}:${port} is already in use (another hub or simulator?)` : e.message)),
+        )
+        server.listen(port, host, () => {
+            const addr = server.address()
+            resolve({
+                port: typeof addr === "object" && addr ? addr.port : port,
+                close: () =>
+                    new Promise<void>(r => {
+                        for (const s of sockets) s.destroy()
+                        server.close(() => r())
+                    }),
+            })
+        })
+    })
 }

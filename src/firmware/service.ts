@@ -5,6 +5,8 @@
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
 import { Effect, LockStatus, OperationSource } from "../core/index"
+import { enrolCompanion, issueNonce } from "./remote"
+import { runRemoteCommand } from "./lock"
 
 const NO_USER = 0xffff
 
@@ -34,6 +36,20 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
     }
     provisioned() {
         return !this.status().setup
+    }
+    nonce() {
+        return issueNonce()
+    }
+    async enrol(): Promise<[ds.LatchkeyCommandStatus, number, Buffer]> {
+        return await enrolCompanion()
+    }
+    /** The server core passes the decoded fields as one array (see @devicescript/server). */
+    async secured(counter: any, keyId?: number, sealed?: Buffer): Promise<[ds.LatchkeyCommandStatus, Buffer]> {
+        let args: any[] = [counter, keyId, sealed]
+        if (Array.isArray(counter)) args = counter
+        if (typeof args[0] !== "number" || typeof args[1] !== "number" || !(args[2] instanceof Buffer))
+            return [ds.LatchkeyCommandStatus.BadFrame, Buffer.alloc(0)]
+        return [await runRemoteCommand(args[0], args[1], args[2]), Buffer.alloc(0)]
     }
 }
 

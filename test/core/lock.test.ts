@@ -41,6 +41,8 @@ function show(e: Effect): string {
             return `operationError ${e.source} ${e.error} ${e.failures}`
         case "alarm":
             return `alarm ${e.alarm}`
+        case "checkRemote":
+            return "checkRemote"
     }
 }
 

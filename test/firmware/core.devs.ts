@@ -43,7 +43,8 @@ function show(e: Effect): string {
     if (e.type === "log") return `log ${e.message}`
     if (e.type === "operation") return `operation ${e.unlock ? "unlock" : "lock"} ${e.source} ${e.slot}`
     if (e.type === "operationError") return `operationError ${e.source} ${e.error} ${e.failures}`
-    return `alarm ${e.alarm}`
+    if (e.type === "alarm") return `alarm ${e.alarm}`
+    return e.type
 }
 
 /** Non-log effects as one comparable string. */
