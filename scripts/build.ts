@@ -5,6 +5,8 @@
  *   build/firmware-fast.devs    the same source with test/fixtures/fast-timing.json laid over devs.json
  *                               (short lockouts and timeouts so scenario tests never wait minutes)
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
+ *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
+ *                               cases of test/fixtures/board-cases.ts inside the VM
  *
  * devs.json is validated first; a bad profile stops the build naming each field and the reason,
  * before anything is written.
@@ -33,6 +35,7 @@ const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
     { name: "firmware-fast", entry: "src/main.ts", overrides: FAST_OVERRIDES },
     { name: "core-tests", entry: "test/firmware/core.devs.ts" },
+    { name: "board-tests", entry: "test/firmware/board.devs.ts" },
 ]
 
 function cliBundle(): { path: string; version: string } {
@@ -78,6 +81,7 @@ function inputStamp(): string {
         join(ROOT, "scripts", "profile-io.ts"),
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "test", "firmware")),
+        ...listFiles(join(ROOT, "test", "fixtures")),
     ]
     for (const f of files) {
         h.update(relative(ROOT, f))
