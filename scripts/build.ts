@@ -8,6 +8,8 @@
  *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
  *                               cases of test/fixtures/board-cases.ts inside the VM
  *
+ * Each target also gets src/config/profile.g.ts (the profile as a constant) and
+ * src/firmware/board.g.ts (pin map and on-board servers for the board devs.json names).
  * devs.json is validated first; a bad profile stops the build naming each field and the reason,
  * before anything is written.
  * Usage: tsx scripts/build.ts [--force] [--profile FILE]   (FILE instead of devs.json)
@@ -18,11 +20,14 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSyn
 import { createRequire } from "node:module"
 import { dirname, join, relative, resolve } from "node:path"
 import { loadProfile, profileSource, ROOT } from "./profile-io"
+import { loadBoardCatalog } from "./boards-io"
+import { boardSource } from "./board-gen"
 import { ProfileError } from "../src/config/profile"
 
 const require = createRequire(import.meta.url)
 const BUILD = join(ROOT, "build")
 const GENERATED = join(ROOT, "src", "config", "profile.g.ts")
+const BOARD_GENERATED = join(ROOT, "src", "firmware", "board.g.ts")
 const FAST_OVERRIDES = join(ROOT, "test", "fixtures", "fast-timing.json")
 
 interface Target {
@@ -79,6 +84,8 @@ function inputStamp(): string {
         FAST_OVERRIDES,
         join(ROOT, "scripts", "build.ts"),
         join(ROOT, "scripts", "profile-io.ts"),
+        join(ROOT, "scripts", "boards-io.ts"),
+        join(ROOT, "scripts", "board-gen.ts"),
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "test", "firmware")),
         ...listFiles(join(ROOT, "test", "fixtures")),
@@ -133,6 +140,7 @@ function main() {
     try {
         TARGETS.forEach((t, i) => {
             writeFileSync(GENERATED, profileSource(profiles[i]))
+            writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog()))
             devsBuild(t.entry)
             const bin = join(ROOT, ".devicescript", "bin")
             copyFileSync(join(bin, "bytecode.devs"), outputs[i])
@@ -142,6 +150,7 @@ function main() {
     } finally {
         // leave the shipping profile in place for editors and `devs` commands run by hand
         writeFileSync(GENERATED, profileSource(shipping))
+        writeFileSync(BOARD_GENERATED, boardSource(shipping, loadBoardCatalog()))
     }
     writeFileSync(stampFile, stamp)
     console.log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
