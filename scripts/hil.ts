@@ -134,7 +134,7 @@ async function deployToBoard(bytecodeFile: string) {
 
 function runVitest(mode: string, extra: string[]): Promise<number> {
     const vitest = join(ROOT, "node_modules", ".bin", "vitest")
-    const args = ["run", ...(extra.length ? extra : ["test/scenario"]), "--no-file-parallelism", "--maxWorkers=1", "--testTimeout=120000", "--hookTimeout=120000"]
+    const args = ["run", ...(extra.length ? extra : ["test/scenario", "test/hil"]), "--no-file-parallelism", "--maxWorkers=1", "--testTimeout=120000", "--hookTimeout=120000", "--silent=passed-only"]
     const child = spawn(vitest, args, {
         cwd: ROOT,
         stdio: "inherit",

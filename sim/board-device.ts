@@ -2,7 +2,9 @@
  * A lock that is already on the devtools hub: a flashed ESP32 behind `devs devtools --serial`
  * (HIL=serial), or any DeviceScript device the hub knows (HIL=tcp). The test cannot cut its
  * power, so a "power cut" stops the program (DeviceScript manager `running` = false: nothing
- * runs, flash is kept) and "power on" reboots it (control `reset`); "wipe" clears its settings.
+ * runs, flash is kept) and "power on" starts it again from the top (`running` = true), which is
+ * what the firmware sees of a power cycle; "wipe" clears its settings. (Control `reset` would
+ * reboot a board, but ends a `devs run` VM process, so it is not used.)
  *
  * The board keeps its own latch servo and switch; the test hosts the keypad, buzzer and program
  * button and rebinds the firmware's roles to them through the board's role manager. The board's
@@ -12,7 +14,6 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
 import {
-    ControlCmd,
     createNodeSocketTransport,
     DeviceScriptManagerReg,
     JDBus,
@@ -21,7 +22,6 @@ import {
     Packet,
     RoleManagerCmd,
     SettingsCmd,
-    SRV_CONTROL,
     SRV_DEVICE_SCRIPT_MANAGER,
     SRV_ROLE_MANAGER,
     SRV_SETTINGS,
@@ -37,7 +37,15 @@ export const HUB_LOG_ENV = "LATCHKEY_HUB_LOG"
 /** Env var: the lock's device id, when the hub has several DeviceScript devices. */
 export const LOCK_ID_ENV = "LATCHKEY_LOCK_ID"
 
-const FIND_MS = 30000
+const FIND_MS = Number(process.env.LATCHKEY_FIND_MS) || 30000
+
+/**
+ * The settings the firmware keeps (src/firmware/store.ts; test/config/tools.test.ts checks the
+ * names still match). The settings service's "clear" command leaves them in place on the
+ * DeviceScript runtime (seen on 2.16.4), so a wipe deletes them one by one. The device key alone
+ * would do: without it the firmware makes a new one and the stored digests are worthless.
+ */
+export const LOCK_SETTING_KEYS = ["$lk.key", "$lk.codes", "$lk.count"]
 
 /** What a test needs to know about the board's answer, in words for the person at the bench. */
 export function noBoardMessage(seen: string[]): string {
@@ -102,6 +110,12 @@ export class HubBoardDevice implements LockDevice {
     private tail: FileTail | undefined
     private fresh = true
     private stopped = false
+    private readonly logFile: string | undefined
+
+    /** `logFile`: where the lock's console arrives (default: the hub output, $LATCHKEY_HUB_LOG). */
+    constructor(opts: { logFile?: string } = {}) {
+        this.logFile = opts.logFile ?? process.env[HUB_LOG_ENV]
+    }
 
     get deviceId() {
         return this.lock?.deviceId
@@ -138,24 +152,41 @@ export class HubBoardDevice implements LockDevice {
         const lock = this.lock ?? (await this.findLock())
         const service = lock.services({ serviceClass })[0]
         if (!service) throw new Error(`the lock ${lock.deviceId} has no ${serviceClass.toString(16)} service`)
-        await service.sendPacketAsync(Packet.from(cmd, data), true)
+        // acknowledged, and retried: a busy link (or a busy runtime) may miss one
+        for (let attempt = 1; ; attempt++) {
+            try {
+                await service.sendPacketAsync(Packet.from(cmd, data), true)
+                return
+            } catch (e) {
+                if (attempt >= 4) throw e
+                await new Promise(r => setTimeout(r, 500))
+            }
+        }
     }
 
     async powerOn(opts: PowerOnOptions) {
         this.lock = await this.findLock()
-        const logFile = process.env[HUB_LOG_ENV]
-        if (logFile && !this.tail)
-            this.tail = new FileTail(logFile, line => {
+        if (this.logFile && !this.tail)
+            this.tail = new FileTail(this.logFile, line => {
                 const d = dmesgFromCli(line)
                 if (d !== undefined) opts.onLog(d)
             })
+        if (!this.stopped) await this.setRunning(false)
         if (this.fresh) {
             // a fresh board: no codes, no counter, no device key (settings hold them all)
             this.fresh = false
-            await this.command(SRV_SETTINGS, SettingsCmd.Clear)
+            await this.eraseSettings()
         }
         this.stopped = false
-        await this.command(SRV_CONTROL, ControlCmd.Reset)
+        await this.setRunning(true)
+    }
+
+    private async setRunning(on: boolean) {
+        const lock = this.lock ?? (await this.findLock())
+        const manager = lock.services({ serviceClass: SRV_DEVICE_SCRIPT_MANAGER })[0]
+        await manager.register(DeviceScriptManagerReg.Running).sendSetBoolAsync(on, true)
+        // let the runtime act on it before the next command (stop and start are not queued)
+        await new Promise(r => setTimeout(r, 300))
     }
 
     /** Stops the program; the board stays powered, its flash untouched. */
@@ -167,7 +198,13 @@ export class HubBoardDevice implements LockDevice {
 
     async wipeFlash() {
         if (this.running) throw new Error("power the board off before wiping its flash")
+        await this.setRunning(false) // the stop of powerCut() may still be on its way
+        await this.eraseSettings()
+    }
+
+    private async eraseSettings() {
         await this.command(SRV_SETTINGS, SettingsCmd.Clear)
+        for (const key of LOCK_SETTING_KEYS) await this.command(SRV_SETTINGS, SettingsCmd.Delete, jdpack("s", [key]))
     }
 
     cutPowerAtNextFlashWrite() {

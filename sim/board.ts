@@ -95,7 +95,8 @@ export class SimulatedBoard {
     private readonly bytecode: Uint8Array
     private readonly bytecodePath: string
     private readonly listeners: ((line: string) => void)[] = []
-    private readonly hostId: string
+    /** Device id of the peripherals this board hosts on the bus. */
+    readonly hostId: string
     /** The latch angle read from the board's own servo (board devices that keep theirs). */
     private probedAngle: number | undefined
     private probe: NodeJS.Timeout | undefined
