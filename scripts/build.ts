@@ -7,6 +7,8 @@
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
  *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
  *                               cases of test/fixtures/board-cases.ts inside the VM
+ *   build/budget.devs           test/firmware/budget.devs.ts: the shipping firmware plus a heap
+ *                               probe (scripts/budget.ts)
  *
  * Each target also gets src/config/profile.g.ts (the profile as a constant) and
  * src/firmware/board.g.ts (pin map and on-board servers for the board devs.json names).
@@ -41,6 +43,7 @@ const TARGETS: Target[] = [
     { name: "firmware-fast", entry: "src/main.ts", overrides: FAST_OVERRIDES },
     { name: "core-tests", entry: "test/firmware/core.devs.ts" },
     { name: "board-tests", entry: "test/firmware/board.devs.ts" },
+    { name: "budget", entry: "test/firmware/budget.devs.ts" },
 ]
 
 function cliBundle(): { path: string; version: string } {
