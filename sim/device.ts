@@ -32,6 +32,8 @@ export interface DeviceCapabilities {
     wipeFlash: boolean
     /** Cut the power at the exact moment a flash write has completed. */
     cutAtFlashWrite: boolean
+    /** Jam the latch: the latch switch is the test's (a board's own switch follows its real bolt). */
+    jamLatch: boolean
 }
 
 export interface PowerOnOptions {
@@ -75,7 +77,7 @@ export class NotSupportedError extends Error {}
 /** The DeviceScript VM in this process: the default, and the only one with exact power cuts. */
 export class InProcessDevice implements LockDevice {
     readonly kind = "in-process"
-    readonly capabilities: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true }
+    readonly capabilities: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
     readonly transport = new VmTransport()
     readonly flash = new Flash()
     readonly deviceId = "1a7c4b3e9d2f0a55"
@@ -133,7 +135,7 @@ function randomDeviceId(): string {
  */
 export class VmProcessDevice implements LockDevice {
     readonly kind = "vm-process"
-    readonly capabilities: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false }
+    readonly capabilities: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true }
     readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)
     readonly deviceId = randomDeviceId()
     readonly bindRoles = false

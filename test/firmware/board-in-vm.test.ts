@@ -8,7 +8,7 @@ import { createVmBus, Flash, readBytecode, VmTransport } from "../../sim/vm"
 import { LATCH_CASES, SCANNER_CASES } from "../fixtures/board-cases"
 
 describe("the board-side core inside the DeviceScript VM", () => {
-    it("passes every scanner and latch case of board-cases.ts", async () => {
+    it("passes every scanner and latch case of board-cases.ts, and the keypad server test", async () => {
         const transport = new VmTransport()
         const bus = createVmBus(transport)
         bus.start()
@@ -38,7 +38,7 @@ describe("the board-side core inside the DeviceScript VM", () => {
             const [, total, pass, error] = /tests: (\d+), pass: (\d+), error: (\d+)/.exec(summary)!.map(Number)
             expect(error, lines.join("\n")).toBe(0)
             expect(pass).toBe(total)
-            expect(total).toBe(SCANNER_CASES.length + LATCH_CASES.length)
+            expect(total).toBe(SCANNER_CASES.length + LATCH_CASES.length + 1) // + the keypad server
         } finally {
             run.stop()
             await bus.dispose()

@@ -41,9 +41,9 @@ function newDevice(): LockDevice {
 /** What this run's devices can do (a scenario that needs more is skipped, and says so). */
 export const CAPABILITIES: DeviceCapabilities = newDeviceCapabilities()
 function newDeviceCapabilities(): DeviceCapabilities {
-    if (HIL === "vm") return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false }
+    if (HIL === "vm") return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true }
     if (HIL) return HubBoardDevice.CAPABILITIES
-    return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true }
+    return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
 }
 
 /** `it`, or `it.skip` when this run's device lacks `need` (e.g. an exact power cut on a board). */

@@ -1,6 +1,6 @@
 /** Jammed latch: the latch switch must confirm each move; the real firmware in the VM. */
 import { describe, expect, it } from "vitest"
-import { attempt, FAST_PROFILE, MASTER, setUpBoard, sleep } from "./helpers"
+import { attempt, FAST_PROFILE, itNeeds, MASTER, setUpBoard, sleep } from "./helpers"
 
 const JAM_MS = FAST_PROFILE.latch.jamTimeoutMs
 /** First try + one retry, then the alarm; plenty of margin for a busy machine. */
@@ -17,7 +17,7 @@ describe("jammed latch (latch switch fitted)", () => {
         expect(b.logs.filter(l => /LockJammed|retrying/.test(l))).toEqual([])
     })
 
-    it("a bolt stuck in locked: retried once, LockJammed with its tune, and driven back to locked", async () => {
+    itNeeds("jamLatch")("a bolt stuck in locked: retried once, LockJammed with its tune, and driven back to locked", async () => {
         const b = await setUpBoard()
         await b.jamLatch("locked")
         const heard = b.heard.length
@@ -32,7 +32,7 @@ describe("jammed latch (latch switch fitted)", () => {
         expect(b.isLocked()).toBe(true)
     })
 
-    it("a bolt that will not throw: LockJammed, and the latch stays commanded locked", async () => {
+    itNeeds("jamLatch")("a bolt that will not throw: LockJammed, and the latch stays commanded locked", async () => {
         const b = await setUpBoard()
         expect(await attempt(b, MASTER)).toBe("success")
         await b.waitUntil(() => b.isUnlocked(), "the latch to open")
