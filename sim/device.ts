@@ -172,6 +172,24 @@ export class VmProcessDevice implements LockDevice {
         child.once("exit", code => {
             if (!this.cut && child === this.child) opts.onLog(`! vm-process: devs run exited (${code}): ${this.output.slice(-5).join(" | ")}`)
         })
+        // fail fast and say why when the VM cannot reach the hub (`devs run --tcp` exits 1 then)
+        const tail = () => this.output.slice(-5).join(" | ")
+        await new Promise<void>((resolve, reject) => {
+            const done = (e?: Error) => {
+                clearTimeout(timer)
+                clearInterval(poll)
+                child.off("exit", onExit)
+                if (e) reject(e)
+                else resolve()
+            }
+            const onExit = (code: number | null) =>
+                done(new Error(`devs run exited (${code}) before connecting to the hub on ${HUB_HOST}:${HUB_PORTS.tcp}: ${tail()}`))
+            const timer = setTimeout(() => done(new Error(`devs run did not connect to the hub within 30 s: ${tail()}`)), 30000)
+            const poll = setInterval(() => {
+                if (this.output.some(l => /^connected to /.test(l))) done()
+            }, 20)
+            child.on("exit", onExit)
+        })
     }
 
     powerCut() {
