@@ -32,12 +32,14 @@ function runDeploy(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numb
 }
 
 describe.skipIf(process.env.HIL !== "vm")("the bench path, a VM process standing in for the board", () => {
-    const dir = mkdtempSync(join(tmpdir(), "latchkey-standin-"))
-    const logFile = join(dir, "console.log")
+    let dir = ""
+    let logFile = ""
     let standIn: ChildProcess
     let decoyBus: JDBus
 
     beforeAll(async () => {
+        dir = mkdtempSync(join(tmpdir(), "latchkey-standin-"))
+        logFile = join(dir, "console.log")
         process.env[LOCK_ID_ENV] = STAND_IN_ID
         // a board with the runtime and no program yet; -v: the role manager's lines too
         standIn = spawnGroup(devsBin(), ["-v", "run", "--wait", "--tcp", "--device-id", STAND_IN_ID], { cwd: dir })
@@ -57,7 +59,7 @@ describe.skipIf(process.env.HIL !== "vm")("the bench path, a VM process standing
         killGroup(standIn)
         if (standIn) await exited(standIn)
         await decoyBus?.dispose()
-        rmSync(dir, { recursive: true, force: true })
+        if (dir) rmSync(dir, { recursive: true, force: true })
     })
 
     it("npm run deploy says clearly when no board answers", async () => {
