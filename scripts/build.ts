@@ -6,7 +6,13 @@
  *                               (short lockouts and timeouts so scenario tests never wait minutes)
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
  *   build/services.json         the lock's Jacdac service spec (services/latchkey.md) for jacdac-ts
+ *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
+ *                               cases of test/fixtures/board-cases.ts inside the VM
+ *   build/budget.devs           test/firmware/budget.devs.ts: the shipping firmware plus a heap
+ *                               probe (scripts/budget.ts)
  *
+ * Each target also gets src/config/profile.g.ts (the profile as a constant) and
+ * src/firmware/board.g.ts (pin map and on-board servers for the board devs.json names).
  * devs.json is validated first; a bad profile stops the build naming each field and the reason,
  * before anything is written.
  * Usage: tsx scripts/build.ts [--force] [--profile FILE]   (FILE instead of devs.json)
@@ -17,11 +23,14 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSyn
 import { createRequire } from "node:module"
 import { dirname, join, relative, resolve } from "node:path"
 import { loadProfile, profileSource, ROOT } from "./profile-io"
+import { loadBoardCatalog } from "./boards-io"
+import { boardSource } from "./board-gen"
 import { ProfileError } from "../src/config/profile"
 
 const require = createRequire(import.meta.url)
 const BUILD = join(ROOT, "build")
 const GENERATED = join(ROOT, "src", "config", "profile.g.ts")
+const BOARD_GENERATED = join(ROOT, "src", "firmware", "board.g.ts")
 const FAST_OVERRIDES = join(ROOT, "test", "fixtures", "fast-timing.json")
 
 interface Target {
@@ -34,6 +43,8 @@ const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
     { name: "firmware-fast", entry: "src/main.ts", overrides: FAST_OVERRIDES },
     { name: "core-tests", entry: "test/firmware/core.devs.ts" },
+    { name: "board-tests", entry: "test/firmware/board.devs.ts" },
+    { name: "budget", entry: "test/firmware/budget.devs.ts" },
 ]
 
 function cliBundle(): { path: string; version: string } {
@@ -77,9 +88,12 @@ function inputStamp(): string {
         FAST_OVERRIDES,
         join(ROOT, "scripts", "build.ts"),
         join(ROOT, "scripts", "profile-io.ts"),
+        join(ROOT, "scripts", "boards-io.ts"),
+        join(ROOT, "scripts", "board-gen.ts"),
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),
+        ...listFiles(join(ROOT, "test", "fixtures")),
     ]
     for (const f of files) {
         h.update(relative(ROOT, f))
@@ -131,6 +145,7 @@ function main() {
     try {
         TARGETS.forEach((t, i) => {
             writeFileSync(GENERATED, profileSource(profiles[i]))
+            writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog()))
             devsBuild(t.entry)
             const bin = join(ROOT, ".devicescript", "bin")
             copyFileSync(join(bin, "bytecode.devs"), outputs[i])
@@ -140,6 +155,7 @@ function main() {
     } finally {
         // leave the shipping profile in place for editors and `devs` commands run by hand
         writeFileSync(GENERATED, profileSource(shipping))
+        writeFileSync(BOARD_GENERATED, boardSource(shipping, loadBoardCatalog()))
     }
     // the lock service's spec, for jacdac-ts on the host (sim/latchkey.ts)
     copyFileSync(join(ROOT, ".devicescript", "services.json"), join(BUILD, "services.json"))

@@ -4,6 +4,7 @@ import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { mergeProfile, ProfileError, validateProfile } from "../src/config/profile"
 import type { Profile } from "../src/config/types"
+import { loadBoardCatalog } from "./boards-io"
 
 /** The project root (the folder holding devs.json). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -23,14 +24,15 @@ function readJson(path: string): unknown {
 }
 
 /**
- * Loads and validates devs.json; with `overridesPath`, that file's fields are laid over it first.
- * Throws ProfileError whose problems are prefixed with the file name.
+ * Loads and validates devs.json (pins checked against DeviceScript's board catalog); with
+ * `overridesPath`, that file's fields are laid over it first. Throws ProfileError whose problems
+ * are prefixed with the file name.
  */
 export function loadProfile(overridesPath?: string, profilePath = join(ROOT, "devs.json")): Profile {
     let raw = readJson(profilePath)
     if (overridesPath) raw = mergeProfile(raw, readJson(overridesPath))
     try {
-        return validateProfile(raw)
+        return validateProfile(raw, loadBoardCatalog())
     } catch (e) {
         if (e instanceof ProfileError) {
             const name = relative(ROOT, profilePath) + (overridesPath ? ` + ${relative(ROOT, overridesPath)}` : "")

@@ -1,8 +1,12 @@
 /**
- * A simulated lock board: the real firmware bytecode in the real DeviceScript VM, plus the
- * lock's peripherals as standard jacdac-ts servers on the same bus (keypad, latch servo, buzzer,
- * program button). The simulator front ends and the scenario tests drive it ONLY through those
- * peripherals, exactly as a person at the door would.
+ * A simulated lock board: the real firmware bytecode on a DeviceScript VM, plus the lock's
+ * peripherals as standard jacdac-ts servers on the same bus (keypad, latch servo, buzzer,
+ * program button, latch-position switch). The simulator front ends and the scenario tests drive
+ * it ONLY through those peripherals, exactly as a person at the door would.
+ *
+ * Where the firmware runs is a {@link LockDevice}: the VM in this process (default), a
+ * `devs run --tcp` VM process on the devtools hub, or a real board behind the hub. The scenario
+ * files do not change between them.
  */
 import {
     BuzzerServer,
@@ -14,11 +18,19 @@ import {
     Packet,
     MatrixKeypadEvent,
     MatrixKeypadServer,
+    ServoReg,
     ServoServer,
+    SRV_SERVO,
+    SRV_SWITCH,
+    SwitchServer,
 } from "jacdac-ts"
+import { HubBoardDevice } from "./board-device"
+import { join } from "node:path"
 import type { Profile } from "../src/config/types"
 import { soundOfTone } from "../src/firmware/tones"
-import { createVmBus, Flash, readBytecode, VmRun, VmTransport } from "./vm"
+import { InProcessDevice, LockDevice } from "./device"
+import { ROOT } from "./paths"
+import { Flash, readBytecode } from "./vm"
 
 /** A tune the buzzer started playing, named by the firmware's tone table. */
 export interface Heard {
@@ -32,11 +44,21 @@ export interface BoardOptions {
     firmware?: string
     /** Print the firmware's console to stdout. */
     echo?: boolean
+    /** Where the firmware runs (default: the VM in this process). */
+    device?: LockDevice
 }
 
 const KEY_HOLD_MS = 50
+/** How long the simulated bolt takes to reach the latch switch after the servo is commanded. */
+const LATCH_TRAVEL_MS = 60
 
 export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))
+
+function randomId(): string {
+    let s = ""
+    for (let i = 0; i < 16; i++) s += "0123456789abcdef"[Math.floor(Math.random() * 16)]
+    return s
+}
 
 /**
  * Makes `server` send each event exactly once, in order. jacdac-ts repeats every event after 20
@@ -55,35 +77,50 @@ export function sendEventsOnce(server: JDServiceServer) {
 
 export class SimulatedBoard {
     readonly bus: JDBus
-    readonly flash = new Flash()
+    readonly device: LockDevice
     readonly keypad: MatrixKeypadServer
     readonly latch: ServoServer
     readonly buzzer: BuzzerServer
     readonly program: ButtonServer
+    /** The latch-position switch (only when the profile configures `board.pins.latchSensor`). */
+    readonly latchSwitch: SwitchServer | undefined
     /** Every firmware console line since creation (dmesg and console.log). */
     readonly logs: string[] = []
     /** Every tune heard since creation. */
     readonly heard: Heard[] = []
     /** Every angle the firmware drove the latch to, with when (Date.now ms). */
     readonly latchMoves: { angle: number; at: number }[] = []
-    private readonly transport = new VmTransport()
+    /** Set by {@link jamLatch}: the switch stays here whatever the servo does. */
+    private jammedAt: "locked" | "unlocked" | null = null
     private readonly bytecode: Uint8Array
-    private run: VmRun | undefined
+    private readonly bytecodePath: string
     private readonly listeners: ((line: string) => void)[] = []
+    /** Device id of the peripherals this board hosts on the bus. */
+    readonly hostId: string
+    /** The latch angle read from the board's own servo (board devices that keep theirs). */
+    private probedAngle: number | undefined
+    private probe: NodeJS.Timeout | undefined
 
     constructor(readonly options: BoardOptions) {
-        this.bytecode = readBytecode(options.firmware ?? "firmware")
-        this.bus = createVmBus(this.transport)
+        const firmware = options.firmware ?? "firmware"
+        this.bytecode = readBytecode(firmware)
+        this.bytecodePath = join(ROOT, "build", `${firmware}.devs`)
+        this.device = options.device ?? new InProcessDevice()
+        this.bus = new JDBus([this.device.transport], { client: false, disableRoleManager: true })
         const { labels } = options.profile.keypad
         this.keypad = new MatrixKeypadServer(3, 4, labels.split(""))
         this.latch = new ServoServer({ instanceName: "latch" } as never)
         this.buzzer = new BuzzerServer({ instanceName: "buzzer" } as never)
         this.program = new ButtonServer("program", false)
-        this.bus.addServiceProvider(
-            new JDServerServiceProvider("latchkey-hardware", [this.keypad, this.latch, this.buzzer, this.program], {
-                deviceId: "5e11ab0a7d000001",
-            }),
-        )
+        const servers: JDServiceServer[] = [this.keypad, this.latch, this.buzzer, this.program]
+        if (options.profile.board.pins.latchSensor !== undefined) {
+            this.latchSwitch = new SwitchServer()
+            servers.push(this.latchSwitch)
+        }
+        // a fresh id per board: on a shared hub no firmware may bind to a previous test's parts
+        this.hostId = this.device.kind === "in-process" ? "5e11ab0a7d000001" : randomId()
+        this.bus.addServiceProvider(new JDServerServiceProvider("latchkey-hardware", servers, { deviceId: this.hostId }))
+        this.device.attach?.(this.bus)
         sendEventsOnce(this.keypad)
         sendEventsOnce(this.program)
         this.buzzer.on(BuzzerServer.PLAY_TONE, (t: { frequency: number }) => {
@@ -92,27 +129,88 @@ export class SimulatedBoard {
         })
         this.latch.angle.on("change", () => {
             this.latchMoves.push({ angle: this.latchAngle(), at: Date.now() })
+            this.followLatch()
         })
+        if (this.latchSwitch) this.latchSwitch.reading.setValues([this.isLocked()])
         this.bus.start()
     }
 
+    /** The simulated bolt reaches the switch a moment after the servo moves, unless jammed. */
+    private followLatch() {
+        if (!this.latchSwitch) return
+        const locked = this.isLocked()
+        setTimeout(() => {
+            if (this.jammedAt === null && this.isLocked() === locked) void this.setLatchSwitch(locked)
+        }, LATCH_TRAVEL_MS)
+    }
+
+    private async setLatchSwitch(locked: boolean) {
+        if (!this.latchSwitch) return
+        if (locked) await this.latchSwitch.switchOn()
+        else await this.latchSwitch.switchOff()
+    }
+
+    /**
+     * Jams the bolt at `position` (the latch switch stays there whatever the servo does), or frees
+     * it (null: the switch follows the servo again).
+     */
+    async jamLatch(position: "locked" | "unlocked" | null) {
+        if (!this.latchSwitch) throw new Error("this profile has no latch switch (board.pins.latchSensor)")
+        this.jammedAt = position
+        await this.setLatchSwitch(position === null ? this.isLocked() : position === "locked")
+    }
+
+    /** The in-process VM's flash chip (only that device has one in this process). */
+    get flash(): Flash {
+        const d = this.device as { flash?: Flash }
+        if (!d.flash) throw new Error(`a ${this.device.kind} device keeps its flash out of this process`)
+        return d.flash
+    }
+
     /** Powers the board on (keeping flash) and resolves once the firmware says it is ready. */
-    async powerOn(timeoutMs = 15000): Promise<void> {
+    async powerOn(timeoutMs = this.device.kind === "in-process" ? 15000 : 45000): Promise<void> {
         const mark = this.logs.length
-        if (!this.transport.connected) await this.transport.connect()
-        this.run = await this.transport.powerOn({
-            bytecode: this.bytecode,
-            flash: this.flash,
-            deploy: this.flash.image.length === 0,
-            onLog: line => this.log(line),
-        })
+        if (!this.device.transport.connected) await this.device.transport.connect()
+        await this.device.powerOn({ bytecode: this.bytecode, bytecodePath: this.bytecodePath, onLog: line => this.log(line) })
         await this.waitForLog(/lock: ready/, timeoutMs, mark)
+        if (this.device.bindRoles) await this.bindRoles(this.device as HubBoardDevice)
+    }
+
+    /**
+     * On a board: the keypad, buzzer and program button the test hosts replace the board's own
+     * (through its role manager); the latch and its switch stay the board's when it has them,
+     * the latch angle is then read from the board's servo.
+     */
+    private async bindRoles(d: HubBoardDevice) {
+        const mark = this.logs.length
+        const bind = async (role: string, server: JDServiceServer) => {
+            await d.bindRole(role, this.hostId, server.serviceIndex)
+        }
+        await bind("keypad", this.keypad)
+        await bind("buzzer", this.buzzer)
+        await bind("program", this.program)
+        const servo = d.ownService(SRV_SERVO)
+        if (servo) {
+            const reg = servo.register(ServoReg.Angle)
+            const read = async () => {
+                await reg.refresh(true)
+                const a = reg.unpackedValue?.[0] as number | undefined
+                if (a !== undefined && a !== this.probedAngle) {
+                    this.probedAngle = a
+                    this.latchMoves.push({ angle: a, at: Date.now() })
+                }
+            }
+            await read()
+            this.probe ??= setInterval(() => void read().catch(() => {}), 50)
+        } else await bind("latch", this.latch)
+        if (this.latchSwitch && !d.ownService(SRV_SWITCH)) await bind("latchSensor", this.latchSwitch)
+        // the role manager logs each binding; wait for the keypad's (the first key must not be lost)
+        await this.waitForLog(/set role keypad -> /, 5000, mark).catch(() => sleep(500))
     }
 
     /** Cuts the power at this very moment. Flash keeps only what the firmware had saved. */
     powerCut() {
-        this.run?.stop()
-        this.run = undefined
+        this.device.powerCut()
     }
 
     /** Power cut, then power on again with the same flash. */
@@ -124,16 +222,12 @@ export class SimulatedBoard {
 
     /** Cuts the power the moment the firmware's next flash write has been kept. */
     cutPowerAtNextFlashWrite() {
-        this.flash.onSave = () => {
-            this.flash.onSave = undefined
-            this.powerCut()
-        }
+        this.device.cutPowerAtNextFlashWrite()
     }
 
     /** Erases the flash chip (settings and program; the program is written again at power-on). */
-    wipeFlash() {
-        if (this.running) throw new Error("power the board off before wiping its flash")
-        this.flash.wipe()
+    async wipeFlash() {
+        await this.device.wipeFlash()
     }
 
     /** Has the latch been driven to the unlocked angle since move index `from`? */
@@ -143,11 +237,12 @@ export class SimulatedBoard {
     }
 
     get running() {
-        return !!this.run?.running
+        return this.device.running
     }
 
     async dispose() {
-        this.powerCut()
+        if (this.probe) clearInterval(this.probe)
+        await this.device.dispose()
         await this.bus.dispose()
     }
 
@@ -234,6 +329,7 @@ export class SimulatedBoard {
 
     /** The angle the firmware last commanded the latch servo to. */
     latchAngle(): number {
+        if (this.probedAngle !== undefined) return this.probedAngle
         return this.latch.angle.values()[0] as number
     }
 

@@ -109,7 +109,7 @@ async function main() {
             return void act(async () => {
                 say("wiping flash")
                 board.powerCut()
-                board.wipeFlash()
+                await board.wipeFlash()
                 writeFileSync(FLASH_FILE, new Uint8Array(0))
                 keepSaving()
                 await board.powerOn()

@@ -315,7 +315,7 @@ export class WebSimulator {
     async wipeFlash() {
         this.note("flash wiped")
         this.powerOff()
-        this.board.wipeFlash()
+        await this.board.wipeFlash()
         if (this.options.flashFile) writeFileSync(this.options.flashFile, new Uint8Array(0))
         await sleep(400)
         await this.powerOn()

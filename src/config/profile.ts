@@ -6,6 +6,7 @@
  */
 
 import type { BoardPins, Profile } from "./types"
+import { BoardCatalog, boardPins, builtinButtonOn, describeNeed, PinNeed, pinMeets } from "./boards"
 
 export type { BoardPins, Profile } from "./types"
 
@@ -35,7 +36,8 @@ class Checker {
     readonly problems: string[] = []
 
     fail(path: string, reason: string, got: unknown) {
-        this.problems.push(`${path}: ${reason} (got ${show(got)})`)
+        if (got === undefined) this.problems.push(`${path}: missing (${reason})`)
+        else this.problems.push(`${path}: ${reason} (got ${show(got)})`)
     }
 
     section(parent: Obj, key: string, path: string, allowed: string[]): Obj {
@@ -51,8 +53,9 @@ class Checker {
         return v
     }
 
-    num(o: Obj, key: string, path: string, min: number, max: number, integer: boolean): number {
+    num(o: Obj, key: string, path: string, min: number, max: number, integer: boolean, fallback?: number): number {
         const v = o[key]
+        if (v === undefined && fallback !== undefined) return fallback
         const kind = integer ? "an integer" : "a number"
         if (typeof v !== "number" || !isFinite(v) || (integer && Math.floor(v) !== v) || v < min || v > max) {
             this.fail(`${path}.${key}`, `must be ${kind} from ${min} to ${max}`, v)
@@ -82,11 +85,67 @@ class Checker {
     }
 }
 
+/** Default for `keypad.debounceMs` (the issue's 20-50 ms window). */
+export const DEFAULT_DEBOUNCE_MS = 30
+/** Default for `latch.jamTimeoutMs`: a hobby servo turns 90 degrees in well under half of it. */
+export const DEFAULT_JAM_TIMEOUT_MS = 1500
+
+/** What each wire of the lock needs from its GPIO. */
+const PIN_NEEDS: { [field: string]: PinNeed } = {
+    keypadRows: "output",
+    keypadColumns: "pullUpInput",
+    servo: "output",
+    buzzer: "output",
+    programButton: "pullUpInput",
+    doorSensor: "pullUpInput",
+    latchSensor: "pullUpInput",
+}
+
+/** Checks every pin against the board's catalog entry: present, and able to do its job. */
+function checkBoardPins(c: Checker, catalog: BoardCatalog, boardId: string, pins: BoardPins) {
+    const board = catalog.boards[boardId]
+    if (!board) {
+        c.fail("board.id", `must be a DeviceScript board (one of ${Object.keys(catalog.boards).sort().join(", ")})`, boardId)
+        return
+    }
+    const available = boardPins(catalog, board)
+    const usable = available.map(p => p.gpio).join(", ")
+    const check = (field: string, path: string, gpio: number | undefined) => {
+        if (gpio === undefined) return
+        if (c.problems.some(p => p.startsWith(`${path}:`) || p.startsWith(`${path}[`))) return // already refused
+        if (field === "programButton" && builtinButtonOn(board, gpio)) return // the board's own button
+        const pin = available.find(p => p.gpio === gpio)
+        if (!pin) {
+            c.problems.push(`${path}: GPIO ${gpio} is not a pin ${boardId} offers to programs (usable: ${usable})`)
+            return
+        }
+        const need = PIN_NEEDS[field]
+        if (!pinMeets(pin.functions, need))
+            c.problems.push(
+                `${path}: GPIO ${gpio} (${pin.label}) cannot be used here on ${boardId}: it needs ${describeNeed(need)}, ` +
+                    `and GPIO ${gpio} is ${pin.functions.join(", ")}`,
+            )
+    }
+    pins.keypadRows.forEach((g, i) => check("keypadRows", `board.pins.keypadRows[${i}]`, g))
+    pins.keypadColumns.forEach((g, i) => check("keypadColumns", `board.pins.keypadColumns[${i}]`, g))
+    for (const f of ["servo", "buzzer", "programButton", "doorSensor", "latchSensor"])
+        check(f, `board.pins.${f}`, (pins as unknown as { [k: string]: number | undefined })[f])
+    // a second button would be indistinguishable from the board's own to the firmware's "program" role
+    const own = (board.$services ?? []).filter(s => s.service === "button")
+    if (own.length && !builtinButtonOn(board, pins.programButton))
+        c.problems.push(
+            `board.pins.programButton: ${boardId} has its own button (${own.map(s => `${s.name} on GPIO ${s.pin}`).join(", ")}); ` +
+                `use that pin for the program button, or the firmware cannot tell the two buttons apart (got ${pins.programButton})`,
+        )
+}
+
 /**
  * Validates a parsed devs.json and returns it typed. Throws {@link ProfileError} naming every
  * field at fault and why; unknown fields are errors too, so a typo never silently keeps a default.
+ * With `catalog` (DeviceScript's board catalog) every pin is also checked against the board:
+ * a GPIO the board does not offer, or one that cannot do its job, is refused.
  */
-export function validateProfile(raw: unknown): Profile {
+export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
     const c = new Checker()
     const root: Obj = isObject(raw) ? raw : {}
     if (!isObject(raw)) c.fail("(top level)", "must be a JSON object", raw)
@@ -97,7 +156,7 @@ export function validateProfile(raw: unknown): Profile {
     const name = c.str(root, "name", "(top level)")
     const board = c.section(root, "board", "", ["id", "pins"])
     const pinsRaw = c.section(board, "pins", "board", [
-        "keypadRows", "keypadColumns", "servo", "buzzer", "programButton", "doorSensor",
+        "keypadRows", "keypadColumns", "servo", "buzzer", "programButton", "doorSensor", "latchSensor",
     ])
     const pins: BoardPins = {
         keypadRows: c.pinList(pinsRaw, "keypadRows", "board.pins", 4),
@@ -107,6 +166,7 @@ export function validateProfile(raw: unknown): Profile {
         programButton: c.num(pinsRaw, "programButton", "board.pins", 0, MAX_GPIO, true),
     }
     if (pinsRaw.doorSensor !== undefined) pins.doorSensor = c.num(pinsRaw, "doorSensor", "board.pins", 0, MAX_GPIO, true)
+    if (pinsRaw.latchSensor !== undefined) pins.latchSensor = c.num(pinsRaw, "latchSensor", "board.pins", 0, MAX_GPIO, true)
     const used: { [pin: string]: string } = {}
     const claim = (pin: number, what: string) => {
         const prev = used["" + pin]
@@ -119,8 +179,12 @@ export function validateProfile(raw: unknown): Profile {
     claim(pins.buzzer, "buzzer")
     claim(pins.programButton, "programButton")
     if (pins.doorSensor !== undefined) claim(pins.doorSensor, "doorSensor")
+    if (pins.latchSensor !== undefined) claim(pins.latchSensor, "latchSensor")
+    const boardId = c.str(board, "id", "board")
+    if (catalog && boardId) checkBoardPins(c, catalog, boardId, pins)
 
-    const keypad = c.section(root, "keypad", "", ["labels"])
+    const keypad = c.section(root, "keypad", "", ["labels", "debounceMs"])
+    const debounceMs = c.num(keypad, "debounceMs", "keypad", 20, 50, true, DEFAULT_DEBOUNCE_MS)
     const labels = c.str(keypad, "labels", "keypad")
     if (labels) {
         let ok = labels.length === KEYPAD_KEYS.length
@@ -129,7 +193,8 @@ export function validateProfile(raw: unknown): Profile {
         if (!ok) c.fail("keypad.labels", "must list the 12 keys 0-9, * and # once each, row by row", labels)
     }
 
-    const latch = c.section(root, "latch", "", ["lockedAngle", "unlockedAngle"])
+    const latch = c.section(root, "latch", "", ["lockedAngle", "unlockedAngle", "jamTimeoutMs"])
+    const jamTimeoutMs = c.num(latch, "jamTimeoutMs", "latch", 200, 10000, true, DEFAULT_JAM_TIMEOUT_MS)
     const lockedAngle = c.num(latch, "lockedAngle", "latch", -90, 180, false)
     const unlockedAngle = c.num(latch, "unlockedAngle", "latch", -90, 180, false)
     if (Math.abs(lockedAngle - unlockedAngle) < 10 && c.problems.length === 0)
@@ -149,9 +214,9 @@ export function validateProfile(raw: unknown): Profile {
     const timing = c.section(root, "timing", "", ["autoRelockSeconds", "entryTimeoutSeconds", "longPressMs", "setupTimeoutSeconds"])
     const out: Profile = {
         name,
-        board: { id: c.str(board, "id", "board"), pins },
-        keypad: { labels },
-        latch: { lockedAngle, unlockedAngle },
+        board: { id: boardId, pins },
+        keypad: { labels, debounceMs },
+        latch: { lockedAngle, unlockedAngle, jamTimeoutMs },
         codes: { minLength, maxLength },
         lockout: { freeFailures, baseSeconds, maxSeconds },
         timing: {

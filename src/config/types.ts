@@ -8,14 +8,18 @@ export interface BoardPins {
     buzzer: number
     programButton: number
     doorSensor?: number
+    /** Optional latch-position switch: closed when the bolt is fully thrown (locked). */
+    latchSensor?: number
 }
 
 /** Everything the firmware and simulator need to know about one lock board. */
 export interface Profile {
     name: string
     board: { id: string; pins: BoardPins }
-    keypad: { labels: string }
-    latch: { lockedAngle: number; unlockedAngle: number }
+    /** `debounceMs`: how long a contact must read the same before the on-board scanner believes it. */
+    keypad: { labels: string; debounceMs: number }
+    /** `jamTimeoutMs`: how long the latch sensor has to confirm a move (only with `board.pins.latchSensor`). */
+    latch: { lockedAngle: number; unlockedAngle: number; jamTimeoutMs: number }
     codes: { minLength: number; maxLength: number }
     lockout: { freeFailures: number; baseSeconds: number; maxSeconds: number }
     timing: {

@@ -14,6 +14,12 @@ export const programButton = new ds.Button("program")
 
 let latchAngle = 0
 let latchEnabled = false
+let latchWatcher: (angle: number) => Promise<void> = null
+
+/** Lets one watcher (the jammed-latch monitor) see every angle the latch is commanded to. */
+export function watchLatch(watcher: (angle: number) => Promise<void>) {
+    latchWatcher = watcher
+}
 
 /**
  * Drives the latch servo to `angle` (remembered, to re-drive it after the servo re-binds).
@@ -27,6 +33,7 @@ export async function driveLatch(angle: number) {
         latchEnabled = true
         await latch.enabled.write(true)
     }
+    if (latchWatcher) await latchWatcher(angle)
 }
 
 /** Whenever the servo (re)appears on the bus it is driven to the last commanded angle. */

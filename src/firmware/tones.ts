@@ -40,6 +40,13 @@ export const TUNES: { [sound: string]: Note[] } = {
         { hz: 1865, ms: 60 },
     ],
     timeout: [{ hz: 880, ms: 120 }],
+    /** LockJammed: the latch sensor did not confirm a move (see src/core/latch.ts). */
+    jammed: [
+        { hz: 622, ms: 150 },
+        { hz: 466, ms: 150 },
+        { hz: 622, ms: 150 },
+        { hz: 466, ms: 300 },
+    ],
 }
 
 /** The sound whose tune STARTS with a tone of about `hz` (±2 %), or null (not a first note). */

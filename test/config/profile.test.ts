@@ -6,12 +6,13 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { mergeProfile, ProfileError, validateProfile } from "../../src/config/profile"
 import { ROOT } from "../../sim/paths"
+import { loadBoardCatalog } from "../../scripts/boards-io"
 
 const SHIPPING = JSON.parse(readFileSync(join(ROOT, "devs.json"), "utf8"))
 
 function problemsOf(overrides: unknown): string[] {
     try {
-        validateProfile(mergeProfile(SHIPPING, overrides))
+        validateProfile(mergeProfile(SHIPPING, overrides), loadBoardCatalog())
     } catch (e) {
         if (e instanceof ProfileError) return e.problems
         throw e
@@ -42,10 +43,38 @@ describe("devs.json validation", () => {
         [{ board: { pins: { buzzer: 40 } } }, /board\.pins\.buzzer: must be an integer from 0 to 39 \(got 40\)/],
         [{ board: { pins: { keypadRows: [1, 2, 3] } } }, /board\.pins\.keypadRows: must be a list of 4 GPIO numbers/],
         [{ lockout: null }, /lockout: must be an object \(got null\)/],
+        [{ keypad: { debounceMs: 5 } }, /keypad\.debounceMs: must be an integer from 20 to 50 \(got 5\)/],
+        [{ latch: { jamTimeoutMs: 50 } }, /latch\.jamTimeoutMs: must be an integer from 200 to 10000 \(got 50\)/],
+        [{ board: { pins: { latchSensor: 18 } } }, /board\.pins\.latchSensor: GPIO 18 is already used by servo/],
+        // the board: a GPIO it does not offer, one that cannot do the job, its own button, an unknown board
+        [{ board: { pins: { keypadRows: [13, 12, 14, 27] } } }, /board\.pins\.keypadRows\[1\]: GPIO 12 is not a pin esp32_devkit_c offers to programs \(usable: 4, 13, 14, /],
+        [{ board: { pins: { keypadColumns: [25, 33, 34] } } }, /board\.pins\.keypadColumns\[2\]: GPIO 34 \(P34\) cannot be used here on esp32_devkit_c: it needs an input with a pull-up/],
+        [{ board: { pins: { latchSensor: 36 } } }, /board\.pins\.latchSensor: GPIO 36 \(VP\) cannot be used here/],
+        [{ board: { pins: { programButton: 4 } } }, /board\.pins\.programButton: esp32_devkit_c has its own button \(buttonIO0 on GPIO 0\)/],
+        [{ board: { id: "esp32_devkitc" } }, /board\.id: must be a DeviceScript board \(one of .*esp32_devkit_c/],
+        [{ board: { id: "esp32_bare" } }, /board\.pins\.programButton: GPIO 0 is not a pin esp32_bare offers/],
         [{ colour: "red" }, /colour: unknown field/],
     ])("refuses %j", (overrides, message) => {
         const problems = problemsOf(overrides)
         expect(problems.join("\n")).toMatch(message)
+    })
+
+    it("names a missing field as missing", () => {
+        const raw = JSON.parse(JSON.stringify(SHIPPING)) as { board: { pins: { [k: string]: unknown } }; timing: { [k: string]: unknown } }
+        delete raw.board.pins.servo
+        delete raw.timing.longPressMs
+        let problems: string[] = []
+        try {
+            validateProfile(raw, loadBoardCatalog())
+        } catch (e) {
+            problems = (e as ProfileError).problems
+        }
+        expect(problems).toContain("board.pins.servo: missing (must be an integer from 0 to 39)")
+        expect(problems).toContain("timing.longPressMs: missing (must be an integer from 300 to 5000)")
+    })
+
+    it("accepts another DeviceScript board when the pins fit it", () => {
+        expect(problemsOf({ board: { id: "esp32_bare", pins: { programButton: 4 } } })).toEqual([])
     })
 
     it("lists every problem at once, not just the first", () => {

@@ -1,9 +1,21 @@
-/** Shared set-up for scenario tests: a simulated board running real firmware bytecode. */
-import { afterEach } from "vitest"
+/**
+ * Shared set-up for scenario tests: a simulated board running real firmware bytecode.
+ *
+ * The same scenario files run wherever the firmware runs, chosen by the HIL environment variable:
+ *   (unset)      the VM in this process (npm test)
+ *   HIL=vm       a `devs run <bytecode> --tcp` VM process per board on the devtools hub
+ *   HIL=serial   the flashed board behind `devs devtools --serial` (npm run test:hil starts it)
+ *   HIL=tcp      whatever lock is already on a running hub (you started the hub yourself)
+ * `npm run test:hil` starts the hub and runs these files one at a time (its ports are fixed).
+ */
+import { afterEach, beforeAll, it } from "vitest"
 import { loadProfile } from "../../scripts/profile-io"
 import { join } from "node:path"
 import { ROOT } from "../../sim/paths"
 import { SimulatedBoard, sleep } from "../../sim/board"
+import { DeviceCapabilities, InProcessDevice, LockDevice, VmProcessDevice } from "../../sim/device"
+import { HubBoardDevice } from "../../sim/board-device"
+import { HUB_HOST, HUB_PORTS, portAnswers } from "../../sim/hil-hub"
 import type { Profile } from "../../src/config/types"
 
 export { sleep }
@@ -16,6 +28,41 @@ export const SHIPPING_PROFILE: Profile = loadProfile()
 /** A master code that passes the weak-code rules. */
 export const MASTER = "4719"
 
+/** Where the boards of this run live: "" (in-process), "vm", "serial" or "tcp". */
+export const HIL = (process.env.HIL ?? "").toLowerCase()
+if (!["", "vm", "serial", "tcp"].includes(HIL)) throw new Error(`HIL=${HIL}: expected vm, serial or tcp (or unset for the in-process VM)`)
+
+function newDevice(): LockDevice {
+    if (HIL === "vm") return new VmProcessDevice()
+    if (HIL === "serial" || HIL === "tcp") return new HubBoardDevice()
+    return new InProcessDevice()
+}
+
+/** What this run's devices can do (a scenario that needs more is skipped, and says so). */
+export const CAPABILITIES: DeviceCapabilities = newDeviceCapabilities()
+function newDeviceCapabilities(): DeviceCapabilities {
+    if (HIL === "vm") return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true }
+    if (HIL) return HubBoardDevice.CAPABILITIES
+    return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
+}
+
+/** `it`, or `it.skip` when this run's device lacks `need` (e.g. an exact power cut on a board). */
+export function itNeeds(need: keyof DeviceCapabilities) {
+    return CAPABILITIES[need] ? it : it.skip
+}
+
+/** Generous waits through the hub: a separate process or a serial link, on a busy machine. */
+const POWER_ON_MS = HIL ? 45000 : 15000
+
+if (HIL)
+    beforeAll(async () => {
+        if (!(await portAnswers(HUB_PORTS.tcp)))
+            throw new Error(
+                `HIL=${HIL} needs the DeviceScript devtools hub on ${HUB_HOST}:${HUB_PORTS.tcp}; ` +
+                    "run the suite with `npm run test:hil` (it starts the hub), or start `devs devtools` yourself",
+            )
+    })
+
 const boards: SimulatedBoard[] = []
 afterEach(async () => {
     for (const b of boards.splice(0)) await b.dispose()
@@ -24,9 +71,9 @@ afterEach(async () => {
 /** Powers on a fresh board (empty flash) running the fast firmware, or the shipping one. */
 export async function freshBoard(firmware: "firmware-fast" | "firmware" = "firmware-fast"): Promise<SimulatedBoard> {
     const profile = firmware === "firmware" ? SHIPPING_PROFILE : FAST_PROFILE
-    const b = new SimulatedBoard({ profile, firmware, echo: !!process.env.LATCHKEY_ECHO })
+    const b = new SimulatedBoard({ profile, firmware, echo: !!process.env.LATCHKEY_ECHO, device: newDevice() })
     boards.push(b)
-    await b.powerOn()
+    await b.powerOn(POWER_ON_MS)
     return b
 }
 

@@ -1,6 +1,6 @@
 /** Wrong codes, the escalating lockout, and what survives a power cut. Real firmware in the VM. */
 import { describe, expect, it } from "vitest"
-import { attempt, FAST_PROFILE, MASTER, setUpBoard, sleep } from "./helpers"
+import { attempt, FAST_PROFILE, itNeeds, MASTER, setUpBoard, sleep } from "./helpers"
 
 const FREE = FAST_PROFILE.lockout.freeFailures
 const BASE_MS = FAST_PROFILE.lockout.baseSeconds * 1000
@@ -43,7 +43,7 @@ describe("lockout", () => {
         await failTimes(b, FREE)
     })
 
-    it("keeps an active lockout across a power cut, restarting its whole window", async () => {
+    itNeeds("powerCycle")("keeps an active lockout across a power cut, restarting its whole window", async () => {
         const b = await setUpBoard()
         await failTimes(b, FREE)
         expect(await attempt(b, "8402")).toBe("lockout")
@@ -61,7 +61,7 @@ describe("lockout", () => {
         expect(await attempt(b, MASTER)).toBe("success")
     })
 
-    it("writes the failure to flash before checking: a cut right after # loses nothing", async () => {
+    itNeeds("cutAtFlashWrite")("writes the failure to flash before checking: a cut right after # loses nothing", async () => {
         const b = await setUpBoard()
         await failTimes(b, FREE)
         // the next attempt is the first to lock out; cut the power at its first flash write
@@ -79,7 +79,7 @@ describe("lockout", () => {
         expect(await attempt(b, MASTER)).toBe("lockout")
     })
 
-    it("does not let a lockout that was served start again after a power cut", async () => {
+    itNeeds("powerCycle")("does not let a lockout that was served start again after a power cut", async () => {
         const b = await setUpBoard()
         await failTimes(b, FREE)
         expect(await attempt(b, "8402")).toBe("lockout")
@@ -91,10 +91,10 @@ describe("lockout", () => {
 })
 
 describe("flash", () => {
-    it("comes back in setup mode after a wipe, and never opens", async () => {
+    itNeeds("wipeFlash")("comes back in setup mode after a wipe, and never opens", async () => {
         const b = await setUpBoard()
         b.powerCut()
-        b.wipeFlash()
+        await b.wipeFlash()
         await b.powerOn()
         expect(b.logs.some(l => /setup mode/.test(l))).toBe(true)
         const from = b.latchMoves.length
@@ -103,7 +103,7 @@ describe("flash", () => {
         expect(b.isLocked()).toBe(true)
     })
 
-    it("keeps the master code and counter across a power cut", async () => {
+    itNeeds("powerCycle")("keeps the master code and counter across a power cut", async () => {
         const b = await setUpBoard()
         expect(await attempt(b, "8402")).toBe("failure")
         await b.restart()

@@ -1,0 +1,95 @@
+/**
+ * `npm run budget`: what the firmware costs the board.
+ *   - bytecode: `devs build src/main.ts --stats` (the shipping profile), and build/firmware.devs
+ *   - GC heap: the shipping firmware (board start-up + lock) running in the VM, with 0 and with
+ *     250 users' code digests held as the store holds codes (one 32-byte HMAC each); the
+ *     runtime's own out-of-memory report gives the live heap after a full collection
+ *     (test/firmware/budget.devs.ts). The device heap is 64 KB (DeviceScript's JD_GC_KB).
+ * Writes build/budget.json. Exit 1 when 250 users leave less than a quarter of 64 KB free.
+ * Usage: tsx scripts/budget.ts [--users N] (default 250)
+ */
+import { execFileSync } from "node:child_process"
+import { statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { SettingsClient, SRV_SETTINGS } from "jacdac-ts"
+import { SimulatedBoard } from "../sim/board"
+import { devsBin } from "../sim/hil-hub"
+import { ROOT } from "../sim/paths"
+import { loadProfile } from "./profile-io"
+
+export const DEVICE_HEAP = 64 * 1024
+const CHUNK = 0xe000
+/** Per-allocation header the GC adds to each filler buffer (block header + length word), bytes. */
+const BLOCK_OVERHEAD = 8
+
+export interface HeapProbe {
+    users: number
+    /** Live bytes of the firmware (and the held digests) after a collection. */
+    usedBytes: number
+    /** The VM's whole GC heap (used + free at the probe). */
+    heapBytes: number
+    objects: number
+}
+
+export interface Bytecode {
+    bytes: number
+    statsLine: string
+    largest: string[]
+}
+
+export function bytecodeStats(): Bytecode {
+    const out = execFileSync(devsBin(), ["build", "src/main.ts", "--stats"], { cwd: ROOT, encoding: "utf8" }).replace(/\x1b\[[0-9;]*m/g, "")
+    const lines = out.split("\n").map(l => l.trim())
+    const statsLine = lines.find(l => /^bytecode: /.test(l)) ?? "(no size line)"
+    const header = lines.find(l => /^header: /.test(l)) ?? ""
+    const fns = lines.filter(l => /^\S.* \([\d.]+k?b\)$/.test(l))
+    return {
+        bytes: statSync(join(ROOT, "build", "firmware.devs")).size,
+        statsLine: [statsLine, header].filter(Boolean).join("; "),
+        largest: fns.slice(-8).reverse(),
+    }
+}
+
+/** Boots build/budget.devs in the in-process VM with `users` digests held; returns the heap it reports. */
+export async function probeHeap(users: number): Promise<HeapProbe> {
+    const board = new SimulatedBoard({ profile: loadProfile(), firmware: "budget" })
+    try {
+        await board.powerOn()
+        const settings = board.bus.services({ serviceClass: SRV_SETTINGS }).find(s => s.device.deviceId === board.device.deviceId)
+        if (!settings) throw new Error("budget: the VM's settings service did not show up")
+        await new SettingsClient(settings).setStringValue("bdg.users", String(users))
+        const line = await board.waitForLog(/stats: \d+ objects, \d+ B used, \d+ B free/, 60000)
+        const [, objects, used, free] = /stats: (\d+) objects, (\d+) B used, (\d+) B free/.exec(line)!.map(Number)
+        const fillers = board.logs.filter(l => /budget: filler \d+ x/.test(l)).length
+        return { users, objects, usedBytes: used - fillers * (CHUNK + BLOCK_OVERHEAD), heapBytes: used + free }
+    } finally {
+        await board.dispose()
+    }
+}
+
+async function main() {
+    const i = process.argv.indexOf("--users")
+    const users = i > 0 ? Number(process.argv[i + 1]) : 250
+    const code = bytecodeStats()
+    console.log(`budget: bytecode ${code.bytes} B (build/firmware.devs); devs build --stats: ${code.statsLine}`)
+    console.log(`budget: largest functions: ${code.largest.join(", ")}`)
+    const base = await probeHeap(0)
+    const full = await probeHeap(users)
+    const pct = (n: number) => `${((100 * n) / DEVICE_HEAP).toFixed(0)}% of 64 KB`
+    console.log(`budget: VM GC heap ${base.heapBytes} B (device: ${DEVICE_HEAP} B)`)
+    console.log(`budget: heap in use, firmware idle after boot: ${base.usedBytes} B (${pct(base.usedBytes)}), ${base.objects} objects`)
+    console.log(`budget: heap in use with ${users} users' digests held: ${full.usedBytes} B (${pct(full.usedBytes)}), ${full.objects} objects`)
+    writeFileSync(
+        join(ROOT, "build", "budget.json"),
+        JSON.stringify({ bytecode: code, deviceHeapBytes: DEVICE_HEAP, idle: base, withUsers: full, measuredAt: new Date().toISOString() }, null, 2) + "\n",
+    )
+    const spare = DEVICE_HEAP - full.usedBytes
+    if (spare < DEVICE_HEAP / 4) {
+        console.error(`budget: only ${spare} B of the 64 KB heap left with ${users} users (want at least a quarter)`)
+        process.exit(1)
+    }
+    console.log(`budget: ${spare} B (${pct(spare)}) of the device heap to spare with ${users} users`)
+    process.exit(0)
+}
+
+if (process.argv[1]?.endsWith("budget.ts")) void main()

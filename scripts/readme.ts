@@ -1,0 +1,74 @@
+/**
+ * `npm run readme`: regenerates the README's generated blocks from their sources:
+ *   wiring   the lock's wiring table, from devs.json and DeviceScript's board catalog
+ *   boards   the boards `npm run flash` can target, from the same catalog
+ * Each block sits between `<!-- generated:NAME ... -->` and `<!-- end:NAME -->`.
+ * `--check` changes nothing and exits 1 when the README is out of date (test/config/readme.test.ts
+ * runs the same check).
+ */
+import { readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import type { BoardCatalog } from "../src/config/boards"
+import { findBoard } from "../src/config/boards"
+import type { Profile } from "../src/config/types"
+import { wiring } from "../src/config/wiring"
+import { loadBoardCatalog } from "./boards-io"
+import { loadProfile, ROOT } from "./profile-io"
+
+export const README = join(ROOT, "README.md")
+
+/** The wiring table for `profile` on its board. */
+export function wiringTable(profile: Profile, catalog: BoardCatalog): string {
+    const board = findBoard(catalog, profile.board.id)
+    const rows = wiring(profile, catalog).map(
+        w => `| ${w.part} | ${w.gpio} | \`${w.label}\` | \`${w.field}\` | ${w.use} | ${w.connect} |`,
+    )
+    return [
+        `Board: **${board.devName}** (\`${board.id}\`). Power the servo from 5 V with a ground shared with the board.`,
+        "",
+        "| Part | GPIO | Board pin | devs.json | Firmware | Connect |",
+        "|---|---|---|---|---|---|",
+        ...rows,
+    ].join("\n")
+}
+
+/** The boards DeviceScript can flash, by family. */
+export function boardsTable(catalog: BoardCatalog): string {
+    const rows = Object.values(catalog.boards)
+        .map(b => ({ b, family: catalog.archs[b.archId]?.name ?? b.archId }))
+        .sort((x, y) => (x.family === y.family ? x.b.id.localeCompare(y.b.id) : x.family.localeCompare(y.family)))
+        .map(({ b, family }) => `| \`${b.id}\` | ${b.devName} | ${family} |`)
+    return ["| `board.id` | Board | Family |", "|---|---|---|", ...rows].join("\n")
+}
+
+/** Replaces the block NAME of `text` with `body`; throws when the markers are missing. */
+export function replaceBlock(text: string, name: string, body: string): string {
+    const begin = new RegExp(`(<!-- generated:${name}[^>]*-->\\n)[\\s\\S]*?(<!-- end:${name} -->)`)
+    if (!begin.test(text)) throw new Error(`README.md has no <!-- generated:${name} --> ... <!-- end:${name} --> block`)
+    return text.replace(begin, (_m, a: string, b: string) => `${a}${body}\n${b}`)
+}
+
+/** The README as it should be. */
+export function renderReadme(current: string): string {
+    const catalog = loadBoardCatalog()
+    let text = replaceBlock(current, "wiring", wiringTable(loadProfile(), catalog))
+    text = replaceBlock(text, "boards", boardsTable(catalog))
+    return text
+}
+
+function main() {
+    const current = readFileSync(README, "utf8")
+    const wanted = renderReadme(current)
+    if (process.argv.includes("--check")) {
+        if (wanted !== current) {
+            console.error("readme: README.md's generated blocks are out of date: run `npm run readme`")
+            process.exit(1)
+        }
+        console.log("readme: up to date")
+        return
+    }
+    if (wanted !== current) writeFileSync(README, wanted)
+    console.log(wanted !== current ? "readme: README.md updated" : "readme: up to date")
+}
+
+if (process.argv[1]?.endsWith("readme.ts")) main()

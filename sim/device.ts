@@ -1,0 +1,215 @@
+/**
+ * Where the firmware runs, seen from a test: the "device" a {@link SimulatedBoard} talks to.
+ *
+ * - in-process: the VM inside this Node process (sim/vm.ts); no sockets, exact power cuts.
+ * - vm-process: `devs run <bytecode> --tcp`, a separate VM process on the devtools hub (tcp
+ *   127.0.0.1:8082), standing in for a serial-bridged board. Power cut = kill the process; its
+ *   flash is a file (.devicescript/flash/sim.bin in its own folder) that survives the kill.
+ * - board: whatever DeviceScript device is already on the hub (a flashed ESP32 behind
+ *   `devs devtools --serial`, or any VM the hub knows). See sim/board-device.ts.
+ *
+ * The bus side (peripherals the test hosts, what it hears and sees) is the same for all three.
+ */
+import { ChildProcess } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { createInterface } from "node:readline"
+import { createNodeSocketTransport, JDBus, Transport } from "jacdac-ts"
+import { devsBin, dmesgFromCli, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup } from "./hil-hub"
+import { Flash, VmRun, VmTransport } from "./vm"
+
+// jacdac-ts's ESM build calls require() lazily (for "net"): without this the TCP transport
+// silently never connects
+;(globalThis as { require?: NodeRequire }).require ??= createRequire(import.meta.url)
+
+/** What a test may do to the device besides using its peripherals. */
+export interface DeviceCapabilities {
+    /** Cut the power and power on again later, flash kept. */
+    powerCycle: boolean
+    /** Erase the flash (settings and program) while powered off. */
+    wipeFlash: boolean
+    /** Cut the power at the exact moment a flash write has completed. */
+    cutAtFlashWrite: boolean
+    /** Jam the latch: the latch switch is the test's (a board's own switch follows its real bolt). */
+    jamLatch: boolean
+}
+
+export interface PowerOnOptions {
+    /** The firmware image (for devices that deploy it). */
+    bytecode: Uint8Array
+    /** The same image as a file under build/ (for `devs run`). */
+    bytecodePath: string
+    /** Each console line of the firmware, in the VM's dmesg form ("> lock: ready"). */
+    onLog: (line: string) => void
+}
+
+/** A place the firmware runs, as the test bus reaches it. */
+export interface LockDevice {
+    readonly kind: "in-process" | "vm-process" | "board"
+    readonly capabilities: DeviceCapabilities
+    /** The wire from the test's bus to the device. */
+    readonly transport: Transport
+    /** The lock's Jacdac device id, once known. */
+    readonly deviceId: string | undefined
+    /**
+     * Whether the firmware's roles must be bound to the test's peripherals explicitly, through
+     * the lock's role manager (a board has its own peripherals, which its roles bind first).
+     */
+    readonly bindRoles: boolean
+    readonly running: boolean
+    /** Hands the device the test's bus (devices that must find the lock on it). */
+    attach?(bus: JDBus): void
+    powerOn(opts: PowerOnOptions): Promise<void>
+    /** Cuts the power now (the firmware stops; flash keeps what was written). */
+    powerCut(): void
+    /** Erases the flash; only while powered off. */
+    wipeFlash(): Promise<void>
+    /** Cuts the power the moment the next flash write has completed. */
+    cutPowerAtNextFlashWrite(): void
+    dispose(): Promise<void>
+}
+
+/** Raised when a test asks a device for something it cannot do (e.g. an exact cut on a board). */
+export class NotSupportedError extends Error {}
+
+/** The DeviceScript VM in this process: the default, and the only one with exact power cuts. */
+export class InProcessDevice implements LockDevice {
+    readonly kind = "in-process"
+    readonly capabilities: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
+    readonly transport = new VmTransport()
+    readonly flash = new Flash()
+    readonly deviceId = "1a7c4b3e9d2f0a55"
+    readonly bindRoles = false
+    private run: VmRun | undefined
+
+    get running() {
+        return !!this.run?.running
+    }
+
+    async powerOn(opts: PowerOnOptions) {
+        this.run = await this.transport.powerOn({
+            bytecode: opts.bytecode,
+            flash: this.flash,
+            deviceId: this.deviceId,
+            // an empty flash gets the program written first (as `devs deploy` does); otherwise
+            // the VM boots whatever program its flash holds, like a real board after a power cut
+            deploy: this.flash.image.length === 0,
+            onLog: opts.onLog,
+        })
+    }
+
+    powerCut() {
+        this.run?.stop()
+        this.run = undefined
+    }
+
+    async wipeFlash() {
+        if (this.running) throw new Error("power the board off before wiping its flash")
+        this.flash.wipe()
+    }
+
+    cutPowerAtNextFlashWrite() {
+        this.flash.onSave = () => {
+            this.flash.onSave = undefined
+            this.powerCut()
+        }
+    }
+
+    async dispose() {
+        this.powerCut()
+    }
+}
+
+function randomDeviceId(): string {
+    let s = ""
+    for (let i = 0; i < 16; i++) s += "0123456789abcdef"[Math.floor(Math.random() * 16)]
+    return s
+}
+
+/**
+ * A `devs run <bytecode> --tcp` VM process on the devtools hub, in a folder of its own (its flash
+ * lives there). The first power-on deploys the image (`devs run <file>`); later ones boot what
+ * the flash holds (`devs run --wait`), like a board after a power cut.
+ */
+export class VmProcessDevice implements LockDevice {
+    readonly kind = "vm-process"
+    readonly capabilities: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true }
+    readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)
+    readonly deviceId = randomDeviceId()
+    readonly bindRoles = false
+    /** The VM process's own lines (connection errors, exit codes), for failure messages. */
+    readonly output: string[] = []
+    private readonly dir = mkdtempSync(join(tmpdir(), "latchkey-vm-"))
+    private child: ChildProcess | undefined
+    private cut = false
+
+    get flashFile() {
+        return join(this.dir, ".devicescript", "flash", "sim.bin")
+    }
+
+    get running() {
+        return !!this.child && !this.cut && this.child.exitCode === null && this.child.signalCode === null
+    }
+
+    async powerOn(opts: PowerOnOptions) {
+        if (this.child) await exited(this.child)
+        const args = existsSync(this.flashFile)
+            ? ["run", "--wait", "--tcp", "--device-id", this.deviceId]
+            : ["run", opts.bytecodePath, "--tcp", "--device-id", this.deviceId]
+        this.cut = false
+        const child = spawnGroup(devsBin(), args, { cwd: this.dir })
+        this.child = child
+        const keep = (line: string) => {
+            this.output.push(line)
+            if (this.output.length > 200) this.output.splice(0, 100)
+            const d = dmesgFromCli(line)
+            if (d !== undefined && child === this.child && !this.cut) opts.onLog(d)
+        }
+        createInterface({ input: child.stdout! }).on("line", keep)
+        createInterface({ input: child.stderr! }).on("line", keep)
+        child.once("exit", code => {
+            if (!this.cut && child === this.child) opts.onLog(`! vm-process: devs run exited (${code}): ${this.output.slice(-5).join(" | ")}`)
+        })
+        // fail fast and say why when the VM cannot reach the hub (`devs run --tcp` exits 1 then)
+        const tail = () => this.output.slice(-5).join(" | ")
+        await new Promise<void>((resolve, reject) => {
+            const done = (e?: Error) => {
+                clearTimeout(timer)
+                clearInterval(poll)
+                child.off("exit", onExit)
+                if (e) reject(e)
+                else resolve()
+            }
+            const onExit = (code: number | null) =>
+                done(new Error(`devs run exited (${code}) before connecting to the hub on ${HUB_HOST}:${HUB_PORTS.tcp}: ${tail()}`))
+            const timer = setTimeout(() => done(new Error(`devs run did not connect to the hub within 30 s: ${tail()}`)), 30000)
+            const poll = setInterval(() => {
+                if (this.output.some(l => /^connected to /.test(l))) done()
+            }, 20)
+            child.on("exit", onExit)
+        })
+    }
+
+    powerCut() {
+        this.cut = true
+        killGroup(this.child)
+    }
+
+    async wipeFlash() {
+        if (this.running) throw new Error("power the board off before wiping its flash")
+        if (this.child) await exited(this.child)
+        rmSync(this.flashFile, { force: true })
+    }
+
+    cutPowerAtNextFlashWrite() {
+        throw new NotSupportedError("a VM process cannot be stopped at the exact moment of a flash write")
+    }
+
+    async dispose() {
+        this.powerCut()
+        if (this.child) await exited(this.child)
+        rmSync(this.dir, { recursive: true, force: true })
+    }
+}

@@ -1,0 +1,55 @@
+/** The tooling around the board: flash prerequisites, hub helpers, names shared with the firmware. */
+import { execFile } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { LOCK_SETTING_KEYS } from "../../sim/board-device"
+import { dmesgFromCli, portBusy } from "../../sim/hil-hub"
+import { ROOT } from "../../sim/paths"
+
+function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
+    return new Promise(resolve =>
+        execFile(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", script), ...args], { cwd: ROOT, timeout: 60000 }, (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+        ),
+    )
+}
+
+describe("npm run flash", () => {
+    it("names the board from devs.json and says what is missing, or that it is ready (never flashes with --check)", async () => {
+        const r = await run("flash.ts", ["--check"])
+        expect(r.out).toMatch(/flash: Espressif ESP32-DevKitC \(esp32_devkit_c, from devs\.json\) with: devs flash esp32 --board esp32_devkit_c/)
+        if (r.code === 0) expect(r.out).toMatch(/flash: ready/)
+        else {
+            expect(r.code).toBe(2)
+            expect(r.out).toMatch(/flash: cannot flash yet:\n {2}- (no USB serial port found|esptool not found)/)
+        }
+    })
+})
+
+describe("hub helpers", () => {
+    it("sees a port in use", async () => {
+        const srv = createServer()
+        await new Promise<void>(r => srv.listen(0, "127.0.0.1", () => r()))
+        const port = (srv.address() as { port: number }).port
+        expect(await portBusy(port)).toBe(true)
+        await new Promise<void>(r => srv.close(() => r()))
+        expect(await portBusy(port)).toBe(false)
+    })
+
+    it("reads the firmware console out of `devs run` and `devs devtools --serial` output", () => {
+        expect(dmesgFromCli("WASM> \x1b[95mlock: ready (locked; failures 0)\x1b[0m")).toBe("> lock: ready (locked; failures 0)")
+        expect(dmesgFromCli("DEV> \x1b[95mlock: setup: code saved\x1b[0m")).toBe("> lock: setup: code saved")
+        expect(dmesgFromCli("WASM> \x1b[33mstart: latchkey v0.1.1\x1b[0m")).toBe("* start: latchkey v0.1.1")
+        expect(dmesgFromCli("\x1b[90mV> set role keypad -> FG96:1\x1b[0m")).toBe("set role keypad -> FG96:1")
+        expect(dmesgFromCli("connected to 127.0.0.1:8082")).toBeUndefined()
+    })
+})
+
+describe("names shared with the firmware", () => {
+    it("the bench wipe deletes the settings the store keeps", () => {
+        const store = readFileSync(join(ROOT, "src", "firmware", "store.ts"), "utf8")
+        for (const key of LOCK_SETTING_KEYS) expect(store).toContain(`"${key}"`)
+    })
+})
