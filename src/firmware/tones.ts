@@ -43,9 +43,9 @@ export const TUNES: { [sound: string]: Note[] } = {
     /** LockJammed: the latch sensor did not confirm a move (see src/core/latch.ts). */
     jammed: [
         { hz: 622, ms: 150 },
-        { hz: 466, ms: 150 },
-        { hz: 622, ms: 150 },
-        { hz: 466, ms: 300 },
+        { hz: 554, ms: 150 },
+        { hz: 494, ms: 150 },
+        { hz: 440, ms: 300 },
     ],
 }
 
