@@ -8,11 +8,11 @@ export interface Bytes {
 }
 
 /** Length of an HMAC-SHA256 digest. */
-export const DIGEST_LENGTH = 32
+export const HMAC_LENGTH = 32
 
 /** Compared against in place of an empty slot, so that empty slots cost the same. */
 const DUMMY_DIGEST: number[] = []
-for (let i = 0; i < DIGEST_LENGTH; i++) DUMMY_DIGEST.push(0)
+for (let i = 0; i < HMAC_LENGTH; i++) DUMMY_DIGEST.push(0)
 
 /**
  * 1 when the two sequences differ, 0 when equal. Reads every byte of the

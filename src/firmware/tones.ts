@@ -40,6 +40,20 @@ export const TUNES: { [sound: string]: Note[] } = {
         { hz: 1865, ms: 60 },
     ],
     timeout: [{ hz: 880, ms: 120 }],
+    menu: [
+        { hz: 1175, ms: 70 },
+        { hz: 1397, ms: 70 },
+        { hz: 1661, ms: 90 },
+    ],
+    exit: [
+        { hz: 698, ms: 90 },
+        { hz: 523, ms: 160 },
+    ],
+    reset: [
+        { hz: 440, ms: 300 },
+        { hz: 370, ms: 300 },
+        { hz: 294, ms: 600 },
+    ],
 }
 
 /** The sound whose tune STARTS with a tone of about `hz` (±2 %), or null (not a first note). */

@@ -43,6 +43,8 @@ describe("devs.json validation", () => {
         [{ board: { pins: { keypadRows: [1, 2, 3] } } }, /board\.pins\.keypadRows: must be a list of 4 GPIO numbers/],
         [{ lockout: null }, /lockout: must be an object \(got null\)/],
         [{ colour: "red" }, /colour: unknown field/],
+        [{ timing: { resetHoldSeconds: 0.5 } }, /timing\.resetHoldSeconds: must be a number from 1 to 60 \(got 0\.5\)/],
+        [{ timing: { menuTimeoutSeconds: 900 } }, /timing\.menuTimeoutSeconds: must be a number from 1 to 600 \(got 900\)/],
     ])("refuses %j", (overrides, message) => {
         const problems = problemsOf(overrides)
         expect(problems.join("\n")).toMatch(message)
