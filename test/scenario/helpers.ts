@@ -1,5 +1,5 @@
 /** Shared set-up for scenario tests: a simulated board running real firmware bytecode. */
-import { afterEach } from "vitest"
+import { afterEach, expect } from "vitest"
 import { loadProfile } from "../../scripts/profile-io"
 import { join } from "node:path"
 import { ROOT } from "../../sim/paths"
@@ -60,4 +60,57 @@ export async function setUpBoard(): Promise<SimulatedBoard> {
     const b = await freshBoard()
     await setUpMaster(b)
     return b
+}
+
+/** Types `keys` and resolves with the first answering tune among `sounds` (after typing began). */
+export async function answer(b: SimulatedBoard, keys: string, sounds: string[], timeoutMs = 5000): Promise<string> {
+    const from = b.heard.length
+    await b.type(keys)
+    let found: string | undefined
+    await b.waitUntil(() => {
+        found = b.heard.slice(from).find(h => sounds.includes(h.sound))?.sound
+        return found !== undefined
+    }, `one of ${sounds.join(", ")} after ${keys.length} keys`, timeoutMs)
+    return found!
+}
+
+const MENU_ANSWERS = ["menu", "step", "success", "failure", "exit", "lockout", "timeout"]
+
+/** Opens the programming menu with the master code; resolves when the menu tune plays. */
+export async function openMenu(b: SimulatedBoard, master = MASTER) {
+    const mark = b.logs.length
+    expect(await answer(b, master + "*#", MENU_ANSWERS)).toBe("menu")
+    await b.waitForLog(/menu: open/, 3000, mark)
+}
+
+/** Types one menu value and '#'; resolves with the tune that answered it. */
+export async function menuStep(b: SimulatedBoard, value: string): Promise<string> {
+    return answer(b, value + "#", MENU_ANSWERS)
+}
+
+/**
+ * Adds a user through the menu (which must be open): option 1, the Matter user type number,
+ * its schedule values, the code twice. Resolves with the slot the lock chose.
+ */
+export async function addUser(b: SimulatedBoard, type: number, schedule: string[], code: string): Promise<number> {
+    const mark = b.logs.length
+    expect(await menuStep(b, "1")).toBe("step")
+    const line = await b.waitForLog(/menu: add a user in slot (\d+)/, 3000, mark)
+    const slot = Number(/slot (\d+)/.exec(line)![1])
+    expect(await menuStep(b, String(type))).toBe("step")
+    for (const v of schedule) expect(await menuStep(b, v)).toBe("step")
+    expect(await menuStep(b, code)).toBe("step")
+    expect(await menuStep(b, code)).toBe("success")
+    await b.waitForLog(new RegExp(`menu: slot ${slot} saved`), 3000, mark)
+    return slot
+}
+
+/** Closes the menu with '*' (at its top). */
+export async function closeMenu(b: SimulatedBoard) {
+    expect(await answer(b, "*", MENU_ANSWERS)).toBe("exit")
+}
+
+/** Waits until the firmware has logged `re` since `from` and returns the matching line. */
+export function logSince(b: SimulatedBoard, re: RegExp, from: number, timeoutMs = 3000): Promise<string> {
+    return b.waitForLog(re, timeoutMs, from)
 }
