@@ -5,6 +5,17 @@ import { join } from "node:path"
 import { ROOT } from "../../sim/paths"
 import { SimulatedBoard, sleep } from "../../sim/board"
 import type { Profile } from "../../src/config/types"
+import {
+    AUDIT_SEGMENTS,
+    auditKindName,
+    entryKind,
+    entrySlot,
+    entrySource,
+    entryTime,
+    segmentCount,
+    segmentFirstSeq,
+} from "../../src/core/index"
+import { fstorValue } from "../../sim/fstor"
 
 export { sleep }
 
@@ -113,4 +124,34 @@ export async function closeMenu(b: SimulatedBoard) {
 /** Waits until the firmware has logged `re` since `from` and returns the matching line. */
 export function logSince(b: SimulatedBoard, re: RegExp, from: number, timeoutMs = 3000): Promise<string> {
     return b.waitForLog(re, timeoutMs, from)
+}
+
+/** One audit entry as read back from the flash image. */
+export interface SavedEntry {
+    seq: number
+    time: number
+    kind: string
+    source: number
+    slot: number
+}
+
+/** The audit entries saved in a board's flash (oldest first), decoded with the core's own layout. */
+export function savedAudit(b: SimulatedBoard): SavedEntry[] {
+    const segs: Uint8Array[] = []
+    for (let i = 0; i < AUDIT_SEGMENTS; i++) {
+        const v = fstorValue(b.flash.image, `$lk.a${i}`)
+        if (v) segs.push(v)
+    }
+    segs.sort((x, y) => segmentFirstSeq(x) - segmentFirstSeq(y))
+    const out: SavedEntry[] = []
+    for (const s of segs)
+        for (let i = 0; i < segmentCount(s); i++)
+            out.push({
+                seq: segmentFirstSeq(s) + i,
+                time: entryTime(s, i),
+                kind: auditKindName(entryKind(s, i)),
+                source: entrySource(s, i),
+                slot: entrySlot(s, i),
+            })
+    return out
 }
