@@ -20,6 +20,7 @@ import {
 } from "jacdac-ts"
 import type { Profile } from "../src/config/types"
 import { soundOfTone } from "../src/firmware/tones"
+import { hasFstor } from "./fstor"
 import { createVmBus, Flash, readBytecode, VmRun, VmTransport } from "./vm"
 
 /** A tune the buzzer started playing, named by the firmware's tone table. */
@@ -105,7 +106,9 @@ export class SimulatedBoard {
         this.run = await this.transport.powerOn({
             bytecode: this.bytecode,
             flash: this.flash,
-            deploy: this.flash.image.length === 0,
+            // an empty flash, or one made for another flash size (the VM would format it and
+            // lose the program), gets the program written first
+            deploy: this.flash.image.length === 0 || !hasFstor(this.flash.image),
             onLog: line => this.log(line),
         })
         await this.waitForLog(/lock: ready/, timeoutMs, mark)

@@ -53,6 +53,10 @@ export function readFstor(image: Uint8Array, flashBytes = 256 * 1024): FstorView
     for (const base of [0, areaBytes]) {
         if (base + HEADER_BYTES > image.length) continue
         if (u32(image, base) !== MAGIC0 || u32(image, base + 4) !== MAGIC1) continue
+        // the store formats itself again when made for another flash size (jd_fstor.c is_valid_header)
+        const pages = image[base + 16] | (image[base + 17] << 8)
+        const header = image[base + 18] | (image[base + 19] << 8)
+        if (pages !== flashBytes / PAGE || header !== headerPages) continue
         const gen = u32(image, base + 8)
         if (gen > generation) {
             generation = gen
@@ -87,4 +91,47 @@ export function readFstor(image: Uint8Array, flashBytes = 256 * 1024): FstorView
 export function fstorValue(image: Uint8Array, key: string, flashBytes?: number): Uint8Array | undefined {
     const v = readFstor(image, flashBytes).values.get(key)
     return v ? image.slice(v.offset, v.offset + v.size) : undefined
+}
+
+/**
+ * Appends a setting to the live header area of a flash image, as the settings service would
+ * (jd_settings_set_bin, without its garbage collection): the value below the lowest value, a new
+ * entry after the last one. Used to prepare flash images (e.g. a full lock for a benchmark).
+ * Throws when the area has no room left.
+ */
+export function writeFstorValue(image: Uint8Array, key: string, value: Uint8Array, flashBytes = 256 * 1024) {
+    const headerPages = Math.max(1, Math.min(0xf0, Math.floor(flashBytes / PAGE / 16)))
+    const areaBytes = headerPages * PAGE
+    const view = readFstor(image, flashBytes)
+    let base = -1
+    for (const b of [0, areaBytes]) if (u32(image, b) === MAGIC0 && u32(image, b + 8) === view.generation) base = b
+    let e = base + HEADER_BYTES
+    let lowest = base + areaBytes
+    while (u32(image, e + 16) !== 0xffffffff) {
+        let k = ""
+        for (let i = 0; i < 16 && image[e + i] !== 0; i++) k += String.fromCharCode(image[e + i])
+        const offset = u32(image, e + 16)
+        if (!k.startsWith("*") && offset < lowest) lowest = offset
+        e += ENTRY_BYTES
+    }
+    const dataAt = lowest - align8(value.length)
+    if (dataAt < e + 2 * ENTRY_BYTES) throw new Error(`no room for ${key} (${value.length} bytes) in the settings store`)
+    image.set(value, dataAt)
+    const entry = new Uint8Array(ENTRY_BYTES)
+    const name = ":" + key
+    if (name.length > 15) throw new Error(`key too long: ${key}`)
+    for (let i = 0; i < name.length; i++) entry[i] = name.charCodeAt(i)
+    new DataView(entry.buffer).setUint32(16, dataAt, true)
+    new DataView(entry.buffer).setUint32(20, value.length, true)
+    image.set(entry, e)
+}
+
+/** Whether `image` holds a settings store the VM will mount as is (else it formats it). */
+export function hasFstor(image: Uint8Array, flashBytes = 256 * 1024): boolean {
+    try {
+        readFstor(image, flashBytes)
+        return true
+    } catch {
+        return false
+    }
 }
