@@ -103,12 +103,12 @@ async function main() {
     board.powerCut()
     const users = [{ slot: 1, code: MASTER, name: "owner" }]
     for (let s = 2; s <= 250; s++) users.push({ slot: s, code: codeOf(s), name: `user ${s}`.padEnd(10, ".") })
-    provision(board.flash.image, { users, auditEntries: 520 })
+    provision(board.flash.image, { users, auditEntries: 540 })
     const mark = board.logs.length
     await board.powerOn()
     await board.waitForLog(/boot: 250 user\(s\)/, 5000, mark)
     const chain = await board.waitForLog(/audit: chain/, 5000, mark)
-    if (!/intact, 496 entries/.test(chain)) throw new Error(`unexpected audit check: ${chain}`)
+    if (!/intact, 516 entries/.test(chain)) throw new Error(`unexpected audit check: ${chain}`)
 
     let opened = 0
     board.latch.angle.on("change", () => {
@@ -176,7 +176,7 @@ async function main() {
         keys: counts,
         free_now: store.freeBytes,
         flash_bytes: FLASH_BYTES,
-        note: "entry (24 B) + value rounded up to 8 B, per live setting; full lock: 250 named users, 504-entry audit ring",
+        note: "entry (24 B) + value rounded up to 8 B, per live setting; full lock: 250 named users, full audit ring (22 segments)",
     }
     console.log(`verify a code with 250 users (shipping firmware, in-process DeviceScript VM)`)
     console.log(`  core in the VM:  HMAC ${result.core_in_vm.hmac_ms} ms + scan of 250 slots ${result.core_in_vm.scan_250_slots_ms} ms = ${result.core_in_vm.verify_ms} ms (mean of ${core.rounds})`)

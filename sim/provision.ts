@@ -44,7 +44,7 @@ export interface ProvisionedUser {
 
 export interface ProvisionOptions {
     users: ProvisionedUser[]
-    /** Audit entries to write (the ring keeps the last 504). */
+    /** Audit entries to write (the ring keeps the newest 505 to 528). */
     auditEntries?: number
     mode?: number
 }

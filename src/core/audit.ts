@@ -1,5 +1,5 @@
 /**
- * The audit log: a ring of 504 entries in 21 flash segments of 24, each entry carrying a hash of
+ * The audit log: a ring of 22 flash segments of 24 entries, each entry carrying a hash of
  * the one before it, so a changed, removed or reordered entry breaks the chain. Pure: the hash
  * (a MAC under a key derived from the device key) is passed in, so Node can build and check the
  * very chains the firmware writes.
@@ -11,7 +11,7 @@
  *   [5]    user slot (1..250), or the new mode for ModeChanged; 0 = none
  *   [6..7] link: first 2 bytes of MAC(previous entry's 8 bytes ++ u32 LE sequence number of
  *          this entry); the entry with sequence 0 links to 8 zero bytes
- * Entry n lives in segment (n / 24) mod 21 at index n mod 24. Kind 0 marks an unused entry;
+ * Entry n lives in segment (n / 24) mod 22 at index n mod 24. Kind 0 marks an unused entry;
  * used entries of a segment are contiguous from its start. Never a code, never a digest.
  */
 import { Bytes } from "./ct"
@@ -77,11 +77,14 @@ export enum AuditSource {
 
 export const AUDIT_ENTRY_BYTES = 8
 export const AUDIT_PER_SEGMENT = 24
-export const AUDIT_SEGMENTS = 21
+/** 22: when the newest segment has just begun, the 21 full ones before it still hold 504. */
+export const AUDIT_SEGMENTS = 22
 export const AUDIT_HEADER_BYTES = 4
 export const AUDIT_SEGMENT_BYTES = AUDIT_HEADER_BYTES + AUDIT_PER_SEGMENT * AUDIT_ENTRY_BYTES
-/** Entries the ring keeps (the oldest are overwritten beyond this). */
+/** Most entries the ring holds (528); a whole segment is overwritten at a time. */
 export const AUDIT_CAPACITY = AUDIT_PER_SEGMENT * AUDIT_SEGMENTS
+/** Fewest entries the ring holds once it has wrapped: the newest (at least 1) and 21 full segments. */
+export const AUDIT_MIN_KEPT = AUDIT_PER_SEGMENT * (AUDIT_SEGMENTS - 1) + 1
 
 const KIND_NAMES = [
     "None",

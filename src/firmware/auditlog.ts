@@ -1,6 +1,6 @@
 /**
  * The audit log on flash: the pure ring and chain of ../core/audit.ts, kept in settings
- * $lk.a0..$lk.a20 (./store.ts). The segment being filled lives in RAM; it is written at once
+ * $lk.a0..$lk.a21 (./store.ts). The segment being filled lives in RAM; it is written at once
  * after an urgent entry (unlock, alarm, user or mode change, ...) and otherwise batched: within
  * BATCH_MS once the lock is idle, or when the segment is full. A key storm writes nothing (keys
  * make no entries), and the failed attempts it causes are throttled by the lockout.

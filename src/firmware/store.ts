@@ -8,7 +8,7 @@
  *   $lk.meta        24 bytes   mode, which chunks exist, recovery digest (+ 4-byte tag)
  *   $lk.u0..u20    208 bytes   user records, 12 per chunk (+ 4-byte tag)
  *   $lk.n0..n12    204 bytes   user names, 20 per chunk (+ 4-byte tag), only once a name is set
- *   $lk.a0..a20    196 bytes   audit segments (./auditlog.ts; the hash chain protects them)
+ *   $lk.a0..a21    196 bytes   audit segments (./auditlog.ts; the hash chain protects them)
  *
  * Limits measured in the VM: a settings value travels in one Jacdac packet, so key + 1 + value
  * must stay within 232 bytes (a 13-character key leaves 218); a bigger one panics the VM. The
@@ -132,7 +132,7 @@ export async function loadKeyAndMeta(): Promise<boolean> {
     metaLost = !data
     if (data && data[0] === 1) meta = parseMeta(data, true)
     else if (raw && raw.length === META_BYTES + TAG_BYTES && raw[0] === 1) meta = parseMeta(raw, false)
-    else if (raw) meta = { mode: 0, userChunks: (1 << 21) - 1, nameChunks: (1 << 13) - 1, auditSegments: (1 << 21) - 1, recovery: null }
+    else if (raw) meta = { mode: 0, userChunks: (1 << 21) - 1, nameChunks: (1 << 13) - 1, auditSegments: (1 << 22) - 1, recovery: null }
     else meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null }
     return known
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest"
 import {
     appendAudit,
     AUDIT_CAPACITY,
+    AUDIT_MIN_KEPT,
     AUDIT_PER_SEGMENT,
     AUDIT_SEGMENT_BYTES,
     AUDIT_SEGMENTS,
@@ -45,8 +46,9 @@ function check(segs: Iterable<Uint8Array>) {
 }
 
 describe("audit ring", () => {
-    it("keeps at least 500 entries in 21 segments that each fit a settings value", () => {
-        expect(AUDIT_CAPACITY).toBe(504)
+    it("keeps at least 500 entries in 22 segments that each fit a settings value", () => {
+        expect(AUDIT_CAPACITY).toBe(528)
+        expect(AUDIT_MIN_KEPT).toBe(505)
         expect(AUDIT_SEGMENT_BYTES).toBe(196)
         expect(6 + 1 + AUDIT_SEGMENT_BYTES).toBeLessThanOrEqual(232)
     })
@@ -62,11 +64,12 @@ describe("audit ring", () => {
     })
 
     it("an intact chain checks out, also after wrapping around the ring", () => {
-        for (const n of [1, 23, 24, 25, 504, 505, 1300]) {
+        for (const n of [1, 23, 24, 25, 504, 505, 528, 529, 1300]) {
             const c = check(ring(n).values())
             expect(c.brokenAt, `n=${n}`).toBe(-1)
-            // the newest segment and the 20 before it are kept
-            const firstKept = Math.max(0, Math.floor((n - 1) / 24) - 20) * 24
+            // the newest segment and the 21 before it are kept: never fewer than 505 once wrapped
+            const firstKept = Math.max(0, Math.floor((n - 1) / 24) - (AUDIT_SEGMENTS - 1)) * 24
+            if (n > AUDIT_CAPACITY) expect(n - firstKept).toBeGreaterThanOrEqual(AUDIT_MIN_KEPT)
             expect(c.entries).toBe(n - firstKept)
             expect(c.firstSeq).toBe(firstKept)
             expect(c.nextSeq).toBe(n)

@@ -295,6 +295,17 @@ describe("programming menu", () => {
         expect(rig.status().menu).toBe("")
     })
 
+    it("the README's example adds a Monday and Thursday 09:00-12:00 user", () => {
+        const rig = withUser()
+        for (const step of ["7391*#", "1#", "2#", "14#", "0900#", "1200#", "6813#", "6813#", "*"]) rig.press(step)
+        expect(rig.status().menu).toBe("")
+        expect(userType(rig.state.users, 3)).toBe(UserType.WeekDaySchedule)
+        rig.clock("2025-03-03T11:59") // a Monday
+        expect(rig.opened(rig.enter("6813"))).toBe(true)
+        rig.clock("2025-03-04T10:00") // Tuesday
+        expect(rig.opened(rig.enter("6813"))).toBe(false)
+    })
+
     it("refuses to add when all 250 slots are taken", () => {
         const rig = new Rig()
         const users = []
