@@ -204,7 +204,9 @@ function slotAction(state: LockState, slot: number, now: number, effects: Effect
 
 /** `#` in the menu: the typed value goes to the current step. */
 export function menuSubmit(state: LockState, now: number, effects: Effect[]) {
-    const value = state.overlong ? "?" : state.entry
+    // an over-long value is refused at every step: read as "" (never a valid value)
+    const overlong = state.overlong
+    const value = overlong ? "" : state.entry
     clearEntry(state)
     const step = state.menu
     const p = state.draftParams
@@ -245,14 +247,14 @@ export function menuSubmit(state: LockState, now: number, effects: Effect[]) {
         putUint(p, 0, 2, minutes)
         next(state, effects, "code", "Expiring: enter the new code")
     } else if (step === "code") {
-        if (value === "?") return refuse(effects, "code: too long")
+        if (overlong) return refuse(effects, "code: too long")
         const syntax = codeSyntaxError(state.policy, value)
         const reason = syntax !== null ? syntax : weakCodeReason(value)
         if (reason !== null) return refuse(effects, `code: ${reason}`)
         effects.push({ type: "hash", code: value })
         state.pending = "menuCode"
     } else if (step === "confirm") {
-        if (value === "?" || codeSyntaxError(state.policy, value) !== null) return mismatch(state, effects)
+        if (overlong || codeSyntaxError(state.policy, value) !== null) return mismatch(state, effects)
         effects.push({ type: "hash", code: value })
         state.pending = "menuConfirm"
     } else if (step === "delete" || step === "disable" || step === "enable") {
