@@ -250,9 +250,12 @@ export async function loadAuditSegment(index: number): Promise<Buffer> {
 
 /**
  * Erases everything the lock keeps and starts over with a new device key (factory reset, or a
- * lost device key). Only keys that may exist are deleted (a delete costs flash space too).
+ * lost device key). The device key goes first: should the power fail halfway, whatever is left
+ * can no longer be verified, and the next boot (finding no key) wipes it all again. Only keys
+ * that may exist are deleted (a delete costs flash space too).
  */
 export async function wipeAll() {
+    await deleteRaw(KEY_SETTING)
     for (let i = 0; i < USER_CHUNKS; i++) if (meta.userChunks & (1 << i)) await deleteRaw(userKey(i))
     for (let i = 0; i < NAME_CHUNKS; i++) if (meta.nameChunks & (1 << i)) await deleteRaw(nameKey(i))
     for (let i = 0; i < AUDIT_SEGMENTS; i++) if (meta.auditSegments & (1 << i)) await deleteRaw(auditKey(i))

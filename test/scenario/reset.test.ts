@@ -5,7 +5,21 @@
  */
 import { describe, expect, it } from "vitest"
 import { readFstor } from "../../sim/fstor"
-import { addUser, attempt, closeMenu, FAST_PROFILE, freshBoard, logSince, MASTER, openMenu, savedAudit, setUpBoard, setUpMaster } from "./helpers"
+import { provision } from "../../sim/provision"
+import {
+    addUser,
+    attempt,
+    closeMenu,
+    FAST_PROFILE,
+    freshBoard,
+    logSince,
+    MASTER,
+    openMenu,
+    savedAudit,
+    setUpBoard,
+    setUpMaster,
+    sleep,
+} from "./helpers"
 
 const HOLD_MS = FAST_PROFILE.timing.resetHoldSeconds * 1000
 
@@ -62,6 +76,36 @@ describe("reset ritual", () => {
         expect(await attempt(b, MASTER)).toBe("failure")
         expect(await attempt(b, "3917")).toBe("success")
     })
+
+    it("a power cut in the middle of the wipe still ends in a wiped lock", async () => {
+        for (const cutAt of [1, 2, 4]) {
+            // users in two chunks of the table: slot 1 (chunk 0) and slot 20 (chunk 1)
+            const b = await setUpBoard()
+            await sleep(300)
+            b.powerCut()
+            provision(b.flash.image, { users: [{ slot: 1, code: MASTER }, { slot: 20, code: "5820" }] })
+            await b.powerOn()
+            expect(await attempt(b, "5820")).toBe("success")
+            await sleep(300)
+            // hold the button; cut the power at the cutAt-th flash write of the wipe
+            const mark = b.logs.length
+            let writes = 0
+            const holding = b.program.down()
+            await sleep(HOLD_MS - 500)
+            b.flash.onSave = () => {
+                if (++writes === cutAt) {
+                    b.flash.onSave = undefined
+                    b.powerCut()
+                }
+            }
+            await b.waitUntil(() => !b.running, `the power cut at write ${cutAt}`, HOLD_MS + 5000)
+            await holding
+            await b.program.up()
+            await b.powerOn()
+            expect(b.logs.slice(mark).some(l => /boot: 0 user\(s\).*setup mode/.test(l)), `cut at write ${cutAt}`).toBe(true)
+            for (const code of [MASTER, "5820"]) expect(await attempt(b, code)).toBe("failure")
+        }
+    }, 120_000)
 
     it("the shipping firmware resets after a real 10 s hold", async () => {
         const b = await freshBoard("firmware")
