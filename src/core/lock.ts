@@ -383,6 +383,17 @@ function decideKeypad(state: LockState, slot: number, now: number, effects: Effe
         return
     }
     const type = userType(state.users, slot)
+    // one-shot credentials are used up on flash BEFORE the latch moves: a power cut in between
+    // must not give the code back
+    let firstUse = 0
+    if (type === UserType.Disposable) {
+        setUserStatus(state.users, slot, UserStatus.OccupiedDisabled)
+        saveUserOf(state, effects, slot)
+    } else if (type === UserType.Expiring && userParam(state.users, slot, 2, 4) === 0) {
+        firstUse = wallSeconds(state, now)
+        setUserParam(state.users, slot, 2, 4, firstUse)
+        saveUserOf(state, effects, slot)
+    }
     opened(state, now, effects)
     log(effects, `unlocked (slot ${slot}, ${userTypeName(type)})`)
     audit(state, now, effects, AuditKind.Unlock, AuditSource.Keypad, slot)
@@ -391,16 +402,11 @@ function decideKeypad(state: LockState, slot: number, now: number, effects: Effe
         alarm(effects, "ForcedUser", slot)
         audit(state, now, effects, AuditKind.ForcedUser, AuditSource.Keypad, slot)
     } else if (type === UserType.Disposable) {
-        setUserStatus(state.users, slot, UserStatus.OccupiedDisabled)
-        saveUserOf(state, effects, slot)
         audit(state, now, effects, AuditKind.UserDisabled, AuditSource.Auto, slot)
         log(effects, `slot ${slot}: disposable code used up (disabled)`)
-    } else if (type === UserType.Expiring && userParam(state.users, slot, 2, 4) === 0) {
-        const first = wallSeconds(state, now)
-        setUserParam(state.users, slot, 2, 4, first)
-        saveUserOf(state, effects, slot)
+    } else if (firstUse > 0) {
         const minutes = userParam(state.users, slot, 0, 2)
-        log(effects, `slot ${slot}: first use, valid until ${formatWallTime(first + minutes * 60)}`)
+        log(effects, `slot ${slot}: first use, valid until ${formatWallTime(firstUse + minutes * 60)}`)
     }
 }
 
@@ -452,10 +458,10 @@ function onRecovery(state: LockState, digest: Bytes, now: number, effects: Effec
         failAttempt(state, now, effects, REFUSAL_TEXT[AuditKind.RestrictedMode] + " (recovery code)", AuditKind.RestrictedMode, 0)
         return
     }
-    opened(state, now, effects)
-    // used up at once: it never works again
+    // used up on flash before the latch moves: it never works again, even after a power cut
     state.recovery = null
     effects.push({ type: "saveRecovery", digest: null })
+    opened(state, now, effects)
     audit(state, now, effects, AuditKind.RecoveryUsed, AuditSource.Keypad, 0)
     log(effects, "unlocked (recovery code, now used up): enter a new master code, then again")
     state.setupStage = "new"

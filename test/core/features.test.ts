@@ -61,11 +61,13 @@ describe("user types at the keypad", () => {
         expect(sounds(out)).toEqual(sounds(withUser().enter(USER)))
     })
 
-    it("Disposable opens once, then is disabled (saved)", () => {
+    it("Disposable opens once, then is disabled (saved before the latch moves)", () => {
         const rig = withUser(UserType.Disposable)
         const out = rig.enter(USER)
         expect(rig.opened(out)).toBe(true)
-        expect(kinds(out)).toContain("saveUsers 0")
+        const k = kinds(out)
+        expect(k.indexOf("saveUsers 0")).toBeGreaterThanOrEqual(0)
+        expect(k.indexOf("saveUsers 0")).toBeLessThan(k.indexOf("latch unlocked"))
         expect(userStatus(rig.state.users, 2)).toBe(UserStatus.OccupiedDisabled)
         rig.wait(40_000)
         expect(rig.opened(rig.enter(USER))).toBe(false)
@@ -77,6 +79,7 @@ describe("user types at the keypad", () => {
         const out = rig.enter(USER)
         expect(rig.opened(out)).toBe(true)
         expect(kinds(out)).toContain("saveUsers 0")
+        expect(kinds(out).indexOf("saveUsers 0")).toBeLessThan(kinds(out).indexOf("latch unlocked"))
         expect(userParam(rig.state.users, 2, 2, 4)).toBe(Date.UTC(2025, 5, 10, 8) / 1000)
         expect(logs(out).join()).toContain("valid until 2025-06-10 08:10")
         rig.wait(9 * 60_000)
@@ -414,6 +417,7 @@ describe("recovery code", () => {
         const rig = withUser()
         const out = rig.enter("*" + RIG_RECOVERY)
         expect(rig.opened(out)).toBe(true)
+        expect(kinds(out).indexOf("saveRecovery none")).toBeLessThan(kinds(out).indexOf("latch unlocked"))
         expect(kinds(out)).toContain("saveRecovery none")
         expect(audits(out)).toEqual(["audit RecoveryUsed 0"])
         expect(rig.status()).toMatchObject({ setupStage: "new", hasRecovery: false, failures: 0 })

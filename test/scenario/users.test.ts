@@ -4,7 +4,7 @@
  * records the reason.
  */
 import { describe, expect, it } from "vitest"
-import { addUser, attempt, closeMenu, logSince, MASTER, menuStep, openMenu, setUpBoard } from "./helpers"
+import { addUser, attempt, closeMenu, logSince, MASTER, menuStep, openMenu, setUpBoard, sleep } from "./helpers"
 
 const T = { Unrestricted: 0, NonAccess: 4, Forced: 5, Disposable: 6, RemoteOnly: 9 }
 
@@ -34,6 +34,27 @@ describe("user types", () => {
         await logSince(b, /refused: disabled user \(slot 2\)/, mark)
         // survives a power cut: still used up
         await b.restart()
+        expect(await attempt(b, "6813")).toBe("failure")
+    })
+
+    it("a power cut as a Disposable code opens does not give the code back", async () => {
+        const b = await setUpBoard()
+        await openMenu(b)
+        await addUser(b, T.Disposable, [], "6813")
+        await closeMenu(b)
+        await sleep(300)
+        // writes after '#': the counter (before the check), then the used-up user; cut right there
+        let writes = 0
+        b.flash.onSave = () => {
+            if (++writes === 2) {
+                b.flash.onSave = undefined
+                b.powerCut()
+            }
+        }
+        await b.type("6813")
+        await b.keyDown("#")
+        await b.waitUntil(() => !b.running, "the power cut")
+        await b.powerOn()
         expect(await attempt(b, "6813")).toBe("failure")
     })
 
