@@ -2,8 +2,9 @@
  * Builds everything the tests and the simulator run:
  *   build/devicescript-vm.cjs   the DeviceScript VM sliced out of the pinned CLI bundle
  *   build/firmware.devs         src/main.ts with the profile from devs.json (what ships)
- *   build/firmware-fast.devs    the same source with test/fixtures/fast-timing.json laid over devs.json
- *                               (short lockouts and timeouts so scenario tests never wait minutes)
+ *   build/firmware-fast.devs    the TEST firmware: src/main-test.ts (the same firmware plus a test-only
+ *                               clock service, src/firmware/testclock.ts) with test/fixtures/fast-timing.json
+ *                               laid over devs.json (short lockouts and timeouts so tests never wait minutes)
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
  *   build/services.json         the lock's Jacdac service spec (services/latchkey.md) for jacdac-ts
  *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
@@ -41,7 +42,7 @@ interface Target {
 
 const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
-    { name: "firmware-fast", entry: "src/main.ts", overrides: FAST_OVERRIDES },
+    { name: "firmware-fast", entry: "src/main-test.ts", overrides: FAST_OVERRIDES },
     { name: "core-tests", entry: "test/firmware/core.devs.ts" },
     { name: "board-tests", entry: "test/firmware/board.devs.ts" },
     { name: "budget", entry: "test/firmware/budget.devs.ts" },

@@ -45,7 +45,16 @@ const FIND_MS = Number(process.env.LATCHKEY_FIND_MS) || 30000
  * DeviceScript runtime (seen on 2.16.4), so a wipe deletes them one by one. The device key alone
  * would do: without it the firmware makes a new one and the stored digests are worthless.
  */
-export const LOCK_SETTING_KEYS = ["$lk.key", "$lk.codes", "$lk.count"]
+const numbered = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
+export const LOCK_SETTING_KEYS = [
+    "$lk.key",
+    "$lk.count",
+    "$lk.meta",
+    ...numbered("$lk.u", 21), // user chunks (src/firmware/store.ts)
+    ...numbered("$lk.n", 13), // name chunks
+    ...numbered("$lk.a", 22), // audit segments
+    ...numbered("$lk.p", 12), // companion keys (src/firmware/remote.ts)
+]
 
 /** What a test needs to know about the board's answer, in words for the person at the bench. */
 export function noBoardMessage(seen: string[]): string {

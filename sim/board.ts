@@ -18,8 +18,10 @@ import {
     Packet,
     MatrixKeypadEvent,
     MatrixKeypadServer,
+    RealTimeClockCmd,
     ServoReg,
     ServoServer,
+    SRV_REAL_TIME_CLOCK,
     SRV_SERVO,
     SRV_SWITCH,
     SwitchServer,
@@ -325,6 +327,41 @@ export class SimulatedBoard {
         await sleep(holdMs)
         await this.program.up()
         await sleep(120)
+    }
+
+    /**
+     * Sets the lock's wall clock to `wall` ("YYYY-MM-DD hh:mm" or "YYYY-MM-DD hh:mm:ss", local
+     * time) through the TEST firmware's Real Time Clock service (firmware-fast only: the shipping
+     * firmware has no unauthenticated way to set its clock). Resolves once the firmware says so.
+     */
+    async setClock(wall: string, timeoutMs = 5000): Promise<void> {
+        const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})(?::(\d{2}))?$/.exec(wall)
+        if (!m) throw new Error(`setClock: "${wall}" is not "YYYY-MM-DD hh:mm[:ss]"`)
+        const [y, mo, d, h, mi, sec] = m.slice(1).map(x => Number(x ?? 0))
+        const dow = ((new Date(Date.UTC(y, mo - 1, d)).getUTCDay() + 6) % 7) + 1 // 1 Monday .. 7 Sunday
+        const end = Date.now() + timeoutMs
+        let clock = this.clockService()
+        while (!clock) {
+            if (Date.now() > end) throw new Error("setClock: no clock service on the bus (is this the test firmware, firmware-fast?)")
+            await sleep(50)
+            clock = this.clockService()
+        }
+        const mark = this.logs.length
+        await clock.sendCmdPackedAsync(RealTimeClockCmd.SetTime, [y, mo, d, dow, h, mi, sec], false)
+        await this.waitForLog(/lock: clock (set|refused)/, Math.max(500, end - Date.now()), mark)
+    }
+
+    private clockService() {
+        return this.bus.services({ serviceClass: SRV_REAL_TIME_CLOCK }).find(s => s.device.deviceId !== "5e11ab0a7d000001")
+    }
+
+    /** The last recovery code the firmware showed (digits only), or undefined. */
+    recoveryCode(): string | undefined {
+        for (let i = this.logs.length - 1; i >= 0; i--) {
+            const m = /RECOVERY CODE[^:]*: (\d{4}) (\d{4}) (\d{4})/.exec(this.logs[i])
+            if (m) return m[1] + m[2] + m[3]
+        }
+        return undefined
     }
 
     /** The angle the firmware last commanded the latch servo to. */

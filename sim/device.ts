@@ -19,6 +19,7 @@ import { createInterface } from "node:readline"
 import { createNodeSocketTransport, JDBus, Transport } from "jacdac-ts"
 import { devsBin, dmesgFromCli, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup } from "./hil-hub"
 import { Flash, VmRun, VmTransport } from "./vm"
+import { hasFstor } from "./fstor"
 
 // jacdac-ts's ESM build calls require() lazily (for "net"): without this the TCP transport
 // silently never connects
@@ -95,7 +96,8 @@ export class InProcessDevice implements LockDevice {
             deviceId: this.deviceId,
             // an empty flash gets the program written first (as `devs deploy` does); otherwise
             // the VM boots whatever program its flash holds, like a real board after a power cut
-            deploy: this.flash.image.length === 0,
+            // (also one made for another flash size: the VM would format it and lose the program)
+            deploy: this.flash.image.length === 0 || !hasFstor(this.flash.image),
             onLog: opts.onLog,
         })
     }

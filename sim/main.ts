@@ -5,6 +5,7 @@
  *   0-9 * #   keypad keys                     L   long press of # (lock now while open)
  *   p         press the inside program button  r   power cut, then power on (flash kept)
  *   w         wipe the flash, then power on    q   quit (also Ctrl-C)
+ *   c         set the lock's clock to this computer's local time (--fast: the test firmware only)
  *
  * Options: --fast (short test timings), --wipe (start with empty flash), --quiet (hide VM log),
  * --port N (the TCP hub for the companion CLI; default 8082, 0 = none).
@@ -18,7 +19,8 @@ import { ROOT } from "./paths"
 import { serveBusOverTcp } from "./hub"
 
 const USAGE = `usage: npm run sim:terminal -- [--fast] [--wipe] [--quiet] [--port N]
-keys: 0-9 * # (keypad), L (long #), p (program button), r (power cut), w (wipe flash), q (quit)`
+keys: 0-9 * # (keypad), L (long #), p (program button; P holds it past the reset time: factory reset), r (power cut),
+      w (wipe flash), c (set the clock; --fast only), q (quit)`
 
 interface Args {
     fast: boolean
@@ -86,7 +88,7 @@ async function main() {
             say(`no TCP hub for the companion CLI: ${(e as Error).message}; try --port N`)
         }
     }
-    say(USAGE.split("\n")[1])
+    say(USAGE.split("\n").slice(1).join("\n"))
 
     let busy = Promise.resolve()
     const act = (f: () => Promise<void>) => (busy = busy.then(f).catch(e => say(`error: ${(e as Error).message}`)))
@@ -100,6 +102,15 @@ async function main() {
         if ("0123456789*#".includes(ch)) return void act(() => board.press(ch))
         if (ch === "L") return void act(() => board.press("#", profile.timing.longPressMs + 200))
         if (ch === "p") return void act(() => board.pressProgramButton())
+        if (ch === "P") return void act(() => board.pressProgramButton(profile.timing.resetHoldSeconds * 1000 + 2000))
+        if (ch === "c")
+            return void act(async () => {
+                if (!args.fast) return say("the shipping firmware has no clock input yet: use --fast (the test firmware)")
+                const d = new Date()
+                const two = (n: number) => String(n).padStart(2, "0")
+                const wall = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+                await board.setClock(wall)
+            })
         if (ch === "r")
             return void act(async () => {
                 say("power cut")
@@ -114,7 +125,7 @@ async function main() {
                 keepSaving()
                 await board.powerOn()
             })
-        if (ch.trim()) say(`no key "${ch}" (${USAGE.split("\n")[1]})`)
+        if (ch.trim()) say(`no key "${ch}" (${USAGE.split("\n").slice(1).join("\n")})`)
     }
     if (process.stdin.isTTY) process.stdin.setRawMode(true)
     process.stdin.setEncoding("utf8")

@@ -26,7 +26,16 @@ interface DevsModule {
     flashLoad: (() => Uint8Array) | null
     flashSave: ((image: Uint8Array) => void) | null
     panicHandler?: (exitCode: number) => void
+    /** Size of the emulated flash, read once at start (the VM's own default is 128 KB). */
+    flashSize?: number
 }
+
+/**
+ * The emulated flash: 256 KB, the size of the ESP32 "fstor" partition (devicescript-esp32
+ * boards/partitions.csv). Settings live in its header pages, 1/16 of it: 16 KB, as on the
+ * board; the VM's default of 128 KB would give them only 8 KB.
+ */
+export const FLASH_BYTES = 256 * 1024
 
 type DevsFactory = (opts?: object) => Promise<DevsModule>
 let factory: DevsFactory | undefined
@@ -76,6 +85,8 @@ export interface VmOptions {
     deploy: boolean
     /** Receives each console line of the firmware (lines starting "> " are its console.log). */
     onLog?: (line: string) => void
+    /** Emulated flash size in bytes (default FLASH_BYTES, the ESP32's). */
+    flashBytes?: number
 }
 
 /** One powered-on run of the VM. Stop it to "cut the power"; the Flash object keeps what was saved. */
@@ -119,6 +130,7 @@ export class VmTransport extends Transport {
     async powerOn(opts: VmOptions): Promise<VmRun> {
         if (this.run?.running) throw new Error("the VM is already running: power it off first")
         const mod = await vmFactory()()
+        mod.flashSize = opts.flashBytes ?? FLASH_BYTES
         const onLog = opts.onLog ?? (() => {})
         mod.dmesg = line => onLog(line)
         mod.log = (...a) => onLog(a.join(" "))

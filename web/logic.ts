@@ -53,6 +53,10 @@ export const SOUND_LABELS: { [sound: string]: string } = {
     locked: "locked (two falling high notes)",
     step: "setup step (two quick high notes)",
     timeout: "entry cleared",
+    jammed: "latch jammed (four falling notes)",
+    menu: "menu (three rising quick notes)",
+    exit: "menu closed (two falling notes)",
+    reset: "factory reset (three long falling notes)",
 }
 
 /** Names the pattern that a tone starts, from the firmware's own tone table; undefined mid-tune. */

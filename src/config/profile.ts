@@ -211,7 +211,9 @@ export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
     const maxSeconds = c.num(lockout, "maxSeconds", "lockout", 1, 30 * 86400, false)
     if (maxSeconds < baseSeconds) c.fail("lockout.maxSeconds", `must be at least lockout.baseSeconds (${baseSeconds})`, maxSeconds)
 
-    const timing = c.section(root, "timing", "", ["autoRelockSeconds", "entryTimeoutSeconds", "longPressMs", "setupTimeoutSeconds"])
+    const timing = c.section(root, "timing", "", [
+        "autoRelockSeconds", "entryTimeoutSeconds", "longPressMs", "setupTimeoutSeconds", "menuTimeoutSeconds", "resetHoldSeconds",
+    ])
     const out: Profile = {
         name,
         board: { id: boardId, pins },
@@ -224,6 +226,8 @@ export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
             entryTimeoutSeconds: c.num(timing, "entryTimeoutSeconds", "timing", 1, 300, false),
             longPressMs: c.num(timing, "longPressMs", "timing", 300, 5000, true),
             setupTimeoutSeconds: c.num(timing, "setupTimeoutSeconds", "timing", 1, 600, false),
+            menuTimeoutSeconds: c.num(timing, "menuTimeoutSeconds", "timing", 1, 600, false),
+            resetHoldSeconds: c.num(timing, "resetHoldSeconds", "timing", 1, 60, false),
         },
     }
     if (c.problems.length) throw new ProfileError(c.problems)

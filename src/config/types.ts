@@ -27,5 +27,7 @@ export interface Profile {
         entryTimeoutSeconds: number
         longPressMs: number
         setupTimeoutSeconds: number
+        menuTimeoutSeconds: number
+        resetHoldSeconds: number
     }
 }

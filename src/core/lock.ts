@@ -1,176 +1,78 @@
-import { Bytes, ctEqual, findSlot } from "./ct"
+/**
+ * The lock's state machine: step(state, event, now) -> effects. Keys, the program button,
+ * digests of typed codes, the clock and timers go in; latch moves, sounds, flash writes, audit
+ * entries and logs come out, in the order the adapter must apply them.
+ *
+ * Keypad grammar (outside the menu and the setup flow):
+ *   digits #        open with a user code
+ *   digits * #      open the programming menu (the digits must be the master code)
+ *   * digits #      the 12-digit recovery code: opens once, then asks for a new master code
+ *   digits * digit  the '*' cleared the digits (a new entry starts with that digit)
+ *   * *             clears everything; 10 s (entry timeout) without a key does too
+ * Every submitted entry counts as a failure BEFORE it is checked (the counter is on flash
+ * first); a right code then clears the counter. Refusals all sound alike (wrong code, disabled
+ * user, outside schedule, clock not set, mode): the reason is recorded, not revealed.
+ */
+import { AuditKind, AuditSource } from "./audit"
+import { Bytes } from "./ct"
 import { codeSyntaxError, isDigitKey, isKey, weakCodeReason } from "./codes"
 import { lockoutDurationMs } from "./lockout"
-import { Policy } from "./policy"
-
-/** Where an operation came from (Matter OperationSourceEnum names). */
-export type OperationSource = "keypad" | "auto" | "button" | "remote"
-
-/** Why an operation was refused (Matter OperationErrorEnum names, plus lockedOut). */
-export type OperationError = "invalidCredential" | "lockedOut"
-
-/** What an authenticated companion command asks of the lock itself. */
-export type RemoteAction = "unlock" | "lock" | "clearLockout" | "none"
-
-/** Tones the buzzer knows. */
-export type Sound = "key" | "success" | "failure" | "lockout" | "locked" | "step" | "timeout"
-
-/** Inputs of the state machine. */
-export type LockEvent =
-    /** After restart: what flash held. Always the first event. */
-    | { type: "boot"; codes: (Bytes | null)[]; failures: number; served: boolean }
-    /** A keypad key went down: "0".."9", "*" or "#". */
-    | { type: "keyDown"; key: string }
-    | { type: "keyUp"; key: string }
-    /** The program button inside the door. */
-    | { type: "buttonDown" }
-    | { type: "buttonUp" }
-    /** Sent periodically (about every 100 ms). */
-    | { type: "tick" }
-    /** HMAC-SHA256 of the code of the last "hash" effect. Must be a fresh buffer. */
-    | { type: "digest"; digest: Bytes }
-    /** A companion's sealed command arrived: it counts as an attempt until it proves itself. */
-    | { type: "remoteAttempt" }
-    /** Answer to "checkRemote": was the command authentic, and what it asks of the lock. */
-    | { type: "remoteResult"; ok: boolean; action: RemoteAction; keyId: number }
-
-/** Outputs of the state machine, to be applied in order. */
-export type Effect =
-    /** Persist the failure counter; the adapter awaits the write before applying later effects. */
-    | { type: "saveCounter"; failures: number; served: boolean }
-    /** Persist the code slots (digests). */
-    | { type: "saveCodes"; codes: (Bytes | null)[] }
-    /** Compute HMAC-SHA256(deviceKey, code) and send it back as a "digest" event. */
-    | { type: "hash"; code: string }
-    | { type: "latch"; locked: boolean }
-    | { type: "sound"; sound: Sound }
-    /** Human-readable; never contains a code or a digest. */
-    | { type: "log"; message: string }
-    /** Matter LockOperation event: the latch was locked or unlocked (slot -1 = no user). */
-    | { type: "operation"; unlock: boolean; source: OperationSource; slot: number }
-    /** Matter LockOperationError event: an unlock attempt was refused. */
-    | { type: "operationError"; source: OperationSource; error: OperationError; failures: number }
-    /** Check the pending companion command (decrypt, nonce, counter) and answer "remoteResult". */
-    | { type: "checkRemote" }
-    /** Matter DoorLockAlarm: a keypad lockout started. */
-    | { type: "alarm"; alarm: "wrongCodeEntryLimit" }
-
-/** Where the setup flow stands. */
-export type SetupStage = "idle" | "new" | "confirm"
-
-/** What a pending "hash" effect is for ("" = none). */
-export type Pending = "" | "verify" | "setupNew" | "setupConfirm" | "remote"
-
-/** The whole lock state: a plain object, mutated in place by {@link step}. */
-export interface LockState {
-    policy: Policy
-    /** Stored code digests; null = empty slot. No non-null slot = setup mode. */
-    codes: (Bytes | null)[]
-    /** Consecutive failed attempts. */
-    failures: number
-    /** The lockout earned by `failures` has been served. */
-    served: boolean
-    lockoutActive: boolean
-    lockoutUntil: number
-    locked: boolean
-    relockActive: boolean
-    relockAt: number
-    /** Digits typed so far: at most maxCodeLength + 1. */
-    entry: string
-    /** More digits were typed than maxCodeLength. */
-    overlong: boolean
-    lastKeyAt: number
-    pending: Pending
-    setupStage: SetupStage
-    /** Digest of the first entry of the setup flow, RAM only. */
-    setupFirst: Bytes | null
-    setupLastAt: number
-    /** '#' is held for a possible long-press lock. */
-    hashHeld: boolean
-    hashDownAt: number
-}
-
-/** Snapshot for displays, the adapter and tests. */
-export interface LockStatus {
-    setup: boolean
-    setupStage: SetupStage
-    locked: boolean
-    failures: number
-    lockoutRemainingMs: number
-    entryLength: number
-    busy: boolean
-}
-
-/** A new lock: locked, no codes (so in setup mode) until a "boot" event says otherwise. */
-export function createLock(policy: Policy, now: number): LockState {
-    return {
-        policy: policy,
-        codes: [],
-        failures: 0,
-        served: true,
-        lockoutActive: false,
-        lockoutUntil: now,
-        locked: true,
-        relockActive: false,
-        relockAt: now,
-        entry: "",
-        overlong: false,
-        lastKeyAt: now,
-        pending: "",
-        setupStage: "idle",
-        setupFirst: null,
-        setupLastAt: now,
-        hashHeld: false,
-        hashDownAt: now,
-    }
-}
-
-function hasCode(codes: (Bytes | null)[]): boolean {
-    for (const c of codes) if (c !== null && c !== undefined) return true
-    return false
-}
-
-/** Current status; `now` only matters for the remaining lockout time. */
-export function lockStatus(state: LockState, now: number): LockStatus {
-    const remaining = state.lockoutUntil - now
-    return {
-        setup: !hasCode(state.codes),
-        setupStage: state.setupStage,
-        locked: state.locked,
-        failures: state.failures,
-        lockoutRemainingMs: state.lockoutActive && remaining > 0 ? remaining : 0,
-        entryLength: state.entry.length,
-        busy: state.pending !== "",
-    }
-}
-
-function sound(effects: Effect[], s: Sound) {
-    effects.push({ type: "sound", sound: s })
-}
-
-function log(effects: Effect[], message: string) {
-    effects.push({ type: "log", message: message })
-}
-
-function clearEntry(state: LockState) {
-    state.entry = ""
-    state.overlong = false
-}
+import { closeMenu, MENU_ENTRY_MAX, menuBack, menuDigest, menuSubmit, menuTimers, openMenu } from "./menu"
+import { MODE_COUNT, modeName, OperatingMode } from "./modes"
+import { formatWallTime, MAX_WALL_SECONDS, MIN_WALL_SECONDS, scheduleRefusal } from "./schedule"
+import {
+    alarm,
+    audit,
+    clearEntry,
+    Effect,
+    LockEvent,
+    LockState,
+    lockNow,
+    log,
+    openLatch,
+    RECOVERY_LENGTH,
+    recoveryMessage,
+    RemoteAction,
+    saveNameOf,
+    saveUserOf,
+    sound,
+    STAR_AFTER,
+    STAR_FIRST,
+    STAR_NONE,
+    wallSeconds,
+} from "./state"
+import {
+    createNameTable,
+    createUserTable,
+    DIGEST_LENGTH,
+    findUser,
+    isOccupied,
+    isSlot,
+    MASTER_SLOT,
+    MAX_USERS,
+    NAME_BYTES,
+    nameError,
+    sameDigest,
+    setUser,
+    setUserName,
+    setUserParam,
+    setUserStatus,
+    truncateDigest,
+    userCount,
+    userParam,
+    USER_RECORD_BYTES,
+    UserStatus,
+    UserType,
+    userStatus,
+    userType,
+    userTypeName,
+} from "./users"
 
 function leaveSetupStage(state: LockState) {
     state.setupStage = "idle"
+    state.setupForced = false
     state.setupFirst = null
     if (state.pending === "setupNew" || state.pending === "setupConfirm") state.pending = ""
-}
-
-function lockNow(state: LockState, effects: Effect[], why: string, source: OperationSource) {
-    state.locked = true
-    state.relockActive = false
-    state.hashHeld = false
-    effects.push({ type: "latch", locked: true })
-    sound(effects, "locked")
-    log(effects, `locked (${why})`)
-    effects.push({ type: "operation", unlock: false, source: source, slot: -1 })
 }
 
 /** Time-driven transitions; run on every event so a late tick changes nothing. */
@@ -182,7 +84,7 @@ function runTimers(state: LockState, now: number, effects: Effect[]) {
         effects.push({ type: "saveCounter", failures: state.failures, served: true })
         log(effects, `lockout over (failures ${state.failures})`)
     }
-    if (state.entry.length > 0 && now - state.lastKeyAt >= p.entryTimeoutMs) {
+    if ((state.entry.length > 0 || state.star !== STAR_NONE) && now - state.lastKeyAt >= p.entryTimeoutMs) {
         clearEntry(state)
         sound(effects, "timeout")
         log(effects, "entry timed out")
@@ -193,14 +95,57 @@ function runTimers(state: LockState, now: number, effects: Effect[]) {
         sound(effects, "timeout")
         log(effects, "setup timed out")
     }
-    if (!state.locked && state.relockActive && now >= state.relockAt) lockNow(state, effects, "auto-relock", "auto")
-    if (state.hashHeld && !state.locked && state.entry.length === 0 && now - state.hashDownAt >= p.longPressMs)
-        lockNow(state, effects, "long press", "keypad")
+    menuTimers(state, now, effects)
+    if (!state.locked && state.relockActive && now >= state.relockAt) lockNow(state, now, effects, "auto-relock", AuditSource.Auto)
+    if (
+        state.hashHeld &&
+        !state.locked &&
+        state.mode !== OperatingMode.Passage &&
+        state.entry.length === 0 &&
+        now - state.hashDownAt >= p.longPressMs
+    )
+        lockNow(state, now, effects, "long press", AuditSource.Keypad)
+    if (state.buttonHeld && !state.resetDone && now - state.buttonDownAt >= p.resetHoldMs) factoryReset(state, now, effects)
+}
+
+/** The program button held for resetHoldMs: erase everything, back to setup mode. */
+function factoryReset(state: LockState, now: number, effects: Effect[]) {
+    // fail secure first
+    effects.push({ type: "latch", locked: true })
+    effects.push({ type: "factoryReset" })
+    state.users = createUserTable()
+    state.names = createNameTable()
+    state.userCount = 0
+    state.recovery = null
+    state.mode = OperatingMode.Normal
+    state.failures = 0
+    state.served = true
+    state.lockoutActive = false
+    state.locked = true
+    state.relockActive = false
+    state.hashHeld = false
+    state.pending = ""
+    clearEntry(state)
+    leaveSetupStage(state)
+    closeMenu(state)
+    state.resetDone = true
+    // the first entry of the new, empty log
+    audit(state, now, effects, AuditKind.LockFactoryReset, AuditSource.Button, 0)
+    alarm(effects, "LockFactoryReset", 0)
+    sound(effects, "reset")
+    log(effects, "factory reset: users, codes, recovery, mode, counter, audit and device key erased; setup mode")
 }
 
 function onBoot(
     state: LockState,
-    event: { codes: (Bytes | null)[]; failures: number; served: boolean },
+    event: {
+        users: Bytes | null
+        names: Bytes | null
+        failures: number
+        served: boolean
+        mode: number
+        recovery: Bytes | null
+    },
     now: number,
     effects: Effect[]
 ) {
@@ -213,7 +158,15 @@ function onBoot(
     state.pending = ""
     clearEntry(state)
     leaveSetupStage(state)
-    state.codes = event.codes ? event.codes.slice(0) : []
+    closeMenu(state)
+    state.clockSet = false
+    // the tables are taken over, not copied (copying 6.7 KB costs the VM a whole slice)
+    state.users = event.users && event.users.length === MAX_USERS * USER_RECORD_BYTES ? event.users : createUserTable()
+    state.names = event.names && event.names.length === MAX_USERS * NAME_BYTES ? event.names : createNameTable()
+    state.userCount = userCount(state.users)
+    state.recovery = event.recovery && event.recovery.length >= DIGEST_LENGTH ? truncateDigest(event.recovery) : null
+    const mode = event.mode
+    state.mode = state.userCount > 0 && mode >= 0 && mode < MODE_COUNT && Math.floor(mode) === mode ? mode : OperatingMode.Normal
     const failures = event.failures
     state.failures = failures > 0 ? Math.floor(failures) : 0
     state.served = !!event.served
@@ -222,51 +175,82 @@ function onBoot(
         state.lockoutActive = true
         state.lockoutUntil = now + lockoutDurationMs(p, state.failures)
     }
-    let count = 0
-    for (const c of state.codes) if (c !== null && c !== undefined) count++
-    log(effects, `boot: ${count} code(s), failures ${state.failures}${count === 0 ? ", setup mode" : ""}`)
+    const n = state.userCount
+    log(
+        effects,
+        `boot: ${n} user(s), failures ${state.failures}, mode ${modeName(state.mode)}` +
+            (n === 0 ? ", setup mode" : "") +
+            (n > 0 && state.recovery === null ? ", no recovery code" : "")
+    )
+    audit(state, now, effects, AuditKind.PowerOn, AuditSource.Unspecified, 0)
     if (state.lockoutActive) log(effects, `lockout resumed: ${state.lockoutUntil - now} ms`)
+    if (state.mode === OperatingMode.Passage) {
+        openLatch(state, now, effects)
+        log(effects, "passage mode: latch open")
+    }
 }
 
-/** A failed attempt whose counter is already saved: lockout or failure tone. */
-function failAttempt(state: LockState, now: number, effects: Effect[], what: string, source: OperationSource = "keypad") {
+/**
+ * A failed attempt whose counter is already saved: lockout or failure tone, and the reason in
+ * the audit log (`kind`, `slot`) and the console (`what`).
+ */
+function failAttempt(
+    state: LockState,
+    now: number,
+    effects: Effect[],
+    what: string,
+    kind: AuditKind,
+    slot: number,
+    source: AuditSource = AuditSource.Keypad
+) {
     const p = state.policy
+    audit(state, now, effects, kind, source, slot)
     if (state.failures > p.freeFailures) {
         const duration = lockoutDurationMs(p, state.failures)
         state.lockoutActive = true
         state.lockoutUntil = now + duration
         sound(effects, "lockout")
         log(effects, `${what} (failures ${state.failures}), lockout ${duration} ms`)
+        audit(state, now, effects, AuditKind.WrongCodeEntryLimit, AuditSource.Keypad, 0)
+        alarm(effects, "WrongCodeEntryLimit", 0)
     } else {
         sound(effects, "failure")
         log(effects, `${what} (failures ${state.failures})`)
     }
-    effects.push({ type: "operationError", source: source, error: "invalidCredential", failures: state.failures })
-    if (state.lockoutActive) effects.push({ type: "alarm", alarm: "wrongCodeEntryLimit" })
 }
 
-/** '#' with a non-empty entry in normal mode. */
-function submitCode(state: LockState, now: number, effects: Effect[]) {
+/** Counts an attempt on flash before anything about it is checked. */
+function countAttempt(state: LockState, effects: Effect[]) {
     state.failures = state.failures + 1
     state.served = false
-    // counted before the check: cutting power during it cannot buy a free try
     effects.push({ type: "saveCounter", failures: state.failures, served: false })
-    if (codeSyntaxError(state.policy, state.entry) !== null) {
-        clearEntry(state)
-        failAttempt(state, now, effects, "invalid entry length")
+}
+
+/** '#' after a code (kind "verify"), a code and '*' ("menuOpen") or '*' and a code ("recovery"). */
+function submitAttempt(state: LockState, now: number, effects: Effect[], purpose: "verify" | "menuOpen" | "recovery") {
+    const code = state.entry
+    const overlong = state.overlong
+    clearEntry(state)
+    // counted before the check: cutting power during it cannot buy a free try
+    countAttempt(state, effects)
+    const bad =
+        overlong ||
+        (purpose === "recovery" ? code.length !== RECOVERY_LENGTH : codeSyntaxError(state.policy, code) !== null)
+    if (bad) {
+        failAttempt(state, now, effects, "invalid entry length", AuditKind.InvalidCredential, 0)
         return
     }
-    effects.push({ type: "hash", code: state.entry })
-    clearEntry(state)
-    state.pending = "verify"
+    effects.push({ type: "hash", code: purpose === "recovery" ? recoveryMessage(code) : code })
+    state.pending = purpose
 }
 
 /** '#' with a non-empty entry while a setup stage is open. */
 function submitSetup(state: LockState, now: number, effects: Effect[]) {
     const code = state.entry
+    const overlong = state.overlong
     clearEntry(state)
     state.setupLastAt = now
-    const syntax = codeSyntaxError(state.policy, code)
+    const syntax = overlong ? "too long" : codeSyntaxError(state.policy, code)
     if (state.setupStage === "new") {
         const reason = syntax !== null ? syntax : weakCodeReason(code)
         if (reason !== null) {
@@ -293,34 +277,64 @@ function setupMismatch(state: LockState, effects: Effect[]) {
     log(effects, "setup: codes differ, enter new code again")
 }
 
+/** Longest entry the current context takes (one more digit marks it over-long). */
+function entryCap(state: LockState): number {
+    if (state.menu !== "" && state.menu !== "code" && state.menu !== "confirm") return MENU_ENTRY_MAX
+    if (state.setupStage === "idle" && state.menu === "" && state.star === STAR_FIRST) return RECOVERY_LENGTH
+    return state.policy.maxCodeLength
+}
+
 function onKeyDown(state: LockState, key: string, now: number, effects: Effect[]) {
     if (!isKey(key) || state.pending !== "") return
     if (state.lockoutActive) {
         sound(effects, "lockout")
-        if (key === "#")
-            effects.push({ type: "operationError", source: "keypad", error: "lockedOut", failures: state.failures })
         return
     }
-    const setup = !hasCode(state.codes)
-    if (setup && state.setupStage === "idle") {
+    const setupMode = state.userCount === 0
+    if (setupMode && state.setupStage === "idle") {
         // press the program button first
         sound(effects, "failure")
         return
     }
     state.hashHeld = false
-    if (setup) state.setupLastAt = now
+    const inSetup = state.setupStage !== "idle"
+    const inMenu = state.menu !== ""
+    if (inSetup) state.setupLastAt = now
+    if (inMenu) state.menuLastAt = now
     if (isDigitKey(key)) {
-        if (state.entry.length <= state.policy.maxCodeLength) state.entry = state.entry + key
-        if (state.entry.length > state.policy.maxCodeLength) state.overlong = true
+        // digits then '*' then a digit: the '*' was a clear
+        if (state.star === STAR_AFTER) clearEntry(state)
+        const cap = entryCap(state)
+        if (state.entry.length <= cap) state.entry = state.entry + key
+        if (state.entry.length > cap) state.overlong = true
         state.lastKeyAt = now
         sound(effects, "key")
     } else if (key === "*") {
-        clearEntry(state)
         state.lastKeyAt = now
-        sound(effects, "key")
+        if (inSetup || inMenu) {
+            if (state.entry.length > 0 || !inMenu) {
+                clearEntry(state)
+                sound(effects, "key")
+            } else menuBack(state, effects)
+        } else if (state.star === STAR_NONE) {
+            state.star = state.entry.length === 0 ? STAR_FIRST : STAR_AFTER
+            sound(effects, "key")
+        } else {
+            clearEntry(state)
+            sound(effects, "key")
+        }
+    } else if (inSetup) {
+        if (state.entry.length > 0) submitSetup(state, now, effects)
+    } else if (inMenu) {
+        if (state.entry.length > 0) menuSubmit(state, now, effects)
+        else sound(effects, "failure")
+    } else if (state.star === STAR_AFTER) {
+        submitAttempt(state, now, effects, "menuOpen")
+    } else if (state.star === STAR_FIRST) {
+        if (state.entry.length > 0) submitAttempt(state, now, effects, "recovery")
+        else clearEntry(state)
     } else if (state.entry.length > 0) {
-        if (setup) submitSetup(state, now, effects)
-        else submitCode(state, now, effects)
+        submitAttempt(state, now, effects, "verify")
     } else if (!state.locked) {
         // '#' on an empty entry: a long press locks
         state.hashHeld = true
@@ -328,52 +342,273 @@ function onKeyDown(state: LockState, key: string, now: number, effects: Effect[]
     }
 }
 
+/**
+ * Why the user in `slot` may not open from the keypad now (AuditKind.None when it may). Every
+ * check runs whatever the answer, on a real record even when no slot matched (`slot` 0).
+ */
+function keypadRefusal(state: LockState, slot: number, now: number): AuditKind {
+    const probe = slot > 0 ? slot : MASTER_SLOT
+    const type = userType(state.users, probe)
+    const status = userStatus(state.users, probe)
+    const timed = scheduleRefusal(state.users, probe, state.clockSet, wallSeconds(state, now))
+    let reason: AuditKind = AuditKind.None
+    if (status === UserStatus.OccupiedDisabled) reason = AuditKind.DisabledUserDenied
+    else if (type === UserType.NonAccess || type === UserType.RemoteOnly || type === UserType.ScheduleRestricted)
+        reason = AuditKind.RestrictedUserType
+    else if (state.mode === OperatingMode.Privacy && state.locked) reason = AuditKind.RestrictedMode
+    else if (state.mode === OperatingMode.Vacation && type !== UserType.Programming) reason = AuditKind.RestrictedMode
+    else reason = timed
+    return slot > 0 ? reason : AuditKind.InvalidCredential
+}
+
+const REFUSAL_TEXT = [
+    "",
+    "",
+    "",
+    "wrong code",
+    "refused: disabled user",
+    "refused: outside the user's schedule",
+    "refused: clock not set",
+    "refused: operating mode",
+    "refused: user type may not open from the keypad",
+]
+
+function opened(state: LockState, now: number, effects: Effect[]) {
+    state.failures = 0
+    state.served = false
+    // the latch first: clearing the counter can wait a few ms (a power cut in between only
+    // leaves the counter higher, which is the safe side)
+    openLatch(state, now, effects)
+    effects.push({ type: "saveCounter", failures: 0, served: false })
+    sound(effects, "success")
+}
+
+/** A code matched slot `slot` (or none: 0); decide, open or refuse, and record why. */
+function decideKeypad(state: LockState, slot: number, now: number, effects: Effect[]) {
+    const reason = keypadRefusal(state, slot, now)
+    if (reason !== AuditKind.None) {
+        const what = slot > 0 ? `${REFUSAL_TEXT[reason]} (slot ${slot})` : REFUSAL_TEXT[reason]
+        failAttempt(state, now, effects, what, reason, slot)
+        return
+    }
+    const type = userType(state.users, slot)
+    // one-shot credentials are used up on flash BEFORE the latch moves: a power cut in between
+    // must not give the code back
+    let firstUse = 0
+    if (type === UserType.Disposable) {
+        setUserStatus(state.users, slot, UserStatus.OccupiedDisabled)
+        saveUserOf(state, effects, slot)
+    } else if (type === UserType.Expiring && userParam(state.users, slot, 2, 4) === 0) {
+        firstUse = wallSeconds(state, now)
+        setUserParam(state.users, slot, 2, 4, firstUse)
+        saveUserOf(state, effects, slot)
+    }
+    opened(state, now, effects)
+    log(effects, `unlocked (slot ${slot}, ${userTypeName(type)})`)
+    audit(state, now, effects, AuditKind.Unlock, AuditSource.Keypad, slot)
+    if (type === UserType.Forced) {
+        // duress: opens like any code, and raises a silent alarm
+        alarm(effects, "ForcedUser", slot)
+        audit(state, now, effects, AuditKind.ForcedUser, AuditSource.Keypad, slot)
+    } else if (type === UserType.Disposable) {
+        audit(state, now, effects, AuditKind.UserDisabled, AuditSource.Auto, slot)
+        log(effects, `slot ${slot}: disposable code used up (disabled)`)
+    } else if (firstUse > 0) {
+        const minutes = userParam(state.users, slot, 0, 2)
+        log(effects, `slot ${slot}: first use, valid until ${formatWallTime(firstUse + minutes * 60)}`)
+    }
+}
+
 function onDigest(state: LockState, digest: Bytes, now: number, effects: Effect[]) {
     const pending = state.pending
     state.pending = ""
     if (pending === "verify") {
-        const slot = findSlot(digest, state.codes)
-        if (slot >= 0) {
+        decideKeypad(state, findUser(state.users, digest, 0), now, effects)
+    } else if (pending === "menuOpen") {
+        const slot = findUser(state.users, digest, 0)
+        const master =
+            slot === MASTER_SLOT &&
+            userType(state.users, slot) === UserType.Programming &&
+            userStatus(state.users, slot) === UserStatus.OccupiedEnabled
+        if (master) {
             state.failures = 0
             state.served = false
-            // the latch first: clearing the counter can wait a few ms (a power cut in between
-            // only leaves the counter higher, which is the safe side)
-            effects.push({ type: "latch", locked: false })
             effects.push({ type: "saveCounter", failures: 0, served: false })
-            state.locked = false
-            sound(effects, "success")
-            log(effects, `unlocked (slot ${slot})`)
-            effects.push({ type: "operation", unlock: true, source: "keypad", slot: slot })
-            state.relockActive = state.policy.autoRelockMs > 0
-            state.relockAt = now + state.policy.autoRelockMs
+            openMenu(state, now, effects)
         } else {
-            failAttempt(state, now, effects, "wrong code")
+            failAttempt(state, now, effects, "menu refused: not the master code", AuditKind.InvalidCredential, slot)
         }
+    } else if (pending === "recovery") {
+        onRecovery(state, digest, now, effects)
     } else if (pending === "setupNew") {
-        state.setupFirst = digest
+        state.setupFirst = truncateDigest(digest)
         state.setupStage = "confirm"
         state.setupLastAt = now
         sound(effects, "step")
         log(effects, "setup: enter the same code again")
     } else if (pending === "setupConfirm") {
-        state.setupLastAt = now
-        if (state.setupFirst !== null && ctEqual(state.setupFirst, digest)) {
-            state.codes = [digest]
-            leaveSetupStage(state)
-            effects.push({ type: "saveCodes", codes: [digest] })
-            sound(effects, "success")
-            log(effects, "setup: code saved")
-        } else {
-            setupMismatch(state, effects)
-        }
+        onSetupConfirm(state, digest, now, effects)
+    } else if (pending === "menuCode" || pending === "menuConfirm") {
+        menuDigest(state, pending, digest, now, effects)
     } else {
         log(effects, "unexpected digest ignored")
     }
 }
 
+function onRecovery(state: LockState, digest: Bytes, now: number, effects: Effect[]) {
+    const stored = state.recovery
+    // compared in full even when there is none, so both cases cost the same
+    const match = sameDigest(stored !== null ? stored : digest, digest) && stored !== null && state.userCount > 0
+    if (!match) {
+        failAttempt(state, now, effects, "wrong code", AuditKind.InvalidCredential, 0)
+        return
+    }
+    if (state.mode === OperatingMode.Privacy && state.locked) {
+        failAttempt(state, now, effects, REFUSAL_TEXT[AuditKind.RestrictedMode] + " (recovery code)", AuditKind.RestrictedMode, 0)
+        return
+    }
+    // used up on flash before the latch moves: it never works again, even after a power cut
+    state.recovery = null
+    effects.push({ type: "saveRecovery", digest: null })
+    opened(state, now, effects)
+    audit(state, now, effects, AuditKind.RecoveryUsed, AuditSource.Keypad, 0)
+    log(effects, "unlocked (recovery code, now used up): enter a new master code, then again")
+    state.setupStage = "new"
+    state.setupForced = true
+    state.setupFirst = null
+    state.setupLastAt = now
+}
+
+function onSetupConfirm(state: LockState, digest: Bytes, now: number, effects: Effect[]) {
+    state.setupLastAt = now
+    if (state.setupFirst === null || !sameDigest(state.setupFirst, digest)) {
+        setupMismatch(state, effects)
+        return
+    }
+    const first = state.userCount === 0
+    if (!first && findUser(state.users, digest, MASTER_SLOT) !== 0) {
+        state.setupStage = "new"
+        state.setupFirst = null
+        sound(effects, "failure")
+        log(effects, "setup: code refused: already in use, enter new code again")
+        return
+    }
+    setUser(state.users, MASTER_SLOT, UserType.Programming, UserStatus.OccupiedEnabled, null, digest)
+    state.userCount = userCount(state.users)
+    leaveSetupStage(state)
+    saveUserOf(state, effects, MASTER_SLOT)
+    // a lock with users always has a counter on flash: a missing one later means tampering
+    if (first) effects.push({ type: "saveCounter", failures: state.failures, served: state.served })
+    audit(state, now, effects, AuditKind.MasterChanged, AuditSource.Keypad, MASTER_SLOT)
+    effects.push({ type: "issueRecovery" })
+    sound(effects, "success")
+    log(effects, first ? "setup: code saved" : "setup: new master code saved")
+}
+
+function onButtonDown(state: LockState, now: number, effects: Effect[]) {
+    state.buttonHeld = true
+    state.buttonDownAt = now
+    state.resetDone = false
+    if (state.userCount === 0 && state.pending === "") {
+        clearEntry(state)
+        state.setupStage = "new"
+        state.setupForced = false
+        state.setupFirst = null
+        state.setupLastAt = now
+        sound(effects, "step")
+        log(effects, "setup: enter new code")
+    }
+}
+
+function onSetClock(state: LockState, epochMs: number, now: number, effects: Effect[]) {
+    if (!(epochMs >= MIN_WALL_SECONDS * 1000 && epochMs <= MAX_WALL_SECONDS * 1000)) {
+        log(effects, "clock refused: out of range")
+        return
+    }
+    state.clockSet = true
+    state.clockOffsetMs = epochMs - now
+    log(effects, `clock set: ${formatWallTime(wallSeconds(state, now))}`)
+    audit(state, now, effects, AuditKind.ClockSet, AuditSource.Remote, 0)
+}
+
+function onRemote(state: LockState, op: string, slot: number, now: number, effects: Effect[]) {
+    const s = isSlot(slot) ? slot : 0
+    if (state.userCount === 0) {
+        log(effects, "remote refused: setup mode")
+        return
+    }
+    if (state.mode === OperatingMode.NoRemoteLockUnlock) {
+        audit(state, now, effects, AuditKind.RemoteRefused, AuditSource.Remote, s)
+        log(effects, `remote ${op} refused: mode NoRemoteLockUnlock`)
+        return
+    }
+    if (op === "unlock") {
+        openLatch(state, now, effects)
+        sound(effects, "success")
+        log(effects, "unlocked (remote)")
+        audit(state, now, effects, AuditKind.Unlock, AuditSource.Remote, s)
+    } else if (op === "lock") {
+        if (state.mode === OperatingMode.Passage) log(effects, "remote lock refused: mode Passage")
+        else lockNow(state, now, effects, "remote", AuditSource.Remote)
+    } else {
+        log(effects, "remote: unknown operation")
+    }
+}
+
+/** A sealed companion command: counted (and saved) before it is checked, like a typed code. */
+function onRemoteAttempt(state: LockState, effects: Effect[]) {
+    if (state.pending !== "") {
+        log(effects, "remote command while busy: ignored")
+        return
+    }
+    countAttempt(state, effects)
+    effects.push({ type: "checkRemote" })
+    state.pending = "remote"
+}
+
 /**
- * Feeds one event to the lock. Mutates `state` and returns the effects the
- * adapter must apply, in order. `now` is the current time in ms.
+ * The checked companion command. Refused: a failed attempt like a wrong code (audited, may start
+ * a lockout). Authentic: the companion is trusted, so the failure counter and any keypad lockout
+ * are cleared before the command is carried out.
+ */
+function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, keyId: number, now: number, effects: Effect[]) {
+    if (state.pending !== "remote") {
+        log(effects, "unexpected remote result ignored")
+        return
+    }
+    state.pending = ""
+    if (!ok) {
+        failAttempt(state, now, effects, `remote command refused (key ${keyId})`, AuditKind.RemoteRejected, 0, AuditSource.Remote)
+        return
+    }
+    const wasLockedOut = state.lockoutActive
+    state.failures = 0
+    state.served = false
+    state.lockoutActive = false
+    effects.push({ type: "saveCounter", failures: 0, served: false })
+    if (action === "unlock") onRemote(state, "unlock", 0, now, effects)
+    else if (action === "lock") onRemote(state, "lock", 0, now, effects)
+    else if (action === "clearLockout") {
+        log(effects, `failure counter${wasLockedOut ? " and lockout" : ""} cleared (companion ${keyId})`)
+        audit(state, now, effects, AuditKind.LockoutCleared, AuditSource.Remote, 0)
+    } else log(effects, `companion ${keyId} command done`)
+}
+
+function onSetUserName(state: LockState, slot: number, name: string, now: number, effects: Effect[]) {
+    const why = !isSlot(slot) || !isOccupied(state.users, slot) ? "no user in that slot" : nameError(name)
+    if (why !== null) {
+        log(effects, `name refused: ${why}`)
+        return
+    }
+    setUserName(state.names, slot, name)
+    saveNameOf(state, effects, slot)
+    audit(state, now, effects, AuditKind.UserNamed, AuditSource.Remote, slot)
+    log(effects, `slot ${slot} named`)
+}
+
+/**
+ * Feeds one event to the lock. Mutates `state` and returns the effects the adapter must apply,
+ * in order. `now` is the current time in ms (any monotonic clock).
  */
 export function step(state: LockState, event: LockEvent, now: number): Effect[] {
     const effects: Effect[] = []
@@ -387,74 +622,29 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
     } else if (event.type === "keyUp") {
         if (event.key === "#") state.hashHeld = false
     } else if (event.type === "buttonDown") {
-        if (!hasCode(state.codes) && state.pending === "") {
-            clearEntry(state)
-            state.setupStage = "new"
-            state.setupFirst = null
-            state.setupLastAt = now
-            sound(effects, "step")
-            log(effects, "setup: enter new code")
-        }
+        onButtonDown(state, now, effects)
+    } else if (event.type === "buttonUp") {
+        if (state.buttonHeld && !state.resetDone && state.userCount > 0)
+            log(effects, `program button released after ${now - state.buttonDownAt} ms (hold ${state.policy.resetHoldMs} ms to reset)`)
+        state.buttonHeld = false
     } else if (event.type === "digest") {
         onDigest(state, event.digest, now, effects)
+    } else if (event.type === "setClock") {
+        onSetClock(state, event.epochMs, now, effects)
+    } else if (event.type === "recoveryIssued") {
+        if (state.userCount > 0) {
+            state.recovery = truncateDigest(event.digest)
+            effects.push({ type: "saveRecovery", digest: state.recovery })
+            audit(state, now, effects, AuditKind.RecoveryIssued, AuditSource.Unspecified, 0)
+        }
+    } else if (event.type === "remote") {
+        onRemote(state, event.op, event.slot, now, effects)
     } else if (event.type === "remoteAttempt") {
         onRemoteAttempt(state, effects)
     } else if (event.type === "remoteResult") {
         onRemoteResult(state, event.ok, event.action, event.keyId, now, effects)
+    } else if (event.type === "setUserName") {
+        onSetUserName(state, event.slot, event.name, now, effects)
     }
     return effects
-}
-
-/** A sealed companion command: counted (and saved) before it is checked, like a typed code. */
-function onRemoteAttempt(state: LockState, effects: Effect[]) {
-    if (state.pending !== "") {
-        log(effects, "remote command while busy: ignored")
-        return
-    }
-    state.failures = state.failures + 1
-    state.served = false
-    effects.push({ type: "saveCounter", failures: state.failures, served: false })
-    effects.push({ type: "checkRemote" })
-    state.pending = "remote"
-}
-
-function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, keyId: number, now: number, effects: Effect[]) {
-    if (state.pending !== "remote") {
-        log(effects, "unexpected remote result ignored")
-        return
-    }
-    state.pending = ""
-    if (!ok) {
-        failAttempt(state, now, effects, `remote command refused (key ${keyId})`, "remote")
-        return
-    }
-    // an enrolled companion proved itself: the failure counter and any keypad lockout are cleared
-    const wasLockedOut = state.lockoutActive
-    state.failures = 0
-    state.served = false
-    state.lockoutActive = false
-    if (action === "unlock" && hasCode(state.codes)) {
-        effects.push({ type: "latch", locked: false })
-        effects.push({ type: "saveCounter", failures: 0, served: false })
-        state.locked = false
-        sound(effects, "success")
-        log(effects, `unlocked (companion ${keyId})`)
-        effects.push({ type: "operation", unlock: true, source: "remote", slot: -1 })
-        state.relockActive = state.policy.autoRelockMs > 0
-        state.relockAt = now + state.policy.autoRelockMs
-        return
-    }
-    effects.push({ type: "saveCounter", failures: 0, served: false })
-    if (action === "unlock") {
-        // an unprovisioned lock never opens, whoever asks
-        log(effects, `remote unlock refused: no master code yet (companion ${keyId})`)
-        sound(effects, "failure")
-    } else if (action === "lock") {
-        if (state.locked) log(effects, `already locked (companion ${keyId})`)
-        else lockNow(state, effects, `companion ${keyId}`, "remote")
-    } else if (action === "clearLockout") {
-        log(effects, `failure counter${wasLockedOut ? " and lockout" : ""} cleared (companion ${keyId})`)
-    } else {
-        log(effects, `companion ${keyId} command done`)
-    }
 }

@@ -21,6 +21,10 @@ export interface Policy {
     lockoutBaseMs: number
     /** Upper bound of a lockout. */
     lockoutMaxMs: number
+    /** Idle time after which the keypad programming menu closes. */
+    menuTimeoutMs: number
+    /** Holding the inside program button this long wipes the lock (factory reset). */
+    resetHoldMs: number
 }
 
 /** Seven days in milliseconds: the longest lockout by default. */
@@ -37,4 +41,6 @@ export const DEFAULT_POLICY: Policy = {
     freeFailures: 5,
     lockoutBaseMs: 30000,
     lockoutMaxMs: SEVEN_DAYS_MS,
+    menuTimeoutMs: 30000,
+    resetHoldMs: 10000,
 }

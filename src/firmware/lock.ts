@@ -3,15 +3,54 @@
  * core one at a time from a single queue, and applies the core's effects in order (a flash write
  * completes before the next effect starts, so the failure counter is on flash before a code is
  * checked).
+ *
+ * Seam for other inputs: `post(event)` queues any core event. Only authenticated paths may post
+ * "setClock", "remote" or "setUserName" (the shipping firmware has none yet; the test build adds
+ * a clock, see ./testclock.ts).
  */
 import * as ds from "@devicescript/core"
-import { hmac } from "@devicescript/crypto"
-import { createLock, Effect, LockEvent, LockState, Policy, step, lockStatus, STATUS_BUSY, STATUS_REFUSED } from "../core/index"
+import { randomBuffer } from "@devicescript/crypto"
+import {
+    createLock,
+    createNameTable,
+    createUserTable,
+    Effect,
+    loadNameChunk,
+    loadUserChunk,
+    LockEvent,
+    LockState,
+    lockStatus,
+    modeName,
+    Policy,
+    RECOVERY_LENGTH,
+    recoveryMessage,
+    step,
+    STAR_NONE,
+    STATUS_BUSY,
+    STATUS_REFUSED,
+    userCount,
+} from "../core/index"
+import { reportAlarm, reportAudit, reportPowerCycled, startLatchkeyService } from "./service"
+import { checkSealed, loadCompanions, notePresence, wipeCompanions } from "./remote"
 import { PROFILE } from "../config/profile.g"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
-import { loadCodes, loadCounter, loadDeviceKey, saveCodes, saveCounter } from "./store"
-import { reportEffect, reportPowerCycled, startLatchkeyService } from "./service"
-import { checkSealed, loadCompanions, notePresence } from "./remote"
+import { appendEntry, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
+import {
+    currentMeta,
+    loadCounter,
+    loadKeyAndMeta,
+    loadNameChunks,
+    loadUserChunks,
+    mac,
+    metaWasLost,
+    saveCounter,
+    saveMeta,
+    saveMode,
+    saveNameChunk,
+    saveRecovery,
+    saveUserChunk,
+    wipeAll,
+} from "./store"
 
 const TICK_MS = 100
 
@@ -28,24 +67,36 @@ export function policyFromProfile(): Policy {
         freeFailures: p.lockout.freeFailures,
         lockoutBaseMs: Math.round(p.lockout.baseSeconds * 1000),
         lockoutMaxMs: Math.round(p.lockout.maxSeconds * 1000),
+        menuTimeoutMs: Math.round(p.timing.menuTimeoutSeconds * 1000),
+        resetHoldMs: Math.round(p.timing.resetHoldSeconds * 1000),
     }
 }
 
 let state: LockState
-let deviceKey: Buffer
 const queue: LockEvent[] = []
 let draining = false
 /** Set when the failure counter could not be written: the keypad stays refused until restart. */
 let halted = false
 
-/** The companion command being checked (one at a time). */
-interface RemoteRequest {
-    counter: number
-    keyId: number
-    sealed: Buffer
-    status: number
+/** `n` uniformly random decimal digits. */
+function randomDigits(n: number): string {
+    let s = ""
+    while (s.length < n) {
+        const b = randomBuffer(16)
+        for (let i = 0; i < b.length && s.length < n; i++) if (b[i] < 250) s = s + (b[i] % 10)
+    }
+    return s
 }
-let remote: RemoteRequest = null
+
+/** The recovery code, shown once: the only code the firmware ever prints. */
+function issueRecovery() {
+    const code = randomDigits(RECOVERY_LENGTH)
+    console.log(
+        `lock: RECOVERY CODE (shown once, write it down; type * code # at the keypad): ${code.slice(0, 4)} ${code.slice(4, 8)} ${code.slice(8, 12)}`
+    )
+    // answered before any other queued event
+    queue.unshift({ type: "recoveryIssued", digest: mac(recoveryMessage(code)) })
+}
 
 async function apply(effects: Effect[]) {
     for (const e of effects) {
@@ -58,15 +109,27 @@ async function apply(effects: Effect[]) {
                 console.log("lock: flash write failed: keypad disabled until restart")
                 return
             }
-        } else if (e.type === "saveCodes") {
-            await saveCodes(e.codes)
-            // a lock with codes always has a counter on flash; a missing one later means tampering
-            await saveCounter({ failures: 0, served: true })
+        } else if (e.type === "saveUsers") {
+            await saveUserChunk(e.chunk, e.data)
+        } else if (e.type === "saveNames") {
+            await saveNameChunk(e.chunk, e.data)
+        } else if (e.type === "saveMode") {
+            await saveMode(e.mode)
+        } else if (e.type === "saveRecovery") {
+            await saveRecovery(e.digest)
         } else if (e.type === "hash") {
             // answered before any other queued event
-            queue.unshift({ type: "digest", digest: hmac(deviceKey, "sha256", e.code) })
+            queue.unshift({ type: "digest", digest: mac(e.code) })
         } else if (e.type === "sound") {
             playSound(e.sound)
+        } else if (e.type === "log") {
+            console.log(`lock: ${e.message}`)
+        } else if (e.type === "audit") {
+            await appendEntry(e.time, e.kind, e.source, e.slot)
+            await reportAudit(e.kind, e.source, e.slot, state.failures)
+        } else if (e.type === "alarm") {
+            console.log(`lock: alarm ${e.alarm}${e.slot > 0 ? " (slot " + e.slot + ")" : ""}`)
+            await reportAlarm(e.alarm)
         } else if (e.type === "checkRemote") {
             const r = remote
             const verdict = r ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none" }
@@ -75,32 +138,25 @@ async function apply(effects: Effect[]) {
             if (r && verdict.status === 0 && verdict.action === "unlock" && lockStatus(state, ds.millis()).setup)
                 r.status = STATUS_REFUSED
             queue.unshift({ type: "remoteResult", ok: verdict.status === 0, action: verdict.action as any, keyId: r ? r.keyId : 0 })
-        } else if (e.type === "log") {
-            console.log(`lock: ${e.message}`)
-        } else {
-            await reportEffect(e)
+        } else if (e.type === "issueRecovery") {
+            issueRecovery()
+        } else if (e.type === "factoryReset") {
+            await wipeAll()
+            await wipeCompanions()
+            resetAuditLog()
+            halted = false
         }
     }
 }
 
-/** Queues an event; the first caller drains the queue, later ones just leave theirs behind. */
-async function post(ev: LockEvent) {
-    queue.push(ev)
-    if (draining) return
-    draining = true
-    try {
-        while (queue.length > 0) {
-            const next = queue.shift()
-            if (halted) {
-                if (next.type === "keyDown") playSound("lockout")
-                continue
-            }
-            await apply(step(state, next, ds.millis()))
-        }
-    } finally {
-        draining = false
-    }
+/** The companion command being checked (one at a time). */
+interface RemoteRequest {
+    counter: number
+    keyId: number
+    sealed: Buffer
+    status: number
 }
+let remote: RemoteRequest = null
 
 /**
  * Runs a companion's sealed command through the lock: counted as an attempt (and saved) first,
@@ -119,6 +175,44 @@ export async function runRemoteCommand(counter: number, keyId: number, sealed: B
     }
 }
 
+/** Nothing typed or being checked: a batched audit write may happen now. */
+function idle(): boolean {
+    return state.pending === "" && state.entry.length === 0 && state.star === STAR_NONE
+}
+
+/** Queues an event; the first caller drains the queue, later ones just leave theirs behind. */
+export async function post(ev: LockEvent) {
+    queue.push(ev)
+    if (draining) return
+    draining = true
+    try {
+        while (queue.length > 0) {
+            const next = queue.shift()
+            if (halted && next.type !== "buttonDown" && next.type !== "buttonUp" && next.type !== "tick") {
+                if (next.type === "keyDown") playSound("lockout")
+                continue
+            }
+            await apply(step(state, next, ds.millis()))
+            if (auditFlushDue(ds.millis(), idle())) await flushAudit()
+        }
+    } finally {
+        draining = false
+    }
+}
+
+/**
+ * Sets the wall clock (local time, ms since 1970). The seam for an authenticated clock source;
+ * until one calls it after each power-on, schedule users are refused.
+ */
+export async function setClock(epochMs: number) {
+    await post({ type: "setClock", epochMs: epochMs })
+}
+
+/** The wall clock in seconds since 1970 (local time), 0 while not set. */
+export function wallClockSeconds(): number {
+    return state ? lockStatus(state, ds.millis()).wallSeconds : 0
+}
+
 /** Boots the lock: fail secure first, then restore from flash, then listen to the keypad. */
 export async function startLock() {
     const policy = policyFromProfile()
@@ -127,22 +221,43 @@ export async function startLock() {
     state = createLock(policy, ds.millis())
     await driveLatch(PROFILE.latch.lockedAngle)
 
-    deviceKey = await loadDeviceKey()
-    await loadCompanions()
-    const codes = await loadCodes()
-    let hasCode = false
-    for (const c of codes) if (c) hasCode = true
+    const keyKnown = await loadKeyAndMeta()
+    // a new device key: nothing on flash made with an old one can be trusted
+    if (!keyKnown) await wipeAll()
+    const users = createUserTable()
+    const names = createNameTable()
+    let damaged = 0
+    if (keyKnown) {
+        damaged += await loadUserChunks((i, d) => loadUserChunk(users, i, d))
+        damaged += await loadNameChunks((i, d) => loadNameChunk(names, i, d))
+    }
+    if (damaged > 0) console.log(`lock: ${damaged} damaged chunk(s) ignored: their slots stay empty`)
+    const hasUsers = userCount(users) > 0
     let counter = await loadCounter()
     if (!counter) {
-        // missing or damaged while codes exist: fail secure, one failure past the free allowance
-        counter = hasCode ? { failures: policy.freeFailures + 1, served: false } : { failures: 0, served: true }
+        // missing or damaged while users exist: fail secure, one failure past the free allowance
+        counter = hasUsers ? { failures: policy.freeFailures + 1, served: false } : { failures: 0, served: true }
     }
-    await post({ type: "boot", codes, failures: counter.failures, served: counter.served })
+    await startAuditLog()
+    await loadCompanions()
+    if (metaWasLost() && hasUsers) await saveMeta()
+    const meta = currentMeta()
+    await post({
+        type: "boot",
+        users: users,
+        names: names,
+        failures: counter.failures,
+        served: counter.served,
+        mode: meta.mode,
+        recovery: meta.recovery,
+    })
     startLatchkeyService(() => lockStatus(state, ds.millis()))
     // after the service's first announce (every 500 ms), so peers know the device before the event
     setTimeout(reportPowerCycled, 1200)
     const st = lockStatus(state, ds.millis())
-    console.log(`lock: ready (${st.setup ? "setup mode: press the program button" : "locked"}; failures ${st.failures})`)
+    console.log(
+        `lock: ready (${st.setup ? "setup mode: press the program button" : "locked"}; failures ${st.failures}; mode ${modeName(st.mode)})`
+    )
 
     keypad.down.subscribe(async i => {
         if (i >= 0 && i < labels.length) await post({ type: "keyDown", key: labels[i] })

@@ -5,7 +5,7 @@
  */
 import * as ds from "@devicescript/core"
 import { decrypt, randomBuffer } from "@devicescript/crypto"
-import { readSetting, writeSetting } from "@devicescript/settings"
+import { deleteSetting, readSetting, writeSetting } from "@devicescript/settings"
 import {
     checkCommand,
     checkEnvelope,
@@ -30,7 +30,16 @@ import {
     TAG_BYTES,
 } from "../core/index"
 
-const COMPANIONS_SETTING = "$lk.phones"
+/**
+ * One settings key per companion ($lk.p0 .. $lk.p7): a settings value holds at most ~230 bytes
+ * in this runtime (one byte more crashes the VM), so the list is never one value.
+ */
+function companionKey(i: number) {
+    return "$lk.p" + i
+}
+
+/** Records kept on flash: live companions plus revoked ones, which keep their id (never reused). */
+const MAX_RECORDS = 12
 
 let companions: Companion[] = []
 let nonce: Buffer = null
@@ -43,24 +52,32 @@ export interface RemoteVerdict {
     action: RemoteAction
 }
 
-async function save() {
-    const list: any[] = []
-    for (const c of companions)
-        list.push({ i: c.id, k: c.revoked ? null : (c.key as Buffer).toString("hex"), c: c.counter, r: c.revoked })
-    await writeSetting(COMPANIONS_SETTING, list)
+/** Saves companion record `i` (its key, counter and whether it is revoked). */
+async function saveOne(i: number) {
+    const c = companions[i]
+    await writeSetting(companionKey(i), { i: c.id, k: c.revoked ? null : (c.key as Buffer).toString("hex"), c: c.counter, r: c.revoked })
+}
+
+async function saveAll() {
+    for (let i = 0; i < companions.length; i++) await saveOne(i)
 }
 
 /** Loads the enrolled companions; damaged entries are dropped (that key simply stops working). */
 export async function loadCompanions() {
-    const list = await readSetting<any[]>(COMPANIONS_SETTING, null)
     companions = []
-    if (!Array.isArray(list)) return
-    for (const e of list) {
-        if (!e || typeof e.i !== "number" || typeof e.c !== "number") continue
+    for (let i = 0; i < MAX_RECORDS; i++) {
+        const e = await readSetting<any>(companionKey(i), null)
+        if (!e || typeof e.i !== "number" || typeof e.c !== "number") break
         const revoked = !!e.r
-        if (!revoked && (typeof e.k !== "string" || e.k.length !== COMPANION_KEY_BYTES * 2)) continue
+        if (!revoked && (typeof e.k !== "string" || e.k.length !== COMPANION_KEY_BYTES * 2)) break
         companions.push({ id: e.i, key: revoked ? null : Buffer.from(e.k, "hex"), counter: e.c, revoked: revoked })
     }
+}
+
+/** Forgets every companion (factory reset). */
+export async function wipeCompanions() {
+    for (let i = 0; i < MAX_RECORDS; i++) await deleteSetting(companionKey(i))
+    companions = []
 }
 
 /** The program button was pressed: physical presence for enrolment. */
@@ -82,10 +99,10 @@ export async function enrolCompanion(): Promise<[number, number, Buffer]> {
         return [STATUS_NO_PRESENCE, 0, Buffer.alloc(0)]
     }
     const id = nextCompanionId(companions)
-    if (id < 0) return [STATUS_FULL, 0, Buffer.alloc(0)]
+    if (id < 0 || companions.length >= MAX_RECORDS) return [STATUS_FULL, 0, Buffer.alloc(0)]
     const key = randomBuffer(COMPANION_KEY_BYTES)
     companions.push({ id: id, key: key, counter: 0, revoked: false })
-    await save()
+    await saveOne(companions.length - 1)
     buttonAt = -1 // one enrolment per press
     console.log(`lock: companion ${id} enrolled`)
     return [STATUS_OK, id, key]
@@ -135,6 +152,6 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
         for (const x of companions) revoke(x.id)
         console.log(`lock: every companion key revoked (lost phone, by companion ${keyId})`)
     }
-    await save()
+    await saveAll()
     return { status: STATUS_OK, action: action }
 }

@@ -4,18 +4,15 @@
  */
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import { Effect, LockStatus, OperationSource } from "../core/index"
+import { AuditKind, LockStatus } from "../core/index"
 import { enrolCompanion, issueNonce } from "./remote"
 import { runRemoteCommand } from "./lock"
 
 const NO_USER = 0xffff
 
-function source(s: OperationSource): ds.LatchkeyOperationSource {
-    if (s === "keypad") return ds.LatchkeyOperationSource.Keypad
-    if (s === "auto") return ds.LatchkeyOperationSource.Auto
-    if (s === "button") return ds.LatchkeyOperationSource.Button
-    if (s === "remote") return ds.LatchkeyOperationSource.Remote
-    return ds.LatchkeyOperationSource.Unspecified
+/** The audit log's sources use Matter's OperationSource numbers; anything else is Unspecified. */
+function source(s: number): ds.LatchkeyOperationSource {
+    return s === 3 || s === 4 || s === 5 || s === 7 ? s : ds.LatchkeyOperationSource.Unspecified
 }
 
 class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
@@ -26,7 +23,7 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
         return this.status().locked ? ds.LatchkeyLockState.Locked : ds.LatchkeyLockState.Unlocked
     }
     operatingMode() {
-        return ds.LatchkeyOperatingMode.Normal
+        return this.status().mode
     }
     failureCount() {
         return this.status().failures
@@ -61,21 +58,38 @@ export function startLatchkeyService(status: () => LockStatus) {
     startServer(server, { roleName: "latchkey" })
 }
 
-/** Sends the service event for a core report effect (others are ignored). */
-export async function reportEffect(e: Effect) {
+/**
+ * Sends the Matter event for an audit entry: LockOperation for unlocks and locks,
+ * LockOperationError for refusals (others are the audit log's alone).
+ */
+export async function reportAudit(kind: number, src: number, slot: number, failures: number) {
     if (!server) return
     const spec = ds.Latchkey.spec
-    if (e.type === "operation") {
-        const type = e.unlock ? ds.LatchkeyLockOperationType.Unlock : ds.LatchkeyLockOperationType.Lock
-        await server.sendEvent(spec.lookup("lockOperation").encode([type, source(e.source), e.slot < 0 ? NO_USER : e.slot]))
-    } else if (e.type === "operationError") {
-        const err = e.error === "lockedOut" ? ds.LatchkeyOperationError.LockedOut : ds.LatchkeyOperationError.InvalidCredential
-        await server.sendEvent(
-            spec.lookup("lockOperationError").encode([ds.LatchkeyLockOperationType.Unlock, source(e.source), err, 0, e.failures])
-        )
-    } else if (e.type === "alarm") {
-        await server.sendEvent(spec.lookup("doorLockAlarm").encode(ds.LatchkeyAlarmCode.WrongCodeEntryLimit))
+    if (kind === AuditKind.Unlock || kind === AuditKind.Lock) {
+        const type = kind === AuditKind.Unlock ? ds.LatchkeyLockOperationType.Unlock : ds.LatchkeyLockOperationType.Lock
+        await server.sendEvent(spec.lookup("lockOperation").encode([type, source(src), slot > 0 ? slot : NO_USER]))
+        return
     }
+    let err = -1
+    if (kind === AuditKind.InvalidCredential || kind === AuditKind.RemoteRejected) err = ds.LatchkeyOperationError.InvalidCredential
+    else if (kind === AuditKind.DisabledUserDenied) err = ds.LatchkeyOperationError.DisabledUserDenied
+    else if (kind >= AuditKind.RestrictedSchedule && kind <= AuditKind.RestrictedUserType) err = ds.LatchkeyOperationError.Restricted
+    else if (kind === AuditKind.RemoteRefused) err = ds.LatchkeyOperationError.Restricted
+    if (err >= 0)
+        await server.sendEvent(
+            spec.lookup("lockOperationError").encode([ds.LatchkeyLockOperationType.Unlock, source(src), err, 0, failures])
+        )
+}
+
+/** Sends a Matter DoorLockAlarm for a core alarm name. */
+export async function reportAlarm(name: string) {
+    if (!server) return
+    let code = -1
+    if (name === "WrongCodeEntryLimit") code = ds.LatchkeyAlarmCode.WrongCodeEntryLimit
+    else if (name === "ForcedUser") code = ds.LatchkeyAlarmCode.ForcedUser
+    else if (name === "LockFactoryReset") code = ds.LatchkeyAlarmCode.LockFactoryReset
+    else if (name === "LockJammed") code = ds.LatchkeyAlarmCode.LockJammed
+    if (code >= 0) await server.sendEvent(ds.Latchkey.spec.lookup("doorLockAlarm").encode(code))
 }
 
 /** The boot alarm: the lock lost power and came back (Matter LockRadioPowerCycled). */

@@ -45,7 +45,21 @@ export const TUNES: { [sound: string]: Note[] } = {
         { hz: 622, ms: 150 },
         { hz: 554, ms: 150 },
         { hz: 494, ms: 150 },
+        { hz: 415, ms: 300 },
+    ],
+    menu: [
+        { hz: 1175, ms: 70 },
+        { hz: 1397, ms: 70 },
+        { hz: 1661, ms: 90 },
+    ],
+    exit: [
+        { hz: 698, ms: 90 },
+        { hz: 523, ms: 160 },
+    ],
+    reset: [
         { hz: 440, ms: 300 },
+        { hz: 370, ms: 300 },
+        { hz: 294, ms: 600 },
     ],
 }
 

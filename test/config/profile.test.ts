@@ -54,6 +54,8 @@ describe("devs.json validation", () => {
         [{ board: { id: "esp32_devkitc" } }, /board\.id: must be a DeviceScript board \(one of .*esp32_devkit_c/],
         [{ board: { id: "esp32_bare" } }, /board\.pins\.programButton: GPIO 0 is not a pin esp32_bare offers/],
         [{ colour: "red" }, /colour: unknown field/],
+        [{ timing: { resetHoldSeconds: 0.5 } }, /timing\.resetHoldSeconds: must be a number from 1 to 60 \(got 0\.5\)/],
+        [{ timing: { menuTimeoutSeconds: 900 } }, /timing\.menuTimeoutSeconds: must be a number from 1 to 600 \(got 900\)/],
     ])("refuses %j", (overrides, message) => {
         const problems = problemsOf(overrides)
         expect(problems.join("\n")).toMatch(message)

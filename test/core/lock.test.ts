@@ -1,15 +1,20 @@
 import { createHmac } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import {
+    auditKindName,
     Bytes,
     createLock,
+    createUserTable,
     DEFAULT_POLICY,
     Effect,
     LockEvent,
     LockState,
     lockStatus,
     Policy,
+    setUser,
     step,
+    UserStatus,
+    UserType,
 } from "../../src/core/index"
 
 const DEVICE_KEY = "test-device-key"
@@ -21,12 +26,18 @@ function hmac(code: string): Uint8Array {
 }
 
 /** One effect as a short string; logs are left out unless asked for. */
-function show(e: Effect): string {
+export function show(e: Effect): string {
     switch (e.type) {
         case "saveCounter":
             return `saveCounter ${e.failures} ${e.served}`
-        case "saveCodes":
-            return `saveCodes ${e.codes.length}`
+        case "saveUsers":
+            return `saveUsers ${e.chunk}`
+        case "saveNames":
+            return `saveNames ${e.chunk}`
+        case "saveMode":
+            return `saveMode ${e.mode}`
+        case "saveRecovery":
+            return `saveRecovery ${e.digest ? "set" : "none"}`
         case "hash":
             return `hash ${e.code}`
         case "latch":
@@ -35,32 +46,39 @@ function show(e: Effect): string {
             return `sound ${e.sound}`
         case "log":
             return `log ${e.message}`
-        case "operation":
-            return `operation ${e.unlock ? "unlock" : "lock"} ${e.source} ${e.slot}`
-        case "operationError":
-            return `operationError ${e.source} ${e.error} ${e.failures}`
+        case "audit":
+            return `audit ${auditKindName(e.kind)} ${e.slot}`
         case "alarm":
             return `alarm ${e.alarm}`
+        case "issueRecovery":
+            return "issueRecovery"
+        case "factoryReset":
+            return "factoryReset"
         case "checkRemote":
             return "checkRemote"
     }
 }
 
-const REPORTS = ["operation", "operationError", "alarm"]
-
-/** Effects that act (not logs, not the service's Matter-style reports), as strings. */
+/** Effects but logs and audit entries, as strings. */
 function kinds(effects: Effect[]): string[] {
-    return effects.filter((e) => e.type !== "log" && !REPORTS.includes(e.type)).map(show)
-}
-
-/** The Matter-style reports for the lock's Jacdac service, as strings. */
-function reports(effects: Effect[]): string[] {
-    return effects.filter((e) => REPORTS.includes(e.type)).map(show)
+    return effects.filter((e) => e.type !== "log" && e.type !== "audit").map(show)
 }
 
 function logs(effects: Effect[]): string[] {
     return effects.filter((e) => e.type === "log").map((e) => (e as { message: string }).message)
 }
+
+/** A user table with code i in slot i+1: slot 1 the Programming user, the others Unrestricted. */
+function tableOf(codes: (Bytes | null)[]): Bytes {
+    const t = createUserTable()
+    codes.forEach((c, i) => {
+        if (c) setUser(t, i + 1, i === 0 ? UserType.Programming : UserType.Unrestricted, UserStatus.OccupiedEnabled, null, c)
+    })
+    return t
+}
+
+/** The recovery code the rig's "adapter" issues. */
+const RIG_RECOVERY = "845120379164"
 
 /** Drives a lock like the firmware adapter does: time passes explicitly, hashes are answered at once. */
 class Rig {
@@ -78,7 +96,11 @@ class Rig {
         this.history.push(...out)
         const all = [...out]
         if (this.autoDigest)
-            for (const e of out) if (e.type === "hash") all.push(...this.send({ type: "digest", digest: hmac(e.code) }))
+            for (const e of out) {
+                if (e.type === "hash") all.push(...this.send({ type: "digest", digest: hmac(e.code) }))
+                if (e.type === "issueRecovery")
+                    all.push(...this.send({ type: "recoveryIssued", digest: hmac("*" + RIG_RECOVERY) }))
+            }
         return all
     }
 
@@ -101,7 +123,7 @@ class Rig {
     }
 
     boot(codes: (Bytes | null)[], failures = 0, served = true): Effect[] {
-        return this.send({ type: "boot", codes, failures, served })
+        return this.send({ type: "boot", users: tableOf(codes), names: null, failures, served, mode: 0, recovery: null })
     }
 
     /** Presses each key (down, 50 ms, up) with 100 ms between keys. */
@@ -152,6 +174,12 @@ describe("createLock", () => {
             lockoutRemainingMs: 0,
             entryLength: 0,
             busy: false,
+            mode: 0,
+            users: 0,
+            menu: "",
+            clockSet: false,
+            wallSeconds: 0,
+            hasRecovery: false,
         })
     })
 })
@@ -181,12 +209,10 @@ describe("boot", () => {
         }
     })
 
-    it("copies the codes it is given", () => {
+    it("reads a user table of the wrong size as empty (setup mode)", () => {
         const rig = new Rig()
-        const codes: (Bytes | null)[] = [hmac(CODE)]
-        rig.boot(codes)
-        codes[0] = null
-        expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
+        rig.send({ type: "boot", users: new Uint8Array(100), names: null, failures: 0, served: true, mode: 0, recovery: null })
+        expect(rig.status().setup).toBe(true)
     })
 
     it("restores the failure counter", () => {
@@ -353,7 +379,7 @@ describe("submitting a code", () => {
         const rig = new Rig()
         rig.boot([hmac("1111"), null, hmac(OTHER), null, hmac(CODE)])
         expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
-        expect(logs(rig.history)).toContain("unlocked (slot 4)")
+        expect(logs(rig.history)).toContain("unlocked (slot 5, Unrestricted)")
         rig.boot([hmac("1111"), null, hmac(OTHER), null, hmac(CODE)])
         expect(kinds(rig.enter(OTHER))).toContain("latch unlocked")
     })
@@ -401,7 +427,7 @@ describe("lockout", () => {
         for (let i = 1; i <= 5; i++) expect(kinds(rig.enter(OTHER))).toContain("sound failure")
         expect(rig.status().lockoutRemainingMs).toBe(0)
         const out = rig.enter(OTHER)
-        expect(kinds(out).slice(-3)).toEqual(["saveCounter 6 false", `hash ${OTHER}`, "sound lockout"])
+        expect(kinds(out).slice(-4)).toEqual(["saveCounter 6 false", `hash ${OTHER}`, "sound lockout", "alarm WrongCodeEntryLimit"])
         expect(logs(out).join(" ")).toContain("failures 6")
         expect(rig.status()).toMatchObject({ failures: 6, lockoutRemainingMs: 30000 - 100 })
     })
@@ -498,7 +524,7 @@ describe("lockout", () => {
     it("counts invalid-length entries toward the lockout", () => {
         const rig = ready()
         failN(rig, 5)
-        expect(kinds(rig.enter("12"))).toEqual(["sound key", "sound key", "saveCounter 6 false", "sound lockout"])
+        expect(kinds(rig.enter("12"))).toEqual(["sound key", "sound key", "saveCounter 6 false", "sound lockout", "alarm WrongCodeEntryLimit"])
         expect(rig.status().lockoutRemainingMs).toBeGreaterThan(0)
     })
 })
@@ -615,9 +641,16 @@ describe("setup", () => {
         expect(kinds(first).slice(-2)).toEqual([`hash ${CODE}`, "sound step"])
         expect(rig.status().setupStage).toBe("confirm")
         const second = rig.enter(CODE)
-        expect(kinds(second).slice(-3)).toEqual([`hash ${CODE}`, "saveCodes 1", "sound success"])
-        const saved = second.find((e) => e.type === "saveCodes")
-        expect(saved).toEqual({ type: "saveCodes", codes: [hmac(CODE)] })
+        expect(kinds(second).slice(-6)).toEqual([
+            `hash ${CODE}`,
+            "saveUsers 0",
+            "saveCounter 0 true",
+            "issueRecovery",
+            "sound success",
+            "saveRecovery set",
+        ])
+        const saved = second.find((e) => e.type === "saveUsers")
+        expect(saved && saved.type === "saveUsers" && Array.from((saved.data as Uint8Array).slice(9, 17))).toEqual(Array.from(hmac(CODE).slice(0, 8)))
         expect(rig.status()).toMatchObject({ setup: false, setupStage: "idle", locked: true })
         expect(rig.history.some((e) => e.type === "latch" && !e.locked)).toBe(false)
         expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
@@ -657,7 +690,7 @@ describe("setup", () => {
         expect(rig.state.setupFirst).toBeNull()
         // the first code is forgotten: entering it once more starts over
         expect(kinds(rig.enter(CODE)).slice(-1)).toEqual(["sound step"])
-        expect(kinds(rig.enter(CODE)).slice(-2)).toEqual(["saveCodes 1", "sound success"])
+        expect(kinds(rig.enter(CODE)).slice(-4)).toEqual(["saveCounter 0 true", "issueRecovery", "sound success", "saveRecovery set"])
     })
 
     it("a confirmation of another length is a mismatch", () => {
@@ -732,13 +765,13 @@ describe("setup", () => {
 
     it("the program button does nothing once a code is stored", () => {
         const rig = ready()
-        expect(rig.button()).toEqual([])
+        expect(kinds(rig.button())).toEqual([])
         expect(rig.status()).toMatchObject({ setup: false, setupStage: "idle" })
     })
 
     it("works before the boot event too", () => {
         const rig = new Rig()
-        expect(kinds(setUp(rig, CODE)).slice(-2)).toEqual(["saveCodes 1", "sound success"])
+        expect(kinds(setUp(rig, CODE)).slice(-5)).toEqual(["saveUsers 0", "saveCounter 0 true", "issueRecovery", "sound success", "saveRecovery set"])
     })
 })
 
@@ -773,40 +806,5 @@ describe("secrecy", () => {
         const rig = ready()
         expect(kinds(rig.send({ type: "digest", digest: hmac(CODE) }))).toEqual([])
         expect(rig.status().locked).toBe(true)
-    })
-})
-
-describe("reports for the lock's service (Matter vocabulary)", () => {
-    it("reports an unlock with its slot and a relock as automatic", () => {
-        const rig = ready()
-        expect(reports(rig.enter(CODE))).toEqual(["operation unlock keypad 1"])
-        expect(reports(rig.advance(DEFAULT_POLICY.autoRelockMs).tick())).toEqual(["operation lock auto -1"])
-    })
-
-    it("reports a wrong code, and the alarm when a lockout starts", () => {
-        const rig = ready()
-        for (let i = 1; i <= DEFAULT_POLICY.freeFailures; i++)
-            expect(reports(rig.enter(OTHER))).toEqual([`operationError keypad invalidCredential ${i}`])
-        expect(reports(rig.enter(OTHER))).toEqual([
-            `operationError keypad invalidCredential ${DEFAULT_POLICY.freeFailures + 1}`,
-            "alarm wrongCodeEntryLimit",
-        ])
-        expect(reports(rig.press("1"))).toEqual([])
-    })
-
-    it("reports '#' pressed during a lockout as lockedOut", () => {
-        const rig = ready()
-        for (let i = 0; i <= DEFAULT_POLICY.freeFailures; i++) rig.enter(OTHER)
-        expect(reports(rig.press("#"))).toEqual([`operationError keypad lockedOut ${DEFAULT_POLICY.freeFailures + 1}`])
-    })
-
-    it("never puts a code in a report", () => {
-        const rig = ready()
-        rig.enter(OTHER)
-        rig.enter(CODE)
-        for (const r of reports(rig.history)) {
-            expect(r).not.toContain(CODE)
-            expect(r).not.toContain(OTHER)
-        }
     })
 })

@@ -13,6 +13,8 @@ describe("DEFAULT_POLICY", () => {
             freeFailures: 5,
             lockoutBaseMs: 30000,
             lockoutMaxMs: 604800000,
+            menuTimeoutMs: 30000,
+            resetHoldMs: 10000,
         })
         expect(SEVEN_DAYS_MS).toBe(604800000)
     })

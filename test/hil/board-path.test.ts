@@ -92,7 +92,7 @@ describe.skipIf(process.env.HIL !== "vm")("the bench path, a VM process standing
             // power cycle: program stopped, then the board reset; flash kept
             b.powerCut()
             await b.powerOn()
-            expect(b.logs.some(l => /boot: 1 code\(s\)/.test(l))).toBe(true)
+            expect(b.logs.some(l => /boot: 1 user\(s\)/.test(l))).toBe(true)
             expect(await attempt(b, "8402")).toBe("failure")
             expect(await attempt(b, MASTER)).toBe("success")
             // wipe: settings cleared while stopped; back in setup mode

@@ -8,7 +8,7 @@
  *   HIL=tcp      whatever lock is already on a running hub (you started the hub yourself)
  * `npm run test:hil` starts the hub and runs these files one at a time (its ports are fixed).
  */
-import { afterEach, beforeAll, it } from "vitest"
+import { afterEach, beforeAll, expect, it } from "vitest"
 import { loadProfile } from "../../scripts/profile-io"
 import { join } from "node:path"
 import { ROOT } from "../../sim/paths"
@@ -17,6 +17,17 @@ import { DeviceCapabilities, InProcessDevice, LockDevice, VmProcessDevice } from
 import { HubBoardDevice } from "../../sim/board-device"
 import { HUB_HOST, HUB_PORTS, portAnswers } from "../../sim/hil-hub"
 import type { Profile } from "../../src/config/types"
+import {
+    AUDIT_SEGMENTS,
+    auditKindName,
+    entryKind,
+    entrySlot,
+    entrySource,
+    entryTime,
+    segmentCount,
+    segmentFirstSeq,
+} from "../../src/core/index"
+import { fstorValue } from "../../sim/fstor"
 
 export { sleep }
 
@@ -107,4 +118,87 @@ export async function setUpBoard(): Promise<SimulatedBoard> {
     const b = await freshBoard()
     await setUpMaster(b)
     return b
+}
+
+/** Types `keys` and resolves with the first answering tune among `sounds` (after typing began). */
+export async function answer(b: SimulatedBoard, keys: string, sounds: string[], timeoutMs = 5000): Promise<string> {
+    const from = b.heard.length
+    await b.type(keys)
+    let found: string | undefined
+    await b.waitUntil(() => {
+        found = b.heard.slice(from).find(h => sounds.includes(h.sound))?.sound
+        return found !== undefined
+    }, `one of ${sounds.join(", ")} after ${keys.length} keys`, timeoutMs)
+    return found!
+}
+
+const MENU_ANSWERS = ["menu", "step", "success", "failure", "exit", "lockout", "timeout"]
+
+/** Opens the programming menu with the master code; resolves when the menu tune plays. */
+export async function openMenu(b: SimulatedBoard, master = MASTER) {
+    const mark = b.logs.length
+    expect(await answer(b, master + "*#", MENU_ANSWERS)).toBe("menu")
+    await b.waitForLog(/menu: open/, 3000, mark)
+}
+
+/** Types one menu value and '#'; resolves with the tune that answered it. */
+export async function menuStep(b: SimulatedBoard, value: string): Promise<string> {
+    return answer(b, value + "#", MENU_ANSWERS)
+}
+
+/**
+ * Adds a user through the menu (which must be open): option 1, the Matter user type number,
+ * its schedule values, the code twice. Resolves with the slot the lock chose.
+ */
+export async function addUser(b: SimulatedBoard, type: number, schedule: string[], code: string): Promise<number> {
+    const mark = b.logs.length
+    expect(await menuStep(b, "1")).toBe("step")
+    const line = await b.waitForLog(/menu: add a user in slot (\d+)/, 3000, mark)
+    const slot = Number(/slot (\d+)/.exec(line)![1])
+    expect(await menuStep(b, String(type))).toBe("step")
+    for (const v of schedule) expect(await menuStep(b, v)).toBe("step")
+    expect(await menuStep(b, code)).toBe("step")
+    expect(await menuStep(b, code)).toBe("success")
+    await b.waitForLog(new RegExp(`menu: slot ${slot} saved`), 3000, mark)
+    return slot
+}
+
+/** Closes the menu with '*' (at its top). */
+export async function closeMenu(b: SimulatedBoard) {
+    expect(await answer(b, "*", MENU_ANSWERS)).toBe("exit")
+}
+
+/** Waits until the firmware has logged `re` since `from` and returns the matching line. */
+export function logSince(b: SimulatedBoard, re: RegExp, from: number, timeoutMs = 3000): Promise<string> {
+    return b.waitForLog(re, timeoutMs, from)
+}
+
+/** One audit entry as read back from the flash image. */
+export interface SavedEntry {
+    seq: number
+    time: number
+    kind: string
+    source: number
+    slot: number
+}
+
+/** The audit entries saved in a board's flash (oldest first), decoded with the core's own layout. */
+export function savedAudit(b: SimulatedBoard): SavedEntry[] {
+    const segs: Uint8Array[] = []
+    for (let i = 0; i < AUDIT_SEGMENTS; i++) {
+        const v = fstorValue(b.flash.image, `$lk.a${i}`)
+        if (v) segs.push(v)
+    }
+    segs.sort((x, y) => segmentFirstSeq(x) - segmentFirstSeq(y))
+    const out: SavedEntry[] = []
+    for (const s of segs)
+        for (let i = 0; i < segmentCount(s); i++)
+            out.push({
+                seq: segmentFirstSeq(s) + i,
+                time: entryTime(s, i),
+                kind: auditKindName(entryKind(s, i)),
+                source: entrySource(s, i),
+                slot: entrySlot(s, i),
+            })
+    return out
 }

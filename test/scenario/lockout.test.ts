@@ -75,7 +75,7 @@ describe("lockout", () => {
         expect(b.heard.slice(heard).filter(h => h.sound !== "key")).toEqual([])
         expect(b.openedSince(moves)).toBe(false)
         await b.powerOn()
-        expect(b.logs.some(l => new RegExp(`boot: 1 code\\(s\\), failures ${FREE + 1}`).test(l))).toBe(true)
+        expect(b.logs.some(l => new RegExp(`boot: 1 user\\(s\\), failures ${FREE + 1}`).test(l))).toBe(true)
         expect(await attempt(b, MASTER)).toBe("lockout")
     })
 
@@ -107,7 +107,7 @@ describe("flash", () => {
         const b = await setUpBoard()
         expect(await attempt(b, "8402")).toBe("failure")
         await b.restart()
-        expect(b.logs.some(l => /boot: 1 code\(s\), failures 1/.test(l))).toBe(true)
+        expect(b.logs.some(l => /boot: 1 user\(s\), failures 1/.test(l))).toBe(true)
         expect(b.isLocked()).toBe(true)
         expect(await attempt(b, MASTER)).toBe("success")
     })

@@ -138,7 +138,7 @@ describe("remote lock and unlock", () => {
         await enrol(client, store)
         const moves = b.latchMoves.length
         expect(await refusal(command(client, store, "unlock"))).toBe("Refused")
-        await b.waitForLog(/remote unlock refused: no master code/, 3000, 0)
+        await b.waitForLog(/remote refused: setup mode/, 3000, 0)
         expect(b.openedSince(moves)).toBe(false)
     })
 })

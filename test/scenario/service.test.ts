@@ -26,7 +26,7 @@ describe("the lock's Jacdac service", () => {
         const from = c.events.length
         expect(await attempt(b, MASTER)).toBe("success")
         const op = await waitForEvent(c, from, e => e.name === "LockOperation", "LockOperation")
-        expect(op.fields).toEqual({ operation: "Unlock", source: "Keypad", user: 0 })
+        expect(op.fields).toEqual({ operation: "Unlock", source: "Keypad", user: 1 }) // the master is slot 1
         expect((await c.status()).lockState).toBe("Unlocked")
         await waitForEvent(c, from, e => e.name === "LockOperation" && e.fields.operation === "Lock", "relock")
         expect((await c.status()).lockState).toBe("Locked")

@@ -179,7 +179,7 @@ describe("the simulator's web server", () => {
             const last = page.messages.filter(m => m.t === "vm").pop() as { boots: number }
             expect(last.boots).toBe(bootsBefore + 1)
             // the code set up earlier survived
-            expect(sim.board.logs.slice(mark).some(l => /boot: 1 code\(s\)/.test(l))).toBe(true)
+            expect(sim.board.logs.slice(mark).some(l => /boot: 1 user\(s\)/.test(l))).toBe(true)
         } finally {
             page.close()
         }

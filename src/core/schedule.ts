@@ -1,0 +1,160 @@
+/**
+ * Wall-clock rules for schedule users, and the keypad's date and time entries. Pure arithmetic:
+ * the lock has no battery clock, so "now" is only known once the clock was set (see lock.ts);
+ * every check here takes it as seconds since 1970-01-01 00:00 local time.
+ *
+ * Schedule parameters inside a user record (8 bytes, little-endian):
+ *   WeekDaySchedule   [0] days (Matter DaysMaskMap: bit 0 Sunday .. bit 6 Saturday)
+ *                     [1..2] start minute of the day, [3..4] end minute (exclusive, up to 1440)
+ *   YearDaySchedule   [0..3] start, [4..7] end (exclusive), seconds since 1970
+ *   Expiring          [0..1] minutes of validity after first use (1..2880)
+ *                     [2..5] first use, seconds since 1970 (0 = not used yet)
+ */
+import { AuditKind } from "./audit"
+import { Bytes } from "./ct"
+import { UserType, userParam, userType } from "./users"
+
+export const SECONDS_PER_DAY = 86400
+/** Longest validity of an Expiring user, in minutes (Matter: 1..2880). */
+export const MAX_EXPIRING_MINUTES = 2880
+/** Earliest wall time the lock accepts: 2020-01-01 00:00. */
+export const MIN_WALL_SECONDS = 1577836800
+/** Latest: 2099-12-31 23:59:59. */
+export const MAX_WALL_SECONDS = 4102444799
+
+
+/** Days since 1970-01-01 of a civil date (proleptic Gregorian; H. Hinnant's algorithm). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+    const y = month <= 2 ? year - 1 : year
+    const era = Math.floor(y / 400)
+    const yoe = y - era * 400
+    const mp = (month + 9) % 12
+    const doy = Math.floor((153 * mp + 2) / 5) + day - 1
+    const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+    return era * 146097 + doe - 719468
+}
+
+export function daysInMonth(year: number, month: number): number {
+    if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28
+    return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
+}
+
+/** Seconds since 1970 of a civil date and time (no validation). */
+export function civilToSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+    return daysFromCivil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second
+}
+
+/** Day of the week of a wall time: 0 Sunday .. 6 Saturday (1970-01-01 was a Thursday). */
+export function weekdayOf(seconds: number): number {
+    return (Math.floor(seconds / SECONDS_PER_DAY) + 4) % 7
+}
+
+/** Minute of the day (0..1439) of a wall time. */
+export function minuteOfDay(seconds: number): number {
+    return Math.floor((seconds % SECONDS_PER_DAY) / 60)
+}
+
+/** The number written by `count` digits of `s` from `from`, or -1 if any is not a digit. */
+function digitsAt(s: string, from: number, count: number): number {
+    let v = 0
+    for (let i = from; i < from + count; i++) {
+        const d = s.charCodeAt(i) - 48
+        if (!(d >= 0 && d <= 9)) return -1
+        v = v * 10 + d
+    }
+    return v
+}
+
+/** "hhmm" as a minute of the day: 0..1439, or up to 1440 ("2400") when `endOfDay`; -1 if invalid. */
+export function parseTimeOfDay(s: string, endOfDay: boolean): number {
+    if (s.length !== 4) return -1
+    const h = digitsAt(s, 0, 2)
+    const m = digitsAt(s, 2, 2)
+    if (h < 0 || m < 0 || m > 59) return -1
+    const minutes = h * 60 + m
+    return minutes < 1440 || (endOfDay && minutes === 1440) ? minutes : -1
+}
+
+/** "YYYYMMDDhhmm" as seconds since 1970 (2020..2099), or -1 if invalid. */
+export function parseDateTime(s: string): number {
+    if (s.length !== 12) return -1
+    const y = digitsAt(s, 0, 4)
+    const mo = digitsAt(s, 4, 2)
+    const d = digitsAt(s, 6, 2)
+    const h = digitsAt(s, 8, 2)
+    const mi = digitsAt(s, 10, 2)
+    if (y < 2020 || y > 2099 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return -1
+    if (h < 0 || h > 23 || mi < 0 || mi > 59) return -1
+    return civilToSeconds(y, mo, d, h, mi, 0)
+}
+
+/**
+ * Week days typed as digits 1 (Monday) .. 7 (Sunday), e.g. "12345" for working days, as a
+ * Matter DaysMaskMap (bit 0 Sunday .. bit 6 Saturday); -1 if invalid or empty.
+ */
+export function parseDays(s: string): number {
+    if (s.length === 0 || s.length > 7) return -1
+    let mask = 0
+    for (let i = 0; i < s.length; i++) {
+        const d = s.charCodeAt(i) - 48
+        if (!(d >= 1 && d <= 7)) return -1
+        mask = mask | (1 << (d % 7)) // 7 (Sunday) -> bit 0
+    }
+    return mask
+}
+
+/** Whether a user's type needs the wall clock to decide. */
+export function needsClock(type: number): boolean {
+    return type === UserType.WeekDaySchedule || type === UserType.YearDaySchedule || type === UserType.Expiring
+}
+
+/**
+ * Whether the time rules of a slot's user type let it open now: AuditKind.None when they do,
+ * RestrictedClock when the type depends on the clock and the clock is not set,
+ * RestrictedSchedule outside its window (or when an Expiring user's validity is over).
+ */
+export function scheduleRefusal(t: Bytes, slot: number, clockSet: boolean, nowSeconds: number): number {
+    const type = userType(t, slot)
+    if (!needsClock(type)) return AuditKind.None
+    if (!clockSet) return AuditKind.RestrictedClock
+    if (type === UserType.WeekDaySchedule) {
+        const days = userParam(t, slot, 0, 1)
+        const start = userParam(t, slot, 1, 2)
+        const end = userParam(t, slot, 3, 2)
+        const minute = minuteOfDay(nowSeconds)
+        const today = (days >> weekdayOf(nowSeconds)) & 1
+        return today === 1 && minute >= start && minute < end ? AuditKind.None : AuditKind.RestrictedSchedule
+    }
+    if (type === UserType.YearDaySchedule) {
+        const start = userParam(t, slot, 0, 4)
+        const end = userParam(t, slot, 4, 4)
+        return nowSeconds >= start && nowSeconds < end ? AuditKind.None : AuditKind.RestrictedSchedule
+    }
+    // Expiring
+    const minutes = userParam(t, slot, 0, 2)
+    const firstUse = userParam(t, slot, 2, 4)
+    if (firstUse === 0) return AuditKind.None
+    return nowSeconds >= firstUse && nowSeconds < firstUse + minutes * 60 ? AuditKind.None : AuditKind.RestrictedSchedule
+}
+
+/** Two-digit text of 0..99. */
+function two(n: number): string {
+    return n < 10 ? "0" + n : "" + n
+}
+
+/** "YYYY-MM-DD hh:mm" of a wall time (for logs). */
+export function formatWallTime(seconds: number): string {
+    const days = Math.floor(seconds / SECONDS_PER_DAY)
+    // civil from days (H. Hinnant)
+    const z = days + 719468
+    const era = Math.floor(z / 146097)
+    const doe = z - era * 146097
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+    const mp = Math.floor((5 * doy + 2) / 153)
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1
+    const m = mp < 10 ? mp + 3 : mp - 9
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    const minute = minuteOfDay(seconds)
+    return `${y}-${two(m)}-${two(d)} ${two(Math.floor(minute / 60))}:${two(minute % 60)}`
+}

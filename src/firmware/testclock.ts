@@ -1,0 +1,43 @@
+/**
+ * TEST BUILDS ONLY (build/firmware-fast.devs, entry src/main-test.ts): sets the lock's wall
+ * clock from the bus with the standard Jacdac Real Time Clock service's `set_time` command,
+ * unauthenticated. The shipping firmware (src/main.ts) does not contain it: there the clock
+ * will come from the companion's authenticated command (issue 4), through the same seam,
+ * `setClock()` in ./lock.ts.
+ *
+ * The service's `reading` register reports the lock's wall clock (all zeros while unset).
+ */
+import * as ds from "@devicescript/core"
+import { SensorServer, startServer } from "@devicescript/server"
+import { civilToSeconds, daysFromCivil, formatWallTime } from "../core/index"
+import { setClock, wallClockSeconds } from "./lock"
+
+class TestClockServer extends SensorServer implements ds.RealTimeClockServerSpec {
+    constructor() {
+        super(ds.RealTimeClock.spec)
+    }
+
+    reading(): [number, number, number, number, number, number, number] {
+        const s = wallClockSeconds()
+        if (s === 0) return [0, 0, 0, 0, 0, 0, 0]
+        const text = formatWallTime(s) // "YYYY-MM-DD hh:mm"
+        const y = parseInt(text.slice(0, 4))
+        const mo = parseInt(text.slice(5, 7))
+        const d = parseInt(text.slice(8, 10))
+        const dow = (Math.floor(s / 86400) + 3) % 7 + 1 // 1 Monday .. 7 Sunday
+        return [y, mo, d, dow, Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60), s % 60]
+    }
+
+    async setTime(args: any) {
+        // actions arrive as one decoded array: [year, month, day, day_of_week, hour, min, sec]
+        const v: number[] = args
+        const seconds = civilToSeconds(v[0], v[1], v[2], v[4], v[5], v[6])
+        if (!(daysFromCivil(v[0], v[1], v[2]) >= 0)) return
+        await setClock(seconds * 1000)
+    }
+}
+
+/** Starts the test-only clock service. */
+export function startTestClock() {
+    startServer(new TestClockServer(), { roleName: "testclock" })
+}
