@@ -5,6 +5,7 @@
  *   build/firmware-fast.devs    the same source with test/fixtures/fast-timing.json laid over devs.json
  *                               (short lockouts and timeouts so scenario tests never wait minutes)
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
+ *   build/ct-harness.devs       bench/firmware/ct.devs.ts: the verification path timed in the VM (npm run bench:ct)
  *
  * devs.json is validated first; a bad profile stops the build naming each field and the reason,
  * before anything is written.
@@ -33,6 +34,8 @@ const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
     { name: "firmware-fast", entry: "src/main.ts", overrides: FAST_OVERRIDES },
     { name: "core-tests", entry: "test/firmware/core.devs.ts" },
+    // benchmark harness: the verification path timed inside the VM (bench/ct.ts)
+    { name: "ct-harness", entry: "bench/firmware/ct.devs.ts" },
 ]
 
 function cliBundle(): { path: string; version: string } {
@@ -78,6 +81,7 @@ function inputStamp(): string {
         join(ROOT, "scripts", "profile-io.ts"),
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "test", "firmware")),
+        ...listFiles(join(ROOT, "bench", "firmware")),
     ]
     for (const f of files) {
         h.update(relative(ROOT, f))
