@@ -6,6 +6,7 @@
  *                               (short lockouts and timeouts so scenario tests never wait minutes)
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
  *   build/ct-harness.devs       bench/firmware/ct.devs.ts: the verification path timed in the VM (npm run bench:ct)
+ *   build/services.json         the lock's Jacdac service spec (services/latchkey.md) for jacdac-ts
  *
  * devs.json is validated first; a bad profile stops the build naming each field and the reason,
  * before anything is written.
@@ -80,6 +81,7 @@ function inputStamp(): string {
         join(ROOT, "scripts", "build.ts"),
         join(ROOT, "scripts", "profile-io.ts"),
         ...listFiles(join(ROOT, "src")),
+        ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),
         ...listFiles(join(ROOT, "bench", "firmware")),
     ]
@@ -143,6 +145,8 @@ function main() {
         // leave the shipping profile in place for editors and `devs` commands run by hand
         writeFileSync(GENERATED, profileSource(shipping))
     }
+    // the lock service's spec, for jacdac-ts on the host (sim/latchkey.ts)
+    copyFileSync(join(ROOT, ".devicescript", "services.json"), join(BUILD, "services.json"))
     writeFileSync(stampFile, stamp)
     console.log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }

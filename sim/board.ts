@@ -212,11 +212,15 @@ export class SimulatedBoard {
         }
     }
 
-    /** Holds the inside program button for `holdMs`. */
+    /**
+     * Holds the inside program button for `holdMs`, then leaves it released long enough for the
+     * button server (which samples every 50 ms) to report the release before any next press.
+     */
     async pressProgramButton(holdMs = 150) {
         await this.program.down()
         await sleep(holdMs)
         await this.program.up()
+        await sleep(120)
     }
 
     /** The angle the firmware last commanded the latch servo to. */

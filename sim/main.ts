@@ -6,7 +6,8 @@
  *   p         press the inside program button  r   power cut, then power on (flash kept)
  *   w         wipe the flash, then power on    q   quit (also Ctrl-C)
  *
- * Options: --fast (short test timings), --wipe (start with empty flash), --quiet (hide VM log).
+ * Options: --fast (short test timings), --wipe (start with empty flash), --quiet (hide VM log),
+ * --port N (the TCP hub for the companion CLI; default 8082, 0 = none).
  * The flash is kept in build/sim-flash.bin between runs, like a real lock's.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
@@ -14,20 +15,24 @@ import { join } from "node:path"
 import { loadProfile } from "../scripts/profile-io"
 import { SimulatedBoard, sleep } from "./board"
 import { ROOT } from "./paths"
+import { serveBusOverTcp } from "./hub"
 
-const USAGE = `usage: npm start -- [--fast] [--wipe] [--quiet]
+const USAGE = `usage: npm start -- [--fast] [--wipe] [--quiet] [--port N]
 keys: 0-9 * # (keypad), L (long #), p (program button), r (power cut), w (wipe flash), q (quit)`
 
 interface Args {
     fast: boolean
     wipe: boolean
     quiet: boolean
+    port: number
 }
 
 function parseArgs(argv: string[]): Args {
-    const a: Args = { fast: false, wipe: false, quiet: false }
-    for (const arg of argv) {
+    const a: Args = { fast: false, wipe: false, quiet: false, port: 8082 }
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i]
         if (arg === "--fast") a.fast = true
+        else if (arg === "--port" && /^\d{1,5}$/.test(argv[i + 1] ?? "") && Number(argv[i + 1]) <= 65535) a.port = Number(argv[++i])
         else if (arg === "--wipe") a.wipe = true
         else if (arg === "--quiet") a.quiet = true
         else if (arg === "--help" || arg === "-h") {
@@ -73,6 +78,14 @@ async function main() {
 
     say(`${profile.name}: firmware ${args.fast ? "firmware-fast" : "firmware"} on the DeviceScript VM, ${args.wipe ? "empty flash" : "flash from " + FLASH_FILE}`)
     await board.powerOn()
+    if (args.port > 0) {
+        try {
+            const hub = await serveBusOverTcp(board.bus, args.port)
+            say(`companion CLI: \`npm run latchkey -- status\` (bus served on tcp 127.0.0.1:${hub.port})`)
+        } catch (e) {
+            say(`no TCP hub for the companion CLI: ${(e as Error).message}; try --port N`)
+        }
+    }
     say(USAGE.split("\n")[1])
 
     let busy = Promise.resolve()

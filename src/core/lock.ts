@@ -3,6 +3,15 @@ import { codeSyntaxError, isDigitKey, isKey, weakCodeReason } from "./codes"
 import { lockoutDurationMs } from "./lockout"
 import { Policy } from "./policy"
 
+/** Where an operation came from (Matter OperationSourceEnum names). */
+export type OperationSource = "keypad" | "auto" | "button" | "remote"
+
+/** Why an operation was refused (Matter OperationErrorEnum names, plus lockedOut). */
+export type OperationError = "invalidCredential" | "lockedOut"
+
+/** What an authenticated companion command asks of the lock itself. */
+export type RemoteAction = "unlock" | "lock" | "clearLockout" | "none"
+
 /** Tones the buzzer knows. */
 export type Sound = "key" | "success" | "failure" | "lockout" | "locked" | "step" | "timeout"
 
@@ -20,6 +29,10 @@ export type LockEvent =
     | { type: "tick" }
     /** HMAC-SHA256 of the code of the last "hash" effect. Must be a fresh buffer. */
     | { type: "digest"; digest: Bytes }
+    /** A companion's sealed command arrived: it counts as an attempt until it proves itself. */
+    | { type: "remoteAttempt" }
+    /** Answer to "checkRemote": was the command authentic, and what it asks of the lock. */
+    | { type: "remoteResult"; ok: boolean; action: RemoteAction; keyId: number }
 
 /** Outputs of the state machine, to be applied in order. */
 export type Effect =
@@ -33,12 +46,20 @@ export type Effect =
     | { type: "sound"; sound: Sound }
     /** Human-readable; never contains a code or a digest. */
     | { type: "log"; message: string }
+    /** Matter LockOperation event: the latch was locked or unlocked (slot -1 = no user). */
+    | { type: "operation"; unlock: boolean; source: OperationSource; slot: number }
+    /** Matter LockOperationError event: an unlock attempt was refused. */
+    | { type: "operationError"; source: OperationSource; error: OperationError; failures: number }
+    /** Check the pending companion command (decrypt, nonce, counter) and answer "remoteResult". */
+    | { type: "checkRemote" }
+    /** Matter DoorLockAlarm: a keypad lockout started. */
+    | { type: "alarm"; alarm: "wrongCodeEntryLimit" }
 
 /** Where the setup flow stands. */
 export type SetupStage = "idle" | "new" | "confirm"
 
 /** What a pending "hash" effect is for ("" = none). */
-export type Pending = "" | "verify" | "setupNew" | "setupConfirm"
+export type Pending = "" | "verify" | "setupNew" | "setupConfirm" | "remote"
 
 /** The whole lock state: a plain object, mutated in place by {@link step}. */
 export interface LockState {
@@ -142,13 +163,14 @@ function leaveSetupStage(state: LockState) {
     if (state.pending === "setupNew" || state.pending === "setupConfirm") state.pending = ""
 }
 
-function lockNow(state: LockState, effects: Effect[], why: string) {
+function lockNow(state: LockState, effects: Effect[], why: string, source: OperationSource) {
     state.locked = true
     state.relockActive = false
     state.hashHeld = false
     effects.push({ type: "latch", locked: true })
     sound(effects, "locked")
     log(effects, `locked (${why})`)
+    effects.push({ type: "operation", unlock: false, source: source, slot: -1 })
 }
 
 /** Time-driven transitions; run on every event so a late tick changes nothing. */
@@ -171,9 +193,9 @@ function runTimers(state: LockState, now: number, effects: Effect[]) {
         sound(effects, "timeout")
         log(effects, "setup timed out")
     }
-    if (!state.locked && state.relockActive && now >= state.relockAt) lockNow(state, effects, "auto-relock")
+    if (!state.locked && state.relockActive && now >= state.relockAt) lockNow(state, effects, "auto-relock", "auto")
     if (state.hashHeld && !state.locked && state.entry.length === 0 && now - state.hashDownAt >= p.longPressMs)
-        lockNow(state, effects, "long press")
+        lockNow(state, effects, "long press", "keypad")
 }
 
 function onBoot(
@@ -207,7 +229,7 @@ function onBoot(
 }
 
 /** A failed attempt whose counter is already saved: lockout or failure tone. */
-function failAttempt(state: LockState, now: number, effects: Effect[], what: string) {
+function failAttempt(state: LockState, now: number, effects: Effect[], what: string, source: OperationSource = "keypad") {
     const p = state.policy
     if (state.failures > p.freeFailures) {
         const duration = lockoutDurationMs(p, state.failures)
@@ -219,6 +241,8 @@ function failAttempt(state: LockState, now: number, effects: Effect[], what: str
         sound(effects, "failure")
         log(effects, `${what} (failures ${state.failures})`)
     }
+    effects.push({ type: "operationError", source: source, error: "invalidCredential", failures: state.failures })
+    if (state.lockoutActive) effects.push({ type: "alarm", alarm: "wrongCodeEntryLimit" })
 }
 
 /** '#' with a non-empty entry in normal mode. */
@@ -273,6 +297,8 @@ function onKeyDown(state: LockState, key: string, now: number, effects: Effect[]
     if (!isKey(key) || state.pending !== "") return
     if (state.lockoutActive) {
         sound(effects, "lockout")
+        if (key === "#")
+            effects.push({ type: "operationError", source: "keypad", error: "lockedOut", failures: state.failures })
         return
     }
     const setup = !hasCode(state.codes)
@@ -317,6 +343,7 @@ function onDigest(state: LockState, digest: Bytes, now: number, effects: Effect[
             state.locked = false
             sound(effects, "success")
             log(effects, `unlocked (slot ${slot})`)
+            effects.push({ type: "operation", unlock: true, source: "keypad", slot: slot })
             state.relockActive = state.policy.autoRelockMs > 0
             state.relockAt = now + state.policy.autoRelockMs
         } else {
@@ -370,6 +397,64 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
         }
     } else if (event.type === "digest") {
         onDigest(state, event.digest, now, effects)
+    } else if (event.type === "remoteAttempt") {
+        onRemoteAttempt(state, effects)
+    } else if (event.type === "remoteResult") {
+        onRemoteResult(state, event.ok, event.action, event.keyId, now, effects)
     }
     return effects
+}
+
+/** A sealed companion command: counted (and saved) before it is checked, like a typed code. */
+function onRemoteAttempt(state: LockState, effects: Effect[]) {
+    if (state.pending !== "") {
+        log(effects, "remote command while busy: ignored")
+        return
+    }
+    state.failures = state.failures + 1
+    state.served = false
+    effects.push({ type: "saveCounter", failures: state.failures, served: false })
+    effects.push({ type: "checkRemote" })
+    state.pending = "remote"
+}
+
+function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, keyId: number, now: number, effects: Effect[]) {
+    if (state.pending !== "remote") {
+        log(effects, "unexpected remote result ignored")
+        return
+    }
+    state.pending = ""
+    if (!ok) {
+        failAttempt(state, now, effects, `remote command refused (key ${keyId})`, "remote")
+        return
+    }
+    // an enrolled companion proved itself: the failure counter and any keypad lockout are cleared
+    const wasLockedOut = state.lockoutActive
+    state.failures = 0
+    state.served = false
+    state.lockoutActive = false
+    if (action === "unlock" && hasCode(state.codes)) {
+        effects.push({ type: "latch", locked: false })
+        effects.push({ type: "saveCounter", failures: 0, served: false })
+        state.locked = false
+        sound(effects, "success")
+        log(effects, `unlocked (companion ${keyId})`)
+        effects.push({ type: "operation", unlock: true, source: "remote", slot: -1 })
+        state.relockActive = state.policy.autoRelockMs > 0
+        state.relockAt = now + state.policy.autoRelockMs
+        return
+    }
+    effects.push({ type: "saveCounter", failures: 0, served: false })
+    if (action === "unlock") {
+        // an unprovisioned lock never opens, whoever asks
+        log(effects, `remote unlock refused: no master code yet (companion ${keyId})`)
+        sound(effects, "failure")
+    } else if (action === "lock") {
+        if (state.locked) log(effects, `already locked (companion ${keyId})`)
+        else lockNow(state, effects, `companion ${keyId}`, "remote")
+    } else if (action === "clearLockout") {
+        log(effects, `failure counter${wasLockedOut ? " and lockout" : ""} cleared (companion ${keyId})`)
+    } else {
+        log(effects, `companion ${keyId} command done`)
+    }
 }

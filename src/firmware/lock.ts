@@ -6,10 +6,12 @@
  */
 import * as ds from "@devicescript/core"
 import { hmac } from "@devicescript/crypto"
-import { createLock, Effect, LockEvent, LockState, Policy, step, lockStatus } from "../core/index"
+import { createLock, Effect, LockEvent, LockState, Policy, step, lockStatus, STATUS_BUSY, STATUS_REFUSED } from "../core/index"
 import { PROFILE } from "../config/profile.g"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
 import { loadCodes, loadCounter, loadDeviceKey, saveCodes, saveCounter } from "./store"
+import { reportEffect, reportPowerCycled, startLatchkeyService } from "./service"
+import { checkSealed, loadCompanions, notePresence } from "./remote"
 
 const TICK_MS = 100
 
@@ -36,6 +38,15 @@ let draining = false
 /** Set when the failure counter could not be written: the keypad stays refused until restart. */
 let halted = false
 
+/** The companion command being checked (one at a time). */
+interface RemoteRequest {
+    counter: number
+    keyId: number
+    sealed: Buffer
+    status: number
+}
+let remote: RemoteRequest = null
+
 async function apply(effects: Effect[]) {
     for (const e of effects) {
         if (e.type === "latch") {
@@ -56,8 +67,18 @@ async function apply(effects: Effect[]) {
             queue.unshift({ type: "digest", digest: hmac(deviceKey, "sha256", e.code) })
         } else if (e.type === "sound") {
             playSound(e.sound)
+        } else if (e.type === "checkRemote") {
+            const r = remote
+            const verdict = r ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none" }
+            if (r) r.status = verdict.status
+            // authentic, but an unprovisioned lock never opens: say so (the core refuses it too)
+            if (r && verdict.status === 0 && verdict.action === "unlock" && lockStatus(state, ds.millis()).setup)
+                r.status = STATUS_REFUSED
+            queue.unshift({ type: "remoteResult", ok: verdict.status === 0, action: verdict.action as any, keyId: r ? r.keyId : 0 })
         } else if (e.type === "log") {
             console.log(`lock: ${e.message}`)
+        } else {
+            await reportEffect(e)
         }
     }
 }
@@ -81,6 +102,23 @@ async function post(ev: LockEvent) {
     }
 }
 
+/**
+ * Runs a companion's sealed command through the lock: counted as an attempt (and saved) first,
+ * then checked, then carried out. Resolves with the CommandStatus for the service's report.
+ */
+export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer): Promise<number> {
+    if (remote || halted) return STATUS_BUSY
+    const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1 }
+    remote = r
+    try {
+        await post({ type: "remoteAttempt" })
+        for (let waited = 0; r.status < 0 && waited < 3000; waited += 5) await ds.sleep(5)
+        return r.status < 0 ? STATUS_BUSY : r.status
+    } finally {
+        remote = null
+    }
+}
+
 /** Boots the lock: fail secure first, then restore from flash, then listen to the keypad. */
 export async function startLock() {
     const policy = policyFromProfile()
@@ -90,6 +128,7 @@ export async function startLock() {
     await driveLatch(PROFILE.latch.lockedAngle)
 
     deviceKey = await loadDeviceKey()
+    await loadCompanions()
     const codes = await loadCodes()
     let hasCode = false
     for (const c of codes) if (c) hasCode = true
@@ -99,6 +138,9 @@ export async function startLock() {
         counter = hasCode ? { failures: policy.freeFailures + 1, served: false } : { failures: 0, served: true }
     }
     await post({ type: "boot", codes, failures: counter.failures, served: counter.served })
+    startLatchkeyService(() => lockStatus(state, ds.millis()))
+    // after the service's first announce (every 500 ms), so peers know the device before the event
+    setTimeout(reportPowerCycled, 1200)
     const st = lockStatus(state, ds.millis())
     console.log(`lock: ready (${st.setup ? "setup mode: press the program button" : "locked"}; failures ${st.failures})`)
 
@@ -109,6 +151,7 @@ export async function startLock() {
         if (i >= 0 && i < labels.length) await post({ type: "keyUp", key: labels[i] })
     })
     programButton.down.subscribe(async () => {
+        notePresence()
         await post({ type: "buttonDown" })
     })
     programButton.up.subscribe(async () => {

@@ -35,11 +35,27 @@ function show(e: Effect): string {
             return `sound ${e.sound}`
         case "log":
             return `log ${e.message}`
+        case "operation":
+            return `operation ${e.unlock ? "unlock" : "lock"} ${e.source} ${e.slot}`
+        case "operationError":
+            return `operationError ${e.source} ${e.error} ${e.failures}`
+        case "alarm":
+            return `alarm ${e.alarm}`
+        case "checkRemote":
+            return "checkRemote"
     }
 }
 
+const REPORTS = ["operation", "operationError", "alarm"]
+
+/** Effects that act (not logs, not the service's Matter-style reports), as strings. */
 function kinds(effects: Effect[]): string[] {
-    return effects.filter((e) => e.type !== "log").map(show)
+    return effects.filter((e) => e.type !== "log" && !REPORTS.includes(e.type)).map(show)
+}
+
+/** The Matter-style reports for the lock's Jacdac service, as strings. */
+function reports(effects: Effect[]): string[] {
+    return effects.filter((e) => REPORTS.includes(e.type)).map(show)
 }
 
 function logs(effects: Effect[]): string[] {
@@ -757,5 +773,40 @@ describe("secrecy", () => {
         const rig = ready()
         expect(kinds(rig.send({ type: "digest", digest: hmac(CODE) }))).toEqual([])
         expect(rig.status().locked).toBe(true)
+    })
+})
+
+describe("reports for the lock's service (Matter vocabulary)", () => {
+    it("reports an unlock with its slot and a relock as automatic", () => {
+        const rig = ready()
+        expect(reports(rig.enter(CODE))).toEqual(["operation unlock keypad 1"])
+        expect(reports(rig.advance(DEFAULT_POLICY.autoRelockMs).tick())).toEqual(["operation lock auto -1"])
+    })
+
+    it("reports a wrong code, and the alarm when a lockout starts", () => {
+        const rig = ready()
+        for (let i = 1; i <= DEFAULT_POLICY.freeFailures; i++)
+            expect(reports(rig.enter(OTHER))).toEqual([`operationError keypad invalidCredential ${i}`])
+        expect(reports(rig.enter(OTHER))).toEqual([
+            `operationError keypad invalidCredential ${DEFAULT_POLICY.freeFailures + 1}`,
+            "alarm wrongCodeEntryLimit",
+        ])
+        expect(reports(rig.press("1"))).toEqual([])
+    })
+
+    it("reports '#' pressed during a lockout as lockedOut", () => {
+        const rig = ready()
+        for (let i = 0; i <= DEFAULT_POLICY.freeFailures; i++) rig.enter(OTHER)
+        expect(reports(rig.press("#"))).toEqual([`operationError keypad lockedOut ${DEFAULT_POLICY.freeFailures + 1}`])
+    })
+
+    it("never puts a code in a report", () => {
+        const rig = ready()
+        rig.enter(OTHER)
+        rig.enter(CODE)
+        for (const r of reports(rig.history)) {
+            expect(r).not.toContain(CODE)
+            expect(r).not.toContain(OTHER)
+        }
     })
 })

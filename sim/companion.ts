@@ -1,0 +1,177 @@
+/**
+ * The companion side of the lock's challenge-response protocol (services/latchkey.md): enrol,
+ * then sealed commands (AES-256-CCM, 16-byte tag, node:crypto) over any jacdac-ts bus. The
+ * framing is the firmware's own (src/core/remote.ts), so both sides cannot drift apart.
+ */
+import { createCipheriv } from "node:crypto"
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { homedir } from "node:os"
+import { dirname, join } from "node:path"
+import { jdpack, jdunpack, JDService, Packet } from "jacdac-ts"
+import {
+    CMD_CLEAR_LOCKOUT,
+    CMD_LOCK,
+    CMD_LOST_PHONE,
+    CMD_REVOKE,
+    CMD_UNLOCK,
+    commandBytes,
+    ivBytes,
+    TAG_BYTES,
+} from "../src/core/remote"
+import { LatchkeyClient } from "./latchkey"
+
+const CMD_NONCE = 0x80
+const CMD_ENROL = 0x81
+const CMD_SECURED = 0x82
+const ANSWER_TIMEOUT_MS = 5000
+
+/** CommandStatus names, by code. */
+export const STATUS_NAMES = [
+    "Ok",
+    "NoPresence",
+    "Full",
+    "BadFrame",
+    "UnknownKey",
+    "Revoked",
+    "StaleNonce",
+    "Replay",
+    "BadTag",
+    "Refused",
+    "Busy",
+]
+
+/** What the user is told for each refusal. */
+export const STATUS_HELP: { [name: string]: string } = {
+    NoPresence: "press the lock's inside program button, then run enrol again within 30 s",
+    Full: "the lock already has its maximum of companion keys: revoke one first",
+    BadFrame: "the lock could not read the command",
+    UnknownKey: "this companion is not enrolled with this lock",
+    Revoked: "this companion's key was revoked: enrol again at the lock",
+    StaleNonce: "the challenge expired or was used: try again",
+    Replay: "the command's counter was already used (a replay): refused",
+    BadTag: "the command did not authenticate with this key",
+    Refused: "the lock refused the command",
+    Busy: "the lock is busy: try again",
+}
+
+/** Commands a companion can send. */
+export const COMMANDS: { [name: string]: number } = {
+    unlock: CMD_UNLOCK,
+    lock: CMD_LOCK,
+    "clear-lockout": CMD_CLEAR_LOCKOUT,
+    revoke: CMD_REVOKE,
+    "lost-phone": CMD_LOST_PHONE,
+}
+
+/** A companion key as the CLI keeps it (one per lock). */
+export interface CompanionKey {
+    lock: string
+    keyId: number
+    key: string
+    counter: number
+}
+
+/** A refusal from the lock, with its CommandStatus name. */
+export class LockRefusal extends Error {
+    constructor(readonly status: string) {
+        super(`refused by the lock: ${status}${STATUS_HELP[status] ? ` (${STATUS_HELP[status]})` : ""}`)
+        this.name = "LockRefusal"
+    }
+}
+
+/** Default key file: $LATCHKEY_HOME/keys.json, else ~/.latchkey/keys.json. */
+export function defaultKeyFile(): string {
+    return join(process.env.LATCHKEY_HOME ?? join(homedir(), ".latchkey"), "keys.json")
+}
+
+/** The companion's keys, in a file only its owner can read (0600, folder 0700). */
+export class KeyStore {
+    constructor(readonly path: string = defaultKeyFile()) {}
+
+    all(): CompanionKey[] {
+        if (!existsSync(this.path)) return []
+        try {
+            const data = JSON.parse(readFileSync(this.path, "utf8"))
+            return Array.isArray(data.keys) ? data.keys : []
+        } catch (e) {
+            throw new Error(`key file ${this.path} is damaged (${(e as Error).message}); move it away and enrol again`)
+        }
+    }
+
+    get(lock: string): CompanionKey | undefined {
+        return this.all().find(k => k.lock === lock)
+    }
+
+    /** Saves atomically (write then rename), owner-only. */
+    put(rec: CompanionKey) {
+        const keys = this.all().filter(k => k.lock !== rec.lock)
+        keys.push(rec)
+        mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 })
+        const tmp = `${this.path}.tmp`
+        writeFileSync(tmp, JSON.stringify({ keys }, null, 2) + "\n", { mode: 0o600 })
+        chmodSync(tmp, 0o600)
+        renameSync(tmp, this.path)
+    }
+}
+
+/** Seals a command for the lock: exactly what src/firmware/remote.ts checks. */
+export function sealCommand(key: Buffer, keyId: number, counter: number, nonce: Uint8Array, command: number, args: number[]): Buffer {
+    const plain = Buffer.from(commandBytes(command, keyId, nonce, counter, args))
+    const cipher = createCipheriv("aes-256-ccm", key, Buffer.from(ivBytes(keyId, counter)), { authTagLength: TAG_BYTES })
+    const ct = Buffer.concat([cipher.update(plain), cipher.final()])
+    return Buffer.concat([ct, cipher.getAuthTag()])
+}
+
+async function ask(srv: JDService, cmd: number, payload: Uint8Array): Promise<Uint8Array> {
+    const pkt = Packet.from(cmd, payload)
+    const resp = await srv.sendCmdAwaitResponseAsync(pkt, ANSWER_TIMEOUT_MS)
+    if (!resp) throw new Error("the lock did not answer")
+    return resp.data
+}
+
+/** The lock's device id (what the key store is keyed by). */
+export async function lockId(client: LatchkeyClient): Promise<string> {
+    return (await client.service()).device.deviceId
+}
+
+/** Enrols with the lock (its program button must have been pressed within 30 s) and stores the key. */
+export async function enrol(client: LatchkeyClient, store: KeyStore): Promise<CompanionKey> {
+    const srv = await client.service()
+    const [status, keyId, key] = jdunpack<[number, number, Uint8Array]>(await ask(srv, CMD_ENROL, new Uint8Array(0)), "u8 u8 b")
+    if (status !== 0) throw new LockRefusal(STATUS_NAMES[status] ?? `${status}`)
+    const rec: CompanionKey = { lock: srv.device.deviceId, keyId, key: Buffer.from(key).toString("hex"), counter: 0 }
+    store.put(rec)
+    return rec
+}
+
+/** Fetches a fresh challenge. */
+export async function nonce(client: LatchkeyClient): Promise<Uint8Array> {
+    const srv = await client.service()
+    return await ask(srv, CMD_NONCE, new Uint8Array(0))
+}
+
+/** Sends an already sealed command frame; resolves with the status name. */
+export async function sendSealed(client: LatchkeyClient, counter: number, keyId: number, sealed: Uint8Array): Promise<string> {
+    const srv = await client.service()
+    const [status] = jdunpack<[number, Uint8Array]>(await ask(srv, CMD_SECURED, jdpack("u32 u8 b", [counter, keyId, sealed])), "u8 b")
+    return STATUS_NAMES[status] ?? `${status}`
+}
+
+/**
+ * Runs one companion command: challenge, seal with the next counter (saved before sending, so a
+ * crash never reuses one), send. Throws LockRefusal when the lock says no.
+ */
+export async function command(client: LatchkeyClient, store: KeyStore, name: string, args: number[] = []): Promise<string> {
+    const code = COMMANDS[name]
+    if (code === undefined) throw new Error(`unknown command "${name}" (one of ${Object.keys(COMMANDS).join(", ")})`)
+    const lock = await lockId(client)
+    const rec = store.get(lock)
+    if (!rec) throw new Error(`not enrolled with lock ${lock}: run \`latchkey enrol\` after pressing its program button`)
+    const challenge = await nonce(client)
+    rec.counter += 1
+    store.put(rec)
+    const sealed = sealCommand(Buffer.from(rec.key, "hex"), rec.keyId, rec.counter, challenge, code, args)
+    const status = await sendSealed(client, rec.counter, rec.keyId, sealed)
+    if (status !== "Ok") throw new LockRefusal(status)
+    return status
+}

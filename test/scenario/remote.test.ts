@@ -1,0 +1,144 @@
+/**
+ * Companion (phone) commands: the real companion code (sim/companion.ts, what the CLI runs)
+ * against the real firmware in the VM, over the Jacdac bus. Attacks from published smart-lock
+ * failures: replayed frames, forged tags, counter rollback, revoked keys, strangers.
+ */
+import { mkdtempSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { randomBytes } from "node:crypto"
+import { describe, expect, it } from "vitest"
+import { command, enrol, KeyStore, LockRefusal, nonce, sealCommand, sendSealed } from "../../sim/companion"
+import { LatchkeyClient } from "../../sim/latchkey"
+import { CMD_UNLOCK } from "../../src/core/remote"
+import { attempt, FAST_PROFILE, freshBoard, MASTER, setUpBoard } from "./helpers"
+
+const tmpStore = () => new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-keys-")), "keys.json"))
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+    try {
+        await p
+    } catch (e) {
+        if (e instanceof LockRefusal) return e.status
+        throw e
+    }
+    return "Ok"
+}
+
+async function enrolled() {
+    const b = await setUpBoard()
+    const client = new LatchkeyClient(b.bus)
+    const store = tmpStore()
+    await b.pressProgramButton()
+    const rec = await enrol(client, store)
+    return { b, client, store, rec }
+}
+
+describe("companion enrolment", () => {
+    it("needs the program button pressed within 30 s, and keeps the key owner-only", async () => {
+        const b = await freshBoard()
+        const client = new LatchkeyClient(b.bus)
+        const store = tmpStore()
+        expect(await refusal(enrol(client, store))).toBe("NoPresence")
+        expect(store.all()).toEqual([])
+        await b.pressProgramButton()
+        const rec = await enrol(client, store)
+        expect(rec.keyId).toBe(1)
+        expect(rec.key).toMatch(/^[0-9a-f]{64}$/)
+        expect(statSync(store.path).mode & 0o777).toBe(0o600)
+        // one enrolment per press
+        expect(await refusal(enrol(client, tmpStore()))).toBe("NoPresence")
+    })
+})
+
+describe("remote lock and unlock", () => {
+    it("unlocks and locks with a fresh challenge each time", async () => {
+        const { b, client, store } = await enrolled()
+        const from = b.latchMoves.length
+        expect(await command(client, store, "unlock")).toBe("Ok")
+        await b.waitUntil(() => b.isUnlocked(), "the remote unlock")
+        expect(await command(client, store, "lock")).toBe("Ok")
+        await b.waitUntil(() => b.isLocked(), "the remote lock")
+        expect(b.openedSince(from)).toBe(true)
+        await b.waitUntil(() => client.events.some(e => e.name === "LockOperation" && e.fields.source === "Remote"), "a Remote LockOperation event")
+    })
+
+    it("refuses a replayed frame, a forged tag, a counter rollback and a stale challenge", async () => {
+        const { b, client, store, rec } = await enrolled()
+        const key = Buffer.from(rec.key, "hex")
+        // a frame captured on the bus: it worked once
+        const n1 = await nonce(client)
+        const captured = sealCommand(key, rec.keyId, 10, n1, CMD_UNLOCK, [])
+        expect(await sendSealed(client, 10, rec.keyId, captured)).toBe("Ok")
+        await b.waitUntil(() => b.isUnlocked(), "the first unlock")
+        expect(await command(client, { ...store, get: () => ({ ...rec, counter: 10 }), put: () => {} } as unknown as KeyStore, "lock")).toBe("Ok")
+        await b.waitUntil(() => b.isLocked(), "the lock")
+        const moves = b.latchMoves.length
+        // replayed as is, even with a fresh challenge outstanding
+        await nonce(client)
+        expect(await sendSealed(client, 10, rec.keyId, captured)).toBe("Replay")
+        // forged: one bit of the tag flipped
+        const n2 = await nonce(client)
+        const forged = sealCommand(key, rec.keyId, 20, n2, CMD_UNLOCK, [])
+        forged[forged.length - 1] ^= 1
+        expect(await sendSealed(client, 20, rec.keyId, forged)).toBe("BadTag")
+        // rollback: a counter lower than the last accepted (11)
+        const n3 = await nonce(client)
+        expect(await sendSealed(client, 5, rec.keyId, sealCommand(key, rec.keyId, 5, n3, CMD_UNLOCK, []))).toBe("Replay")
+        // a valid seal over a challenge that was already used
+        expect(await sendSealed(client, 30, rec.keyId, sealCommand(key, rec.keyId, 30, n3, CMD_UNLOCK, []))).toBe("StaleNonce")
+        expect(b.openedSince(moves)).toBe(false)
+        expect(b.isLocked()).toBe(true)
+    })
+
+    it("refuses strangers: an unknown key id, or a known id with the wrong key", async () => {
+        const { b, client, rec } = await enrolled()
+        const moves = b.latchMoves.length
+        const n = await nonce(client)
+        expect(await sendSealed(client, 1, 77, sealCommand(randomBytes(32), 77, 1, n, CMD_UNLOCK, []))).toBe("UnknownKey")
+        const n2 = await nonce(client)
+        expect(await sendSealed(client, 1, rec.keyId, sealCommand(randomBytes(32), rec.keyId, 1, n2, CMD_UNLOCK, []))).toBe("BadTag")
+        expect(b.openedSince(moves)).toBe(false)
+    })
+
+    it("revokes every companion on lost-phone while keypad codes keep working", async () => {
+        const { b, client, store } = await enrolled()
+        await b.pressProgramButton()
+        const second = tmpStore()
+        const rec2 = await enrol(client, second)
+        expect(rec2.keyId).toBe(2)
+        expect(await command(client, second, "revoke", [1])).toBe("Ok")
+        expect(await refusal(command(client, store, "unlock"))).toBe("Revoked")
+        expect(await command(client, second, "lost-phone")).toBe("Ok")
+        const heard = b.heard.length
+        expect(await refusal(command(client, second, "unlock"))).toBe("Revoked")
+        await b.waitForSound("failure", heard) // the refusal's own tone, before typing
+        expect(b.isLocked()).toBe(true)
+        expect(await attempt(b, MASTER)).toBe("success")
+    })
+
+    it("counts refused frames toward the lockout, and an enrolled companion clears it", async () => {
+        const { b, client, store } = await enrolled()
+        for (let i = 0; i <= FAST_PROFILE.lockout.freeFailures; i++) {
+            const n = await nonce(client)
+            expect(await sendSealed(client, 1, 200, sealCommand(randomBytes(32), 200, 1, n, CMD_UNLOCK, []))).toBe("UnknownKey")
+        }
+        expect((await client.status()).lockoutRemainingMs).toBeGreaterThan(0)
+        expect(await attempt(b, MASTER)).toBe("lockout")
+        expect(await command(client, store, "clear-lockout")).toBe("Ok")
+        expect(await client.status()).toMatchObject({ lockoutRemainingMs: 0, failureCount: 0 })
+        expect(await attempt(b, MASTER)).toBe("success")
+    })
+
+    it("never opens an unprovisioned lock, even for an enrolled companion", async () => {
+        const b = await freshBoard()
+        const client = new LatchkeyClient(b.bus)
+        const store = tmpStore()
+        await b.pressProgramButton()
+        await enrol(client, store)
+        const moves = b.latchMoves.length
+        expect(await refusal(command(client, store, "unlock"))).toBe("Refused")
+        await b.waitForLog(/remote unlock refused: no master code/, 3000, 0)
+        expect(b.openedSince(moves)).toBe(false)
+    })
+})

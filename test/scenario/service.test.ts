@@ -1,0 +1,55 @@
+/** The lock's own Jacdac service, read from the bus by a jacdac-ts client: state and events. */
+import { describe, expect, it } from "vitest"
+import { LatchkeyClient, LockServiceEvent } from "../../sim/latchkey"
+import { attempt, FAST_PROFILE, freshBoard, MASTER, setUpMaster } from "./helpers"
+
+const FREE = FAST_PROFILE.lockout.freeFailures
+
+async function waitForEvent(c: LatchkeyClient, from: number, match: (e: LockServiceEvent) => boolean, what: string) {
+    const end = Date.now() + 5000
+    for (;;) {
+        const e = c.events.slice(from).find(match)
+        if (e) return e
+        if (Date.now() > end) throw new Error(`no ${what} event; got ${JSON.stringify(c.events.slice(from))}`)
+        await new Promise(r => setTimeout(r, 20))
+    }
+}
+
+describe("the lock's Jacdac service", () => {
+    it("reports setup mode, then the state, failures and a live lockout countdown", async () => {
+        const b = await freshBoard()
+        const c = new LatchkeyClient(b.bus)
+        expect(await c.status()).toMatchObject({ lockState: "Locked", provisioned: false, failureCount: 0, lockoutRemainingMs: 0 })
+        await setUpMaster(b)
+        expect(await c.status()).toMatchObject({ provisioned: true, operatingMode: "Normal" })
+
+        const from = c.events.length
+        expect(await attempt(b, MASTER)).toBe("success")
+        const op = await waitForEvent(c, from, e => e.name === "LockOperation", "LockOperation")
+        expect(op.fields).toEqual({ operation: "Unlock", source: "Keypad", user: 0 })
+        expect((await c.status()).lockState).toBe("Unlocked")
+        await waitForEvent(c, from, e => e.name === "LockOperation" && e.fields.operation === "Lock", "relock")
+        expect((await c.status()).lockState).toBe("Locked")
+
+        for (let i = 1; i <= FREE; i++) expect(await attempt(b, "8402")).toBe("failure")
+        const errFrom = c.events.length
+        expect(await attempt(b, "8402")).toBe("lockout")
+        const alarm = await waitForEvent(c, errFrom, e => e.name === "DoorLockAlarm", "alarm")
+        expect(alarm.fields.alarm).toBe("WrongCodeEntryLimit")
+        const err = await waitForEvent(c, errFrom, e => e.name === "LockOperationError", "LockOperationError")
+        expect(err.fields).toMatchObject({ error: "InvalidCredential", failureCount: FREE + 1, source: "Keypad" })
+        const s = await c.status()
+        expect(s.failureCount).toBe(FREE + 1)
+        expect(s.lockoutRemainingMs).toBeGreaterThan(0)
+        expect(s.lockoutRemainingMs).toBeLessThanOrEqual(FAST_PROFILE.lockout.baseSeconds * 1000)
+    })
+
+    it("announces every power-up with the LockRadioPowerCycled alarm", async () => {
+        const b = await freshBoard()
+        const c = new LatchkeyClient(b.bus)
+        const from = c.events.length
+        await b.restart()
+        const e = await waitForEvent(c, from, e => e.name === "DoorLockAlarm", "power-cycle alarm")
+        expect(e.fields.alarm).toBe("LockRadioPowerCycled")
+    })
+})
