@@ -17,16 +17,16 @@ const CONTROL_BATCH = 20
 /** Samples per console line. */
 const PER_LINE = 16
 
+console.log("ct: boot")
 const key = hmac("latchkey bench", "sha256", "device key")
-const codes: string[] = []
-const slots: Bytes[] = []
-for (let i = 0; i < USERS; i++) {
-    const code = "7" + (10000 + i)
-    codes.push(code)
-    slots.push(hmac(key, "sha256", code))
+/** The code of user i (not kept in RAM: the firmware keeps digests only). */
+function codeOf(i: number): string {
+    return "7" + (10000 + i)
 }
-const first = slots.slice(0, HALF)
-const second = slots.slice(HALF, USERS)
+// the 250 digests, as two halves (so the heap holds what a 250-user firmware holds: 250 digests)
+const first: Bytes[] = []
+const second: Bytes[] = []
+for (let i = 0; i < USERS; i++) (i < HALF ? first : second).push(hmac(key, "sha256", codeOf(i)))
 
 function randomDigits(n: number): string {
     let s = ""
@@ -49,8 +49,8 @@ async function verify(entry: string): Promise<number> {
 /** Deliberately leaky: first-match loop, early-exit byte compare. */
 function leakyVerify(entry: string): number {
     const d = hmac(key, "sha256", entry)
-    for (let s = 0; s < slots.length; s++) {
-        const slot = slots[s]
+    for (let s = 0; s < USERS; s++) {
+        const slot = s < HALF ? first[s] : second[s - HALF]
         let same = true
         for (let i = 0; i < 32; i++)
             if (slot[i] !== d[i]) {
@@ -81,7 +81,7 @@ while (true) {
     const cls = Math.random() < 0.5 ? 0 : 1
     let entry = ""
     if (test === 1) entry = cls === 0 ? "8" + randomDigits(3) : "8" + randomDigits(7)
-    else entry = cls === 0 ? codes[Math.floor(Math.random() * USERS)] : "8" + randomDigits(5)
+    else entry = cls === 0 ? codeOf(Math.floor(Math.random() * USERS)) : "8" + randomDigits(5)
     await ds.sleep(0)
     const t0 = ds.millis()
     if (test === 2) {

@@ -4,7 +4,7 @@
  * any other event, the counter and codes kept on a simulated flash that survives power cuts, and
  * the firmware's boot rule for a missing counter. Used by the brute-force simulator and the fuzzer.
  */
-import { createLock, Effect, LockEvent, LockState, lockStatus, Policy, step, Bytes } from "../../src/core/index"
+import { createLock, Effect, LockEvent, LockState, lockStatus, Policy, RemoteAction, step, Bytes } from "../../src/core/index"
 import { digestOf } from "./adapters"
 
 export interface CoreFlash {
@@ -36,6 +36,13 @@ export class CoreLock {
     counterWrites = 0
     /** When set, the digest of the next hash is never delivered (power cut during the HMAC). */
     dropNextDigest = false
+    /**
+     * The firmware's answer to a "checkRemote" effect (decrypt, nonce, counter: src/firmware/remote.ts).
+     * Default: nothing authentic is pending.
+     */
+    remoteCheck: () => { ok: boolean; action: RemoteAction; keyId: number } = () => ({ ok: false, action: "none", keyId: 0 })
+    /** Unlocks answered to a companion command (source "remote"). */
+    remoteUnlocks = 0
     private queue: LockEvent[] = []
     private now = 0
     private pendingCode: string[] = []
@@ -100,6 +107,11 @@ export class CoreLock {
             this.pendingCode.push(e.code)
             // the firmware answers a hash before any other queued event
             this.queue.unshift({ type: "digest", digest: digestOf(this.key, e.code) })
+        } else if (e.type === "checkRemote") {
+            const v = this.remoteCheck()
+            this.queue.unshift({ type: "remoteResult", ok: v.ok, action: v.action, keyId: v.keyId })
+        } else if (e.type === "operation" && e.unlock && e.source === "remote") {
+            this.remoteUnlocks++
         } else if (e.type === "latch") {
             // an unlock is always the answer to the digest being processed: record whose code it was
             if (!e.locked) this.unlocks.push({ at: this.now, code: this.pendingCode[0] ?? "" })
