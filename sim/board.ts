@@ -44,7 +44,7 @@ export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))
  * processDelayedPackets), so under fast typing old repeats go out after newer events and the
  * firmware sees a key twice. On an in-process bus nothing is lost, so no repeats are needed.
  */
-function sendEventsOnce(server: JDServiceServer) {
+export function sendEventsOnce(server: JDServiceServer) {
     server.sendEvent = async (eventCode: number, data?: Uint8Array) => {
         const device = server.device as JDServerServiceProvider | undefined
         if (!device) return
@@ -149,6 +149,15 @@ export class SimulatedBoard {
     async dispose() {
         this.powerCut()
         await this.bus.dispose()
+    }
+
+    /** Calls `listener` with every console line from now on; returns a function that stops it. */
+    onLine(listener: (line: string) => void): () => void {
+        this.listeners.push(listener)
+        return () => {
+            const i = this.listeners.indexOf(listener)
+            if (i >= 0) this.listeners.splice(i, 1)
+        }
     }
 
     private log(line: string) {

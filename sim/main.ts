@@ -1,5 +1,5 @@
 /**
- * `npm start`: the lock in a terminal. Runs the firmware bytecode in the DeviceScript VM with
+ * `npm run sim:terminal`: the lock in a terminal. Runs the firmware bytecode in the DeviceScript VM with
  * simulated Jacdac hardware and lets you use the keypad from your keyboard.
  *
  *   0-9 * #   keypad keys                     L   long press of # (lock now while open)
@@ -17,7 +17,7 @@ import { SimulatedBoard, sleep } from "./board"
 import { ROOT } from "./paths"
 import { serveBusOverTcp } from "./hub"
 
-const USAGE = `usage: npm start -- [--fast] [--wipe] [--quiet] [--port N]
+const USAGE = `usage: npm run sim:terminal -- [--fast] [--wipe] [--quiet] [--port N]
 keys: 0-9 * # (keypad), L (long #), p (program button), r (power cut), w (wipe flash), q (quit)`
 
 interface Args {

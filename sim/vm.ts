@@ -25,6 +25,7 @@ interface DevsModule {
     error: (...args: unknown[]) => void
     flashLoad: (() => Uint8Array) | null
     flashSave: ((image: Uint8Array) => void) | null
+    panicHandler?: (exitCode: number) => void
 }
 
 type DevsFactory = (opts?: object) => Promise<DevsModule>
@@ -122,6 +123,10 @@ export class VmTransport extends Transport {
         mod.dmesg = line => onLog(line)
         mod.log = (...a) => onLog(a.join(" "))
         mod.error = (...a) => onLog(`error: ${a.join(" ")}`)
+        // a crash stops the firmware program (the VM itself keeps answering on the bus)
+        mod.panicHandler = code => {
+            if (code) onLog(`vm: PANIC ${code}`)
+        }
         mod.flashLoad = () => opts.flash.image
         mod.flashSave = image => {
             opts.flash.image = new Uint8Array(image)

@@ -1,0 +1,346 @@
+/**
+ * The simulator's web server: a simulated board (the real firmware in the DeviceScript VM plus
+ * jacdac-ts servers for the keypad, latch, buzzer, program button and a door sensor) and a page
+ * that shows and drives it.
+ *
+ * The page is a jacdac-ts bus of its own, bridged onto the board's bus over a WebSocket (binary
+ * messages = Jacdac frames, both ways): it sees the latch servo's angle, the buzzer's tones and
+ * the lock's service exactly as any Jacdac client would. Text messages carry the hand on the
+ * hardware (web/protocol.ts). Everything is served from this process: no CDN, works offline.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { join } from "node:path"
+import { build } from "esbuild"
+import {
+    createProxyBridge,
+    JDBridge,
+    JDServerServiceProvider,
+    MagneticFieldLevelServer,
+    MagneticFieldLevelVariant,
+} from "jacdac-ts"
+import { WebSocket, WebSocketServer } from "ws"
+import type { Profile } from "../src/config/types"
+import { parseClientMessage, type ClientMessage, type ServerMessage, type VmState } from "../web/protocol"
+import { sendEventsOnce, SimulatedBoard, sleep } from "./board"
+import { ROOT } from "./paths"
+
+export const HARDWARE_ID = "5e11ab0a7d000001"
+export const DOOR_ID = "5e11ab0a7d000002"
+
+export interface WebSimOptions {
+    profile: Profile
+    /** build/ image the VM runs: "firmware" (default) or "firmware-fast". */
+    firmware?: string
+    /** Keep the flash in this file between runs (none: the flash lives only in memory). */
+    flashFile?: string
+    /** Start with an empty flash even if `flashFile` holds one. */
+    wipe?: boolean
+    /** Print the firmware's console to stdout. */
+    echo?: boolean
+    /** How long a crashed board stays down before it restarts itself (ms), like a watchdog reset. */
+    crashRestartMs?: number
+}
+
+/** Lines of console history a page gets when it connects. */
+const HISTORY = 200
+const WEB = join(ROOT, "web")
+
+/** Bundles the page's code (web/main.ts with jacdac-ts) in memory. */
+export async function bundlePage(): Promise<{ js: string; map: string }> {
+    const r = await build({
+        entryPoints: [join(WEB, "main.ts")],
+        bundle: true,
+        format: "iife",
+        platform: "browser",
+        target: "es2020",
+        minify: true,
+        sourcemap: "external",
+        outfile: "app.js",
+        write: false,
+        logLevel: "silent",
+    })
+    const js = r.outputFiles.find(f => f.path.endsWith("app.js"))
+    const map = r.outputFiles.find(f => f.path.endsWith("app.js.map"))
+    if (!js || !map) throw new Error("web: the page bundle was not produced")
+    return { js: js.text, map: map.text }
+}
+
+const STATIC: { [path: string]: [file: string, type: string] } = {
+    "/": ["index.html", "text/html; charset=utf-8"],
+    "/index.html": ["index.html", "text/html; charset=utf-8"],
+    "/style.css": ["style.css", "text/css; charset=utf-8"],
+    "/favicon.svg": ["favicon.svg", "image/svg+xml"],
+}
+
+interface Client {
+    ws: WebSocket
+    bridge: JDBridge
+}
+
+export class WebSimulator {
+    readonly board: SimulatedBoard
+    readonly door: MagneticFieldLevelServer
+    private server: Server | undefined
+    private wss: WebSocketServer | undefined
+    private readonly clients = new Set<Client>()
+    private bundle: Promise<{ js: string; map: string }> | undefined
+    private vmState: VmState = "off"
+    private vmDetail: string | undefined
+    private boots = 0
+    private doorOpen = false
+    private readonly history: string[] = []
+    /** Hands on the hardware (keys, button, door), one at a time in the order they came. */
+    private hands: Promise<void> = Promise.resolve()
+    /** The power supply (power on, cut, wipe, reset after a crash), one at a time. */
+    private power: Promise<void> = Promise.resolve()
+    /** Lines describing the current crash (exception, message, where). */
+    private crash: string[] = []
+    /** Resolves the wait for "lock: ready" early when the firmware crashes while booting. */
+    private crashed: (() => void) | undefined
+    private stopped = false
+    private stopLines: () => void
+
+    constructor(readonly options: WebSimOptions) {
+        this.board = new SimulatedBoard({ profile: options.profile, firmware: options.firmware ?? "firmware", echo: options.echo })
+        // a magnetic door contact (reed/hall) as a separate sensor module: active = magnet near = door closed
+        this.door = new MagneticFieldLevelServer({ variant: MagneticFieldLevelVariant.DigitalNS, instanceName: "door" })
+        sendEventsOnce(this.door)
+        this.door.active()
+        this.board.bus.addServiceProvider(new JDServerServiceProvider("latchkey-door", [this.door], { deviceId: DOOR_ID }))
+
+        const { flashFile } = options
+        if (flashFile && !options.wipe && existsSync(flashFile)) this.board.flash.image = new Uint8Array(readFileSync(flashFile))
+        if (flashFile) this.keepFlashIn(flashFile)
+        this.stopLines = this.board.onLine(line => this.onConsole(line))
+    }
+
+    private keepFlashIn(file: string) {
+        this.board.flash.onSave = () => writeFileSync(file, this.board.flash.image)
+    }
+
+    /** Serves the page on `port` (0 = any free port) and powers the board on. Resolves with the URL. */
+    async start(port = 0, host = "127.0.0.1"): Promise<string> {
+        this.bundle = bundlePage()
+        this.bundle.catch(() => {}) // reported when the page asks for it
+        const server = createServer((req, res) => void this.serve(req, res))
+        this.server = server
+        this.wss = new WebSocketServer({ noServer: true })
+        server.on("upgrade", (req, socket, head) => {
+            if (new URL(req.url ?? "/", "http://x").pathname !== "/bus") return socket.destroy()
+            this.wss!.handleUpgrade(req, socket, head, ws => this.attach(ws))
+        })
+        await new Promise<void>((resolve, reject) => {
+            server.once("error", reject)
+            server.listen(port, host, () => {
+                server.off("error", reject)
+                resolve()
+            })
+        })
+        void this.onPower(() => this.powerOn())
+        const addr = server.address() as AddressInfo
+        return `http://${host}:${addr.port}/`
+    }
+
+    /** Resolves when the firmware has booted (or rejects after `timeoutMs`). */
+    async ready(timeoutMs = 20000): Promise<void> {
+        const end = Date.now() + timeoutMs
+        while (this.vmState !== "running") {
+            if (Date.now() > end) throw new Error(`the firmware did not boot within ${timeoutMs} ms (VM ${this.vmState})`)
+            await sleep(20)
+        }
+    }
+
+    get state(): VmState {
+        return this.vmState
+    }
+
+    async stop() {
+        this.stopped = true
+        this.stopLines()
+        for (const c of this.clients) c.ws.terminate()
+        this.wss?.close()
+        await new Promise<void>(r => (this.server ? this.server.close(() => r()) : r()))
+        this.server?.closeAllConnections()
+        await this.board.dispose()
+    }
+
+    // ---- HTTP ----
+
+    private async serve(req: IncomingMessage, res: ServerResponse) {
+        const path = new URL(req.url ?? "/", "http://x").pathname
+        const send = (status: number, type: string, body: string | Buffer) => {
+            res.writeHead(status, { "content-type": type, "cache-control": "no-store" })
+            res.end(body)
+        }
+        try {
+            if (path === "/app.js" || path === "/app.js.map") {
+                const b = await this.bundle!
+                return path === "/app.js" ? send(200, "text/javascript; charset=utf-8", b.js) : send(200, "application/json", b.map)
+            }
+            if (path === "/services.json") {
+                // the firmware's own Jacdac services (services/*.md), as scripts/build.ts wrote them for jacdac-ts
+                const file = join(ROOT, "build", "services.json")
+                return send(200, "application/json", existsSync(file) ? readFileSync(file) : "[]")
+            }
+            const st = STATIC[path]
+            if (st) return send(200, st[1], readFileSync(join(WEB, st[0])))
+            send(404, "text/plain", "not found")
+        } catch (e) {
+            send(500, "text/plain", `simulator: ${(e as Error).message}`)
+        }
+    }
+
+    // ---- the page's WebSocket ----
+
+    private attach(ws: WebSocket) {
+        const bridge = createProxyBridge(frame => {
+            if (ws.readyState === WebSocket.OPEN) ws.send(frame)
+        })
+        const client: Client = { ws, bridge }
+        this.clients.add(client)
+        const p = this.options.profile
+        this.sendTo(client, {
+            t: "hello",
+            profile: { name: p.name, labels: p.keypad.labels, lockedAngle: p.latch.lockedAngle, unlockedAngle: p.latch.unlockedAngle },
+            firmware: this.options.firmware ?? "firmware",
+            hardwareId: HARDWARE_ID,
+            doorId: DOOR_ID,
+        })
+        this.sendTo(client, { t: "door", open: this.doorOpen })
+        for (const line of this.history) this.sendTo(client, { t: "console", line })
+        this.sendTo(client, { t: "vm", state: this.vmState, boots: this.boots, detail: this.vmDetail })
+        bridge.bus = this.board.bus
+        ws.on("message", (data, isBinary) => {
+            if (isBinary) {
+                const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
+                bridge.receiveFrameOrPacket(new Uint8Array(buf))
+                return
+            }
+            let msg: ClientMessage
+            try {
+                msg = parseClientMessage(data.toString())
+            } catch (e) {
+                this.note(`page sent a bad message: ${(e as Error).message}`)
+                return
+            }
+            if (msg.t === "power") void this.onPower(() => (msg.action === "cut" ? this.powerCycle() : this.wipeFlash()))
+            else void this.onHands(() => this.handle(msg))
+        })
+        ws.on("close", () => {
+            bridge.bus = undefined as never
+            this.clients.delete(client)
+        })
+        ws.on("error", () => ws.terminate())
+    }
+
+    private sendTo(c: Client, m: ServerMessage) {
+        if (c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify(m))
+    }
+
+    private broadcast(m: ServerMessage) {
+        for (const c of this.clients) this.sendTo(c, m)
+    }
+
+    /** A line from the simulator itself (not the firmware), shown in the page's console. */
+    private note(text: string) {
+        this.onConsole(`sim: ${text}`)
+    }
+
+    // ---- hands and power ----
+
+    private onHands(f: () => Promise<void>): Promise<void> {
+        this.hands = this.hands.then(f).catch(e => this.note(`error: ${(e as Error).message}`))
+        return this.hands
+    }
+
+    private onPower(f: () => Promise<void>): Promise<void> {
+        this.power = this.power.then(f).catch(e => this.note(`error: ${(e as Error).message}`))
+        return this.power
+    }
+
+    private async handle(m: Exclude<ClientMessage, { t: "power" }>) {
+        switch (m.t) {
+            case "key":
+                return m.down ? this.board.keyDown(m.key) : this.board.keyUp(m.key)
+            case "button":
+                return m.down ? this.board.program.down() : this.board.program.up()
+            case "door":
+                this.doorOpen = m.open
+                if (m.open) this.door.inactive()
+                else this.door.active()
+                this.broadcast({ t: "door", open: m.open })
+                return
+        }
+    }
+
+    private setVm(state: VmState, detail?: string) {
+        this.vmState = state
+        this.vmDetail = detail
+        this.broadcast({ t: "vm", state, boots: this.boots, detail })
+    }
+
+    private async powerOn() {
+        if (this.stopped) return
+        this.crash = []
+        this.boots++
+        this.setVm("booting")
+        const crashed = new Promise<"crashed">(r => (this.crashed = () => r("crashed")))
+        try {
+            const how = await Promise.race([this.board.powerOn(), crashed])
+            if (how !== "crashed" && this.vmState === "booting") this.setVm("running")
+        } catch (e) {
+            // no "lock: ready" in time: shown as a crash (the board stays as it is; power cut retries)
+            if (this.vmState === "booting") this.setVm("crashed", (e as Error).message.split("\n")[0])
+        } finally {
+            this.crashed = undefined
+        }
+    }
+
+    private powerOff() {
+        this.board.powerCut()
+        this.setVm("off")
+    }
+
+    /** "Power cut": the VM stops at once; power comes back after a moment with the flash kept. */
+    async powerCycle() {
+        this.note("power cut")
+        this.powerOff()
+        await sleep(400)
+        await this.powerOn()
+    }
+
+    /** Wipes the flash chip (codes, counter, device key, program), then powers on: setup mode. */
+    async wipeFlash() {
+        this.note("flash wiped")
+        this.powerOff()
+        this.board.wipeFlash()
+        if (this.options.flashFile) writeFileSync(this.options.flashFile, new Uint8Array(0))
+        await sleep(400)
+        await this.powerOn()
+    }
+
+    // ---- the firmware's console and crashes ----
+
+    private onConsole(line: string) {
+        if (/^flash sync/.test(line)) return
+        this.history.push(line)
+        if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY)
+        this.broadcast({ t: "console", line })
+        if (/^\* (Exception|\s*message|\s*at )/.test(line) || /^! /.test(line)) this.crash.push(line.replace(/^[*!]\s*/, ""))
+        const panic = /^vm: PANIC (\d+)/.exec(line)
+        if (panic && this.vmState !== "off") this.onCrash(`PANIC ${panic[1]}${this.crash.length ? ": " + this.crash.join("; ") : ""}`)
+    }
+
+    /** A crashed program stays down for a moment, then the board resets itself (as a watchdog would). */
+    private onCrash(detail: string) {
+        this.setVm("crashed", detail)
+        this.crashed?.()
+        void this.onPower(async () => {
+            this.board.powerCut()
+            await sleep(this.options.crashRestartMs ?? 2000)
+            if (this.vmState === "crashed") await this.powerOn()
+        })
+    }
+}

@@ -1,0 +1,157 @@
+/**
+ * End to end, in a real browser: Debian's Chromium (playwright-core, no download) on the
+ * simulator page, which drives the real fast firmware in the DeviceScript VM over the Jacdac bus.
+ * Sets up a master code, opens the door, locks with a long press, enters wrong codes until the
+ * lockout countdown appears, cuts the power and sees the lockout still there. Saves a screenshot
+ * to test-results/simulator.png (named in the README).
+ *
+ * Every step waits for what the page shows (never a fixed sleep for an outcome), with generous
+ * timeouts: it runs on a busy 2-core machine next to the other test files.
+ */
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
+import type { Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { WebSimulator } from "../../sim/webserver"
+import { ROOT } from "../../sim/paths"
+import { FAST_PROFILE, MASTER } from "../scenario/helpers"
+import { launchChromium, type LaunchedBrowser } from "./chromium"
+
+/** The little of the DOM that the functions run inside the page use (this file is type-checked for Node). */
+declare const document: {
+    getElementById(id: string): { textContent: string | null; dataset: { [k: string]: string | undefined } } | null
+}
+
+export const SCREENSHOT = join(ROOT, "test-results", "simulator.png")
+const WRONG = "8402"
+const WAIT = 20_000
+
+let sim: WebSimulator
+let browser: LaunchedBrowser
+let page: Page
+const pageErrors: string[] = []
+
+beforeAll(async () => {
+    sim = new WebSimulator({ profile: FAST_PROFILE, firmware: "firmware-fast", echo: !!process.env.LATCHKEY_ECHO })
+    const url = await sim.start(0)
+    browser = await launchChromium()
+    page = await browser.context.newPage()
+    page.on("pageerror", e => pageErrors.push(e.message))
+    await page.goto(url)
+}, 90_000)
+
+afterAll(async () => {
+    await browser?.close()
+    await sim?.stop()
+})
+
+/** Presses keys on the computer keyboard (the page turns each into keypad down/up events). */
+async function type(keys: string) {
+    for (const k of keys) {
+        await page.keyboard.down(k)
+        await page.waitForTimeout(60)
+        await page.keyboard.up(k)
+        await page.waitForTimeout(60)
+    }
+}
+
+const soundSeq = async () => Number((await page.getAttribute("#sound-label", "data-seq")) ?? 0)
+
+/** Waits for the buzzer pattern that answers what was typed after `mark`, among `answers`. */
+async function answer(mark: number, answers = ["success", "failure", "lockout", "step"]): Promise<string> {
+    const handle = await page.waitForFunction(
+        ([mark, answers]) => {
+            const el = document.getElementById("sound-label")!
+            const sound = el.dataset.sound
+            return Number(el.dataset.seq ?? 0) > (mark as number) && sound && (answers as string[]).includes(sound) ? sound : false
+        },
+        [mark, answers] as const,
+        { timeout: WAIT, polling: 20 },
+    )
+    return (await handle.jsonValue()) as string
+}
+
+/** Types `code#` and returns the buzzer's answer. */
+async function attempt(code: string): Promise<string> {
+    const mark = await soundSeq()
+    await type(code + "#")
+    return answer(mark)
+}
+
+const text = async (sel: string) => ((await page.textContent(sel)) ?? "").trim()
+const lockoutMs = async () => Number((await page.getAttribute("#lockout", "data-remaining-ms")) ?? 0)
+
+describe("the simulator page in Chromium", () => {
+    it(
+        "sets up a code, opens, locks, locks out, and keeps the lockout across a power cut",
+        async () => {
+            // usable: connected, firmware running, latch and the lock's service seen
+            await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 })
+            await page.waitForFunction(() => document.getElementById("st-provisioned")?.textContent?.includes("no"), null, { timeout: WAIT })
+            expect(await text("#screen-state")).toMatch(/SETUP/)
+            expect(await text("#latch-state")).toMatch(/LOCKED/)
+
+            // setup: the inside program button (press and hold with the mouse), then the code twice
+            let mark = await soundSeq()
+            await page.locator("#program").hover()
+            await page.mouse.down()
+            await page.waitForTimeout(200)
+            await page.mouse.up()
+            expect(await answer(mark)).toBe("step")
+            expect(await attempt(MASTER)).toBe("step")
+            expect(await attempt(MASTER)).toBe("success")
+            await page.waitForFunction(() => document.getElementById("st-provisioned")?.textContent === "yes", null, { timeout: WAIT })
+
+            // open: the latch is drawn at the servo's unlocked angle
+            mark = await soundSeq()
+            expect(await attempt(MASTER)).toBe("success")
+            await page.waitForSelector("#latch-state[data-latch=open]", { timeout: WAIT })
+            expect(Number(await page.getAttribute("#latch-state", "data-angle"))).toBe(FAST_PROFILE.latch.unlockedAngle)
+            await page.waitForFunction(() => document.getElementById("st-state")?.textContent === "Unlocked", null, { timeout: WAIT })
+            await page.waitForSelector("#events li.lock >> text=Unlock by Keypad", { timeout: WAIT })
+
+            // lock at once with a long press of # (held on the computer keyboard)
+            await page.keyboard.down("#")
+            await page.waitForTimeout(FAST_PROFILE.timing.longPressMs + 400)
+            await page.keyboard.up("#")
+            await page.waitForSelector("#latch-state[data-latch=locked]", { timeout: WAIT })
+
+            // wrong codes until the lockout countdown appears
+            let tries = 0
+            while (!(await page.isVisible("#lockout"))) {
+                expect(++tries).toBeLessThanOrEqual(FAST_PROFILE.lockout.freeFailures + 2)
+                const got = await attempt(WRONG)
+                expect(["failure", "lockout"]).toContain(got)
+                if (got === "lockout") await page.waitForSelector("#lockout", { state: "visible", timeout: WAIT })
+            }
+            expect(tries).toBe(FAST_PROFILE.lockout.freeFailures + 1)
+            expect(await lockoutMs()).toBeGreaterThan(0)
+            await page.waitForSelector("#events li.alarm >> text=WrongCodeEntryLimit", { timeout: WAIT })
+            // each failure after a lockout doubles the window: escalate twice so the window outlasts a reboot
+            for (let i = 0; i < 2; i++) {
+                await page.waitForSelector("#lockout", { state: "hidden", timeout: WAIT })
+                expect(await attempt(WRONG)).toBe("lockout")
+                await page.waitForSelector("#lockout", { state: "visible", timeout: WAIT })
+            }
+            const failures = Number(await text("#st-failures"))
+            expect(failures).toBe(FAST_PROFILE.lockout.freeFailures + 3)
+
+            // power cut: the VM stops and boots again with its flash; the lockout is still there
+            await page.click("#power-cut")
+            await page.waitForSelector("#events li.board >> text=power cut", { timeout: WAIT })
+            await page.waitForSelector("#events li.board >> text=boot 2", { timeout: WAIT })
+            await page.waitForSelector("body[data-ready=true]", { timeout: WAIT })
+            await page.waitForSelector("#events li.alarm >> text=LockRadioPowerCycled", { timeout: WAIT })
+            await page.waitForSelector("#lockout", { state: "visible", timeout: WAIT })
+            expect(await lockoutMs()).toBeGreaterThan(0)
+            expect(Number(await text("#st-failures"))).toBe(failures)
+            expect(await text("#latch-state")).toMatch(/LOCKED/)
+            expect(await text("#vm")).toMatch(/running/)
+
+            mkdirSync(join(ROOT, "test-results"), { recursive: true })
+            await page.screenshot({ path: SCREENSHOT, fullPage: true })
+            expect(pageErrors).toEqual([])
+        },
+        180_000,
+    )
+})
