@@ -33,6 +33,8 @@ interface Test {
     name: string
     what: string
     control?: boolean
+    /** An A/A test: not a verdict on the lock, a measure of the harness's noise. */
+    null?: boolean
     run: (input: any) => number
     inputs: [any[], any[]]
 }
@@ -115,6 +117,13 @@ function nodeTests(rng: Rng): { tests: Test[]; key: Buffer; slots: Buffer[] } {
             inputs: [list(() => codes[0]), list(() => codes[USERS - 1])],
         },
         {
+            name: "null_same_class",
+            what: "NULL (A/A): both classes are wrong codes drawn alike; shows the harness's false-positive level on this machine",
+            null: true,
+            run: (e: string) => verify(key, slots, e),
+            inputs: [list(() => wrong(rng.pick(codes).length)), list(() => wrong(rng.pick(codes).length))],
+        },
+        {
             name: "control_leaky",
             what: "CONTROL: first-match loop with early-exit compare; stored code vs wrong code",
             control: true,
@@ -132,7 +141,7 @@ function nodeTests(rng: Rng): { tests: Test[]; key: Buffer; slots: Buffer[] } {
 function runNode(samples: number, seed: number) {
     const rng = new Rng(seed)
     const { tests } = nodeTests(rng)
-    const real = tests.filter(t => !t.control).length
+    const real = tests.filter(t => !t.control && !t.null).length
     // every test gets samples/real samples; the control as many as one real test
     const perTest = Math.ceil(samples / real)
     const total = perTest * tests.length
@@ -169,7 +178,7 @@ function runNode(samples: number, seed: number) {
         if ((i & 0x3ffff) === 0 && i) process.stderr.write(`ct: node ${i}/${total}\n`)
     }
     const seconds = (Date.now() - t0) / 1000
-    const out: Record<string, Analysis & { what: string; control: boolean }> = {}
+    const out: Record<string, Analysis & { what: string; control: boolean; null?: boolean }> = {}
     for (let k = 0; k < tests.length; k++) {
         const tt: number[] = []
         const cc: number[] = []
@@ -178,7 +187,7 @@ function runNode(samples: number, seed: number) {
                 tt.push(times[i])
                 cc.push(cls[i])
             }
-        out[tests[k].name] = { ...analyse(tt, cc), what: tests[k].what, control: !!tests[k].control }
+        out[tests[k].name] = { ...analyse(tt, cc), what: tests[k].what, control: !!tests[k].control, null: !!tests[k].null }
     }
     return { out, realSamples: perTest * real, controlSamples: perTest, seconds, sink }
 }
@@ -211,13 +220,13 @@ async function runVm(seconds: number, vms: number) {
 }
 
 runBench("bench:ct", {
-    samples: { type: "int", default: 1_000_000, min: 1000, help: "Node timing samples over the real tests (the control gets as many as one test)" },
-    "vm-seconds": { type: "number", default: 45, min: 0, max: 3600, help: "how long the VM part runs (0 = skip)" },
+    samples: { type: "int", default: 1_000_000, min: 1000, help: "Node timing samples over the 4 real tests (the control and the A/A null test get as many as one test each)" },
+    "vm-seconds": { type: "number", default: 30, min: 0, max: 3600, help: "how long the VM part runs (0 = skip)" },
     vms: { type: "int", default: 2, min: 1, max: 8, help: "VMs timing in parallel" },
     seed: { type: "int", default: 7, help: "seed of the inputs and the class order" },
 }, async o => {
     const started = Date.now()
-    console.log(`ct: Node, ${o.samples} samples over 4 tests + control, 250 users ...`)
+    console.log(`ct: Node, ${o.samples} samples over 4 tests, + a leaky control and an A/A null test, 250 users ...`)
     const node = runNode(o.samples, o.seed)
     for (const [name, a] of Object.entries(node.out))
         console.log(`ct: node ${name.padEnd(20)} max|t| ${String(a.max_abs_t).padStart(8)}  raw t ${String(a.t_raw).padStart(8)}  means ${round(a.mean[0])} / ${round(a.mean[1])} ns  (n ${a.n[0]}/${a.n[1]})`)
@@ -228,7 +237,7 @@ runBench("bench:ct", {
         for (const [name, a] of Object.entries(vm.out))
             console.log(`ct: vm   ${name.padEnd(20)} max|t| ${String(a.max_abs_t).padStart(8)}  raw t ${String(a.t_raw).padStart(8)}  means ${round(a.mean[0])} / ${round(a.mean[1])} ms  (n ${a.n[0]}/${a.n[1]})`)
     }
-    const realMax = (o: Record<string, Analysis & { control: boolean }>) => Math.max(...Object.values(o).filter(a => !a.control).map(a => a.max_abs_t))
+    const realMax = (o: Record<string, Analysis & { control: boolean; null?: boolean }>) => Math.max(...Object.values(o).filter(a => !a.control && !a.null).map(a => a.max_abs_t))
     const ctlMax = (o: Record<string, Analysis & { control: boolean }>) => Math.max(...Object.values(o).filter(a => a.control).map(a => a.max_abs_t))
     const maxT = realMax(node.out)
     const ctl = ctlMax(node.out)
@@ -242,6 +251,7 @@ runBench("bench:ct", {
         vm_samples: vm?.samples ?? 0,
         vm_max_abs_t: vmMax,
         vm_control_max_abs_t: vmCtl,
+        null_max_abs_t: node.out.null_same_class.max_abs_t,
         goal: `max |t| < ${T_LEAK} (Node and VM) while the leaky control exceeds ${T_CONTROL}`,
         goal_met: goalMet,
         users: USERS,
@@ -253,14 +263,15 @@ runBench("bench:ct", {
             "dudect: classes and tests interleaved at random per sample; Welch t on raw samples and on subsets cropped at the " +
             "99.9/99/95/90/75/50th percentile of the pooled timings; max |t| over tests and crops. Node: process.hrtime.bigint() " +
             "around one verification. VM: ds.millis() (whole ms) around one verification of 250 slots (two findSlot calls of 125 " +
-            "with an await between: one call over 250 slots throws InfiniteLoop in the VM), control batched x20.",
+            "with an await between: one call over 250 slots throws InfiniteLoop in the VM), control batched x20. " +
+            "null_same_class is an A/A test (same distribution in both classes): its |t| is the harness's noise floor on this shared machine.",
         node_seconds: round(node.seconds, 1),
         chart: "bench/constant-time.svg",
         seconds: round((Date.now() - started) / 1000, 1),
     }
     recordResult("constant_time", result)
     const bars = [
-        ...Object.entries(node.out).map(([n, a]) => ({ label: `Node ${n}`, value: a.max_abs_t, color: a.control ? "#d62728" : "#1f77b4" })),
+        ...Object.entries(node.out).map(([n, a]) => ({ label: `Node ${n}`, value: a.max_abs_t, color: a.control ? "#d62728" : a.null ? "#999999" : "#1f77b4" })),
         ...Object.entries(vm?.out ?? {}).map(([n, a]) => ({ label: `VM ${n}`, value: a.max_abs_t, color: a.control ? "#ff7f0e" : "#2ca02c" })),
     ]
     writeSvg(

@@ -30,9 +30,11 @@ import { Rng, round } from "./lib/stats"
 import { recordResult } from "./results"
 
 const CRASH = /PANIC|Exception|abort|JD_PANIC/i
+/** One line per crash: the VM's panic code line, or an emscripten abort. */
+const CRASH_EVENT = /^PANIC \d+|Aborted\(/
 
 function vmCrashes(b: SimulatedBoard, from = 0): string[] {
-    return b.logs.slice(from).filter(l => CRASH.test(l))
+    return b.logs.slice(from).filter(l => CRASH_EVENT.test(l.trim()))
 }
 
 /** Waits out any keypad lockout (fast firmware: at most 8 s), then the master code must open. */
@@ -220,7 +222,7 @@ runBench("bench:fuzz", {
     storms: { type: "int", default: 100_000, min: 1, help: "key storms through the core" },
     frames: { type: "int", default: 1_000_000, min: 0, help: "service frames through the decoder and checks in Node" },
     profiles: { type: "int", default: 20_000, min: 0, help: "malformed devs.json documents" },
-    "vm-keys": { type: "int", default: 400, min: 0, help: "key presses through the real firmware in the VM" },
+    "vm-keys": { type: "int", default: 250, min: 0, help: "key presses through the real firmware in the VM" },
     "vm-frames": { type: "int", default: 1500, min: 0, help: "frames to the real firmware's service in the VM" },
     "frame-gap-ms": { type: "int", default: 4, min: 0, max: 1000, help: "pause between frames sent to the VM" },
     seed: { type: "int", default: 7, help: "seed" },

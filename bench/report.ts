@@ -74,6 +74,33 @@ export function printTable(r: any) {
     for (const x of rs) console.log(x.map((c, i) => c.padEnd(w[i])).join("  "))
 }
 
+/** Plain-language notes on every goal the numbers miss or cannot show yet, from the results. */
+export function notes(r: any): string[] {
+    const out: string[] = []
+    const l = r.latency_ms
+    if (l && l.users < 250)
+        out.push(`Latency is measured with ${l.users} user, not 250: the current firmware keeps all code digests in ONE settings value, and the VM aborts at boot once a settings value passes one Jacdac frame (about 220 bytes: 3 digests, or 2 companion keys). Scanning 250 slots in one call also throws InfiniteLoop in the VM (limit about 180 slots per time slice). Issue 3's store has to split both.`)
+    const f = r.footprint
+    if (f) {
+        out.push(`Heap: ${f.heap_peak_bytes} B peak for the firmware with 1 code and 1 companion; 250 digests add ${f.heap_250_digests_added_bytes} B (measured on the VM timing harness), so about ${f.heap_250_users_estimate_bytes} B with 250 users, against a 32 KB goal (${f.heap_250_users_estimate_bytes <= 32768 ? "met" : "missed"} as an estimate).`)
+        if (f.store_check?.finding && !/fine/.test(f.store_check.finding)) out.push(`Found while measuring: ${f.store_check.finding}.`)
+    }
+    const p = r.power_cut
+    if (p) {
+        const d = p.problems_after_damaged_writes ?? {}
+        const i = p.problems_after_intact_writes ?? {}
+        out.push(`Power cuts: after cuts that left the write intact: ${Object.keys(i).length ? JSON.stringify(i).replace(/"/g, "") : "no problem at all"}. After torn or corrupted writes: ${Object.keys(d).length ? JSON.stringify(d).replace(/"/g, "") : "no problem"} - DeviceScript's flash store formats itself when it finds a damaged record, so the codes (and the device key) go with it; the lock then boots in setup mode and never opens, but the owner must enrol again. Closing this needs a store that keeps the previous copy (two slots with a sequence number and a checksum), below or beside the settings API. broken_audit_chains is 0 because there is no audit log yet (issue 3).`)
+    }
+    const z = r.fuzz
+    if (z && (z.crashes || z.hangs)) {
+        const vm = z.frames_vm
+        out.push(`Fuzz: ${z.crashes} crash(es), ${z.hangs} hang(s)${vm?.crashes ? `; the real firmware's service crashed after ${vm.frames} fuzzed frames (${(vm.notes ?? []).slice(0, 3).join("; ")}): every refused companion command queues a service event, and a flood runs the 64 KB heap out (the VM restarts the program; the latch stays locked)` : ""}.`)
+    }
+    const ct = r.constant_time
+    if (ct && ct.vm_samples < 10000) out.push(`The VM timing test has ${ct.vm_samples} samples (whole-millisecond clock, ~10 ms per 250-slot verification), under dudect's 10^4 for a verdict; its leaky control is still caught at |t| = ${ct.vm_control_max_abs_t}.`)
+    return out
+}
+
 export function updateReadme(r: any, command: string, seconds: number | null) {
     const path = join(ROOT, "README.md")
     const text = readFileSync(path, "utf8")
@@ -87,6 +114,7 @@ export function updateReadme(r: any, command: string, seconds: number | null) {
         "every number is in `bench/results.json`, charts in `bench/*.svg`, method notes in each `bench/*.ts`.\n\n" +
         "```sh\n" + command + "\n```\n\n" +
         markdown(r) +
+        "\n\n" + notes(r).map(n => `- ${n}`).join("\n") +
         "\n\nCharts: `bench/brute-force.svg` (P(found) over time per policy), `bench/latency.svg` (histogram), " +
         "`bench/constant-time.svg` (|t| per test). Single measurements: `npm run bench:ct`, `bench:brute`, `bench:latency`, " +
         "`bench:footprint`, `bench:power`, `bench:fuzz` (each takes `--help`).\n"

@@ -37,6 +37,8 @@ import { Rng } from "./stats"
 
 /** A step slower than this counts as a hang (the firmware has ~50k VM opcodes per slice). */
 export const HANG_MS = 50
+/** A single frame slower than this is a hang (a frame's work is bounded: one AES-CCM, a few checks). */
+export const FRAME_HANG_MS = 1000
 
 export interface FuzzFinding {
     kind: string
@@ -53,6 +55,8 @@ export interface StormStats {
     hangs: number
     unauthorised_unlocks: number
     invariant_violations: number
+    /** Slow steps that did not repeat when their storm was run again (pauses of a shared machine). */
+    slow_steps_not_repeated: number
     findings: FuzzFinding[]
 }
 
@@ -73,136 +77,151 @@ function acceptableCode(rng: Rng, minLen: number, maxLen: number): string {
  * keypad was not locked out at that '#'.
  */
 export function keyStorms(count: number, seed: number, policy: Policy, key: Uint8Array): StormStats {
-    const st: StormStats = { storms: 0, keys: 0, events: 0, unlocks: 0, crashes: 0, hangs: 0, unauthorised_unlocks: 0, invariant_violations: 0, findings: [] }
+    const st: StormStats = { storms: 0, keys: 0, events: 0, unlocks: 0, crashes: 0, hangs: 0, unauthorised_unlocks: 0, invariant_violations: 0, slow_steps_not_repeated: 0, findings: [] }
     const note = (kind: string, s: number, detail: string) => {
         if (st.findings.length < 20) st.findings.push({ kind, seed: s, detail })
     }
-    for (let s = 0; s < count; s++) {
-        const stormSeed = (seed * 1_000_003 + s) >>> 0
-        const rng = new Rng(stormSeed)
-        const codes = Array.from({ length: rng.range(1, 3) }, () => acceptableCode(rng, policy.minCodeLength, policy.maxCodeLength))
-        let now = 1000 + rng.int(1e6)
-        let lock: CoreLock
-        try {
-            lock = new CoreLock({ policy, key, codes, now })
-        } catch (e) {
-            st.crashes++
-            note("crash", stormSeed, `boot: ${(e as Error).message}`)
-            continue
-        }
-        st.storms++
-        let typed = "" // digits since the last '*', '#', boot or entry timeout, as the oracle sees them
-        let lastKeyAt = now
-        let seenUnlocks = 0
-        const n = rng.range(10, 60)
-        const send = (ev: Parameters<CoreLock["send"]>[0]) => {
-            const lockedOut = lock.lockoutRemainingMs(now) > 0
-            const setup = lockStatus(lock.state, now).setup
-            const failuresBefore = lock.state.failures
-            const pendingBefore = lock.state.pending
-            const t0 = performance.now()
-            let fx
+    /** Storms with a step slower than HANG_MS; re-run afterwards to tell a hang from a pause of the machine. */
+    const slow: number[] = []
+    const runStorm = (s: number, st: StormStats, slow: number[]) => {
+            const stormSeed = (seed * 1_000_003 + s) >>> 0
+            const rng = new Rng(stormSeed)
+            const codes = Array.from({ length: rng.range(1, 3) }, () => acceptableCode(rng, policy.minCodeLength, policy.maxCodeLength))
+            let now = 1000 + rng.int(1e6)
+            let lock: CoreLock
             try {
-                fx = lock.send(ev, now)
+                lock = new CoreLock({ policy, key, codes, now })
             } catch (e) {
                 st.crashes++
-                note("crash", stormSeed, `${JSON.stringify(ev)}: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ")}`)
-                return false
+                note("crash", stormSeed, `boot: ${(e as Error).message}`)
+                return
             }
-            const dt = performance.now() - t0
-            if (dt > HANG_MS) {
-                st.hangs++
-                note("hang", stormSeed, `${ev.type} took ${dt.toFixed(1)} ms`)
-            }
-            st.events++
-            // invariant: a code is hashed for verification only after the counter +1 is saved
-            const hashAt = fx.findIndex(e => e.type === "hash")
-            if (hashAt >= 0 && !setup && pendingBefore === "") {
-                const save = fx.findIndex(e => e.type === "saveCounter" && e.failures === failuresBefore + 1 && !e.served)
-                if (save < 0 || save > hashAt) {
-                    st.invariant_violations++
-                    note("order", stormSeed, "hash before the counter was saved")
-                }
-            }
-            // oracle: every new unlock must be authorised
-            while (seenUnlocks < lock.unlocks.length) {
-                const u = lock.unlocks[seenUnlocks++]
-                st.unlocks++
-                const ok = u.code !== "" && codes.includes(u.code) && ev.type === "keyDown" && ev.key === "#" && typed.endsWith(u.code) && !lockedOut && !setup
-                if (!ok) {
-                    st.unauthorised_unlocks++
-                    note("unauthorised", stormSeed, `unlock by "${u.code}" after typing "${typed}" (${ev.type}, locked out ${lockedOut})`)
-                }
-            }
-            return true
-        }
-        const press = (k: string) => {
-            if (now - lastKeyAt >= policy.entryTimeoutMs) typed = ""
-            if (k.length === 1 && k >= "0" && k <= "9") {
-                typed += k
-                lastKeyAt = now
-            }
-            st.keys++
-            send({ type: "keyDown", key: k })
-            if (k === "*") typed = ""
-            if (k === "#") typed = ""
-            if (rng.chance(0.8)) {
-                now += rng.int(120)
-                send({ type: "keyUp", key: k })
-            }
-            now += rng.int(400)
-        }
-        for (let i = 0; i < n; i++) {
-            const r = rng.next()
-            if (r < 0.45) press(KEYS[rng.int(12)])
-            else if (r < 0.55) {
-                // a whole code, right or nearly right
-                let c = rng.pick(codes)
-                const kind = rng.int(5)
-                if (kind === 1) c = c.slice(0, -1) + String((Number(c[c.length - 1]) + 1) % 10)
-                else if (kind === 2) c = c.slice(0, rng.range(0, c.length - 1))
-                else if (kind === 3) c = c + rng.digits(rng.range(1, 3))
-                else if (kind === 4) c = rng.digits(rng.range(1, 3)) + c
-                for (const k of c + "#") press(k)
-            } else if (r < 0.6) {
-                st.keys++
-                send({ type: "keyDown", key: rng.pick(BAD_KEYS) })
-            } else if (r < 0.68) send({ type: rng.chance(0.5) ? "buttonDown" : "buttonUp" })
-            else if (r < 0.76) {
-                now += rng.chance(0.7) ? rng.int(2000) : rng.int(policy.lockoutMaxMs / 1000) * 1000
-                send({ type: "tick" })
-            } else if (r < 0.8) {
-                // power cut and boot from what the flash kept
-                lock.powerCut()
-                now += rng.int(5000)
-                typed = ""
+            st.storms++
+            let typed = "" // digits since the last '*', '#', boot or entry timeout, as the oracle sees them
+            let lastKeyAt = now
+            let seenUnlocks = 0
+            const n = rng.range(10, 60)
+            const send = (ev: Parameters<CoreLock["send"]>[0]) => {
+                const lockedOut = lock.lockoutRemainingMs(now) > 0
+                const setup = lockStatus(lock.state, now).setup
+                const failuresBefore = lock.state.failures
+                const pendingBefore = lock.state.pending
+                const t0 = performance.now()
+                let fx
                 try {
-                    lock.boot(now)
+                    fx = lock.send(ev, now)
                 } catch (e) {
                     st.crashes++
-                    note("crash", stormSeed, `boot: ${(e as Error).message}`)
+                    note("crash", stormSeed, `${JSON.stringify(ev)}: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ")}`)
+                    return false
                 }
-            } else if (r < 0.85) {
-                // a forged digest nobody asked for: a stored one, or garbage
-                const d = rng.chance(0.5) ? digestOf(key, rng.pick(codes)) : Buffer.from(rng.bytes(rng.chance(0.9) ? 32 : rng.int(40)))
-                send({ type: "digest", digest: d })
-            } else if (r < 0.9) {
-                // a forged "authentic unlock" result nobody asked for
-                send({ type: "remoteResult", ok: true, action: rng.pick(["unlock", "lock", "clearLockout", "none"] as RemoteAction[]), keyId: rng.int(256) })
-            } else if (r < 0.95) {
-                // a companion frame that does not authenticate (the firmware answers ok: false)
-                send({ type: "remoteAttempt" })
-            } else {
-                // a power cut while a code is being checked (the digest never arrives)
-                lock.dropNextDigest = true
-                for (const k of rng.pick(codes) + "#") press(k)
-                lock.dropNextDigest = false
-                lock.powerCut()
-                now += rng.int(3000)
-                typed = ""
-                lock.boot(now)
+                const dt = performance.now() - t0
+                if (dt > HANG_MS && !slow.includes(s)) slow.push(s)
+                st.events++
+                // invariant: a code is hashed for verification only after the counter +1 is saved
+                const hashAt = fx.findIndex(e => e.type === "hash")
+                if (hashAt >= 0 && !setup && pendingBefore === "") {
+                    const save = fx.findIndex(e => e.type === "saveCounter" && e.failures === failuresBefore + 1 && !e.served)
+                    if (save < 0 || save > hashAt) {
+                        st.invariant_violations++
+                        note("order", stormSeed, "hash before the counter was saved")
+                    }
+                }
+                // oracle: every new unlock must be authorised
+                while (seenUnlocks < lock.unlocks.length) {
+                    const u = lock.unlocks[seenUnlocks++]
+                    st.unlocks++
+                    const ok = u.code !== "" && codes.includes(u.code) && ev.type === "keyDown" && ev.key === "#" && typed.endsWith(u.code) && !lockedOut && !setup
+                    if (!ok) {
+                        st.unauthorised_unlocks++
+                        note("unauthorised", stormSeed, `unlock by "${u.code}" after typing "${typed}" (${ev.type}, locked out ${lockedOut})`)
+                    }
+                }
+                return true
             }
+            const press = (k: string) => {
+                if (now - lastKeyAt >= policy.entryTimeoutMs) typed = ""
+                if (k.length === 1 && k >= "0" && k <= "9") {
+                    typed += k
+                    lastKeyAt = now
+                }
+                st.keys++
+                send({ type: "keyDown", key: k })
+                if (k === "*") typed = ""
+                if (k === "#") typed = ""
+                if (rng.chance(0.8)) {
+                    now += rng.int(120)
+                    send({ type: "keyUp", key: k })
+                }
+                now += rng.int(400)
+            }
+            for (let i = 0; i < n; i++) {
+                const r = rng.next()
+                if (r < 0.45) press(KEYS[rng.int(12)])
+                else if (r < 0.55) {
+                    // a whole code, right or nearly right
+                    let c = rng.pick(codes)
+                    const kind = rng.int(5)
+                    if (kind === 1) c = c.slice(0, -1) + String((Number(c[c.length - 1]) + 1) % 10)
+                    else if (kind === 2) c = c.slice(0, rng.range(0, c.length - 1))
+                    else if (kind === 3) c = c + rng.digits(rng.range(1, 3))
+                    else if (kind === 4) c = rng.digits(rng.range(1, 3)) + c
+                    for (const k of c + "#") press(k)
+                } else if (r < 0.6) {
+                    st.keys++
+                    send({ type: "keyDown", key: rng.pick(BAD_KEYS) })
+                } else if (r < 0.68) send({ type: rng.chance(0.5) ? "buttonDown" : "buttonUp" })
+                else if (r < 0.76) {
+                    now += rng.chance(0.7) ? rng.int(2000) : rng.int(policy.lockoutMaxMs / 1000) * 1000
+                    send({ type: "tick" })
+                } else if (r < 0.8) {
+                    // power cut and boot from what the flash kept
+                    lock.powerCut()
+                    now += rng.int(5000)
+                    typed = ""
+                    try {
+                        lock.boot(now)
+                    } catch (e) {
+                        st.crashes++
+                        note("crash", stormSeed, `boot: ${(e as Error).message}`)
+                    }
+                } else if (r < 0.85) {
+                    // a forged digest nobody asked for: a stored one, or garbage
+                    const d = rng.chance(0.5) ? digestOf(key, rng.pick(codes)) : Buffer.from(rng.bytes(rng.chance(0.9) ? 32 : rng.int(40)))
+                    send({ type: "digest", digest: d })
+                } else if (r < 0.9) {
+                    // a forged "authentic unlock" result nobody asked for
+                    send({ type: "remoteResult", ok: true, action: rng.pick(["unlock", "lock", "clearLockout", "none"] as RemoteAction[]), keyId: rng.int(256) })
+                } else if (r < 0.95) {
+                    // a companion frame that does not authenticate (the firmware answers ok: false)
+                    send({ type: "remoteAttempt" })
+                } else {
+                    // a power cut while a code is being checked (the digest never arrives)
+                    lock.dropNextDigest = true
+                    for (const k of rng.pick(codes) + "#") press(k)
+                    lock.dropNextDigest = false
+                    lock.powerCut()
+                    now += rng.int(3000)
+                    typed = ""
+                    lock.boot(now)
+                }
+            }
+    }
+    for (let s = 0; s < count; s++) runStorm(s, st, slow)
+    // a slow step on a shared machine may be a pause of the process: it is a hang only if the same
+    // (deterministic) storm is slow again in each of 3 reruns
+    for (const s of slow.slice(0, 20)) {
+        let again = 0
+        for (let k = 0; k < 3; k++) {
+            const probe: StormStats = { storms: 0, keys: 0, events: 0, unlocks: 0, crashes: 0, hangs: 0, unauthorised_unlocks: 0, invariant_violations: 0, findings: [], slow_steps_not_repeated: 0 }
+            const slow2: number[] = []
+            runStorm(s, probe, slow2)
+            if (slow2.length) again++
         }
+        if (again === 3) {
+            st.hangs++
+            note("hang", s, `storm ${s}: a step over ${HANG_MS} ms in every rerun`)
+        } else st.slow_steps_not_repeated++
     }
     return st
 }
@@ -324,6 +343,8 @@ export interface FrameStats {
     decoded: number
     accepted: number
     genuine: number
+    /** Frames slower than HANG_MS but under FRAME_HANG_MS (pauses of a shared machine). */
+    slow_frames: number
     crashes: number
     hangs: number
     unauthorised_unlocks: number
@@ -382,7 +403,7 @@ export class ServiceModel {
  * a fresh counter; an unlock that follows anything else is unauthorised.
  */
 export function frameFuzz(count: number, seed: number, policy: Policy, key: Uint8Array): FrameStats {
-    const st: FrameStats = { frames: 0, decoded: 0, accepted: 0, genuine: 0, crashes: 0, hangs: 0, unauthorised_unlocks: 0, findings: [] }
+    const st: FrameStats = { frames: 0, decoded: 0, accepted: 0, genuine: 0, slow_frames: 0, crashes: 0, hangs: 0, unauthorised_unlocks: 0, findings: [] }
     const rng = new Rng(seed)
     const model = new ServiceModel()
     const keys = [Buffer.from(rng.bytes(32)), Buffer.from(rng.bytes(32))]
@@ -476,7 +497,10 @@ export function frameFuzz(count: number, seed: number, policy: Policy, key: Uint
             if (st.findings.length < 20) st.findings.push({ kind: "crash", seed: i, detail: (e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e) })
         }
         const dt = performance.now() - t0
-        if (dt > HANG_MS) st.hangs++
+        // frames are checked in one stateful sequence, so a slow one cannot be rerun alone: a frame
+        // counts as a hang past FRAME_HANG_MS (a loop), and slower-than-HANG_MS ones are reported
+        if (dt > FRAME_HANG_MS) st.hangs++
+        else if (dt > HANG_MS) st.slow_frames++
     }
     return st
 }

@@ -33,6 +33,8 @@ export interface CutStats {
     opened_without_code: number
     boot_failures: number
     store_formats: number
+    /** Steps the harness itself could not complete (e.g. keys lost on a loaded machine); recovered by a power cycle, not counted as cuts. */
+    harness_errors: number
     /** Problems after cuts that left the written image intact / damaged. */
     intact: Record<string, number>
     damaged: Record<string, number>
@@ -43,7 +45,7 @@ export interface CutStats {
 }
 
 export function emptyStats(): CutStats {
-    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, findings: [] }
+    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, findings: [] }
 }
 
 export function addStats(a: CutStats, b: CutStats): CutStats {
@@ -57,6 +59,7 @@ export function addStats(a: CutStats, b: CutStats): CutStats {
         opened_without_code: a.opened_without_code + b.opened_without_code,
         boot_failures: a.boot_failures + b.boot_failures,
         store_formats: a.store_formats + b.store_formats,
+        harness_errors: a.harness_errors + b.harness_errors,
         intact: merge(a.intact, b.intact),
         damaged: merge(a.damaged, b.damaged),
         by_kind: by,
@@ -290,8 +293,20 @@ export class CutChain {
         this.checkLatch()
     }
 
-    /** One action with one power cut. */
+    /** One action with one power cut; a step the harness cannot complete is recovered, not counted. */
     async step() {
+        try {
+            await this.act()
+        } catch (e) {
+            this.stats.harness_errors++
+            this.note(`harness error (recovered by a power cycle): ${(e as Error).message.split("\n")[0]}`)
+            this.cutAtWrite = 0
+            this.b.powerCut()
+            await this.bootAndCheck("a harness error")
+        }
+    }
+
+    private async act() {
         const b = this.b
         if (this.truth.lockoutMs > 0) {
             await sleep(this.truth.lockoutMs + 150)
