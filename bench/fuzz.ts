@@ -31,7 +31,7 @@ import { recordResult } from "./results"
 
 const CRASH = /PANIC|Exception|abort|JD_PANIC/i
 /** One line per crash: the VM's panic code line, or an emscripten abort. */
-const CRASH_EVENT = /^PANIC \d+|Aborted\(/
+const CRASH_EVENT = /^(vm: )?PANIC \d+|Aborted\(/
 
 function vmCrashes(b: SimulatedBoard, from = 0): string[] {
     return b.logs.slice(from).filter(l => CRASH_EVENT.test(l.trim()))

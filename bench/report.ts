@@ -89,7 +89,14 @@ export function notes(r: any): string[] {
     if (p) {
         const d = p.problems_after_damaged_writes ?? {}
         const i = p.problems_after_intact_writes ?? {}
-        out.push(`Power cuts: after cuts that left the write intact: ${Object.keys(i).length ? JSON.stringify(i).replace(/"/g, "") : "no problem at all"}. After torn or corrupted writes: ${Object.keys(d).length ? JSON.stringify(d).replace(/"/g, "") : "no problem"} - DeviceScript's flash store formats itself when it finds a damaged record, so the codes (and the device key) go with it; the lock then boots in setup mode and never opens, but the owner must enrol again. Closing this needs a store that keeps the previous copy (two slots with a sequence number and a checksum), below or beside the settings API. broken_audit_chains is 0 because there is no audit log yet (issue 3).`)
+        const show = (o: object) => (Object.keys(o).length ? JSON.stringify(o).replace(/"/g, "").replace(/[{}]/g, "").replace(/,/g, ", ") : "none")
+        out.push(
+            `Power cuts: problems after the ${p.cuts - Object.entries<number>(p.by_kind ?? {}).filter(([k]) => /torn|flipped|erased/.test(k)).reduce((s, [, v]) => s + v, 0)} cuts that left the written bytes intact: ${show(i)}. ` +
+                `After the cuts that tore or corrupted the write: ${show(d)}. A damaged record makes DeviceScript's flash store format itself at boot (everything on it is gone), ` +
+                `or reads back damaged, which the firmware takes as no code (setup mode: the lock never opens, the owner must enrol again); a corrupted length can make a settings value ` +
+                `read back larger than one Jacdac frame, and the VM then aborts at every boot. Closing this needs a store that keeps the previous copy (two slots with a sequence number ` +
+                `and a checksum) under the settings API. broken_audit_chains is 0 because there is no audit log yet (issue 3).`,
+        )
     }
     const z = r.fuzz
     if (z && (z.crashes || z.hangs)) {
@@ -127,8 +134,12 @@ export function readResults(): any {
 }
 
 if (process.argv[1]?.endsWith("report.ts"))
-    runBench("bench:report", { readme: { type: "flag", help: "rewrite the Measured section of README.md" } }, async o => {
+    runBench("bench:report", {
+        readme: { type: "flag", help: "rewrite the Measured section of README.md" },
+        minutes: { type: "number", default: 0, min: 0, help: "how long the npm run bench took (for the README)" },
+    }, async o => {
         const r = readResults()
         printTable(r)
-        if (o.readme) updateReadme(r, "npm run bench", null)
+        for (const n of notes(r)) console.log(`- ${n}`)
+        if (o.readme) updateReadme(r, "npm run bench", o.minutes ? o.minutes * 60 : null)
     })

@@ -65,7 +65,7 @@ export function addStats(a: CutStats, b: CutStats): CutStats {
         by_kind: by,
         at_write: a.at_write + b.at_write,
         at_random_time: a.at_random_time + b.at_random_time,
-        findings: [...a.findings, ...b.findings].slice(0, 30),
+        findings: [...a.findings, ...b.findings].sort((x, y) => Number(/torn|flipped|erased/.test(x)) - Number(/torn|flipped|erased/.test(y))).slice(0, 40),
     }
 }
 
@@ -98,7 +98,8 @@ export class CutChain {
     constructor(private readonly rng: Rng, private readonly opts: { damage: number; companions: boolean }) {}
 
     private note(s: string) {
-        if (this.stats.findings.length < 30) this.stats.findings.push(s)
+        // problems after intact writes matter most: they always make the list
+        if (this.stats.findings.length < 30 || !/torn|flipped|erased/.test(s)) this.stats.findings.push(s)
     }
 
     /** Counts a problem found after the cut described by `what`. */
@@ -183,6 +184,7 @@ export class CutChain {
 
     /** Types keys up to (not including) the final '#', then presses '#' and returns at once. */
     private rightCodeTyped = false
+    private companionTries = 0
 
     private async typeThenHash(code: string) {
         await this.b.type(code, 30)
@@ -233,6 +235,7 @@ export class CutChain {
     private async bootAndCheck(what: string) {
         this.checkLatch()
         const mark = this.b.logs.length
+        const before = this.b.logs.slice(Math.max(0, mark - 40)).filter(l => l.startsWith("> ")).slice(-5).map(l => l.slice(2).replace("lock: ", "")).join(" / ")
         try {
             try {
                 await this.b.powerOn(8000)
@@ -256,6 +259,7 @@ export class CutChain {
             this.b.powerCut()
             this.b.wipeFlash()
             this.truth = { codes: 0, companions: 0, minFailures: 0, lockoutMs: 0 }
+            this.companionTries = 0
             this.prevImage = new Uint8Array(0)
             await this.b.powerOn(12000)
             return
@@ -266,13 +270,13 @@ export class CutChain {
         const failures = m ? Number(m[2]) : -1
         if (codes < this.truth.codes) {
             this.problem("lost_users", what, this.truth.codes - Math.max(0, codes))
-            this.note(`after ${what}: ${this.truth.codes} code(s) confirmed, ${codes} after boot`)
+            this.note(`after ${what}: ${this.truth.codes} code(s) confirmed, ${codes} after boot (last lines before the cut: ${before})`)
         }
         const legitReset = this.rightCodeTyped && failures === 0
         this.rightCodeTyped = false
         if (codes > 0 && failures < this.truth.minFailures && !legitReset) {
             this.problem("counter_resets", what)
-            this.note(`after ${what}: failure counter ${failures} < ${this.truth.minFailures} already answered`)
+            this.note(`after ${what}: failure counter ${failures} < ${this.truth.minFailures} already answered (last lines before the cut: ${before})`)
         }
         const resumed = this.b.logs.slice(mark).map(l => /lockout resumed: (\d+) ms/.exec(l)).find(Boolean)
         this.truth.codes = Math.max(0, codes)
@@ -323,7 +327,10 @@ export class CutChain {
             return
         }
         const r = this.rng.next()
-        if (this.opts.companions && this.truth.companions < 2 && r < 0.06) {
+        // at most 2 companion enrolments per board, answered or not: a third stored companion makes
+        // the firmware abort at every boot (its companions share one settings value; see footprint)
+        if (this.opts.companions && this.companionTries < 2 && r < 0.06) {
+            this.companionTries++
             // a user change: a companion enrolled (one flash write); confirmed only when answered
             await b.pressProgramButton()
             await this.cutAfter("companion", async () => {
