@@ -121,6 +121,18 @@ export class CutChain {
         await this.b?.dispose()
     }
 
+    /**
+     * Index in the board's log at the last power cut. A VM stopped from inside a callback still
+     * finishes its current time slice (its flash writes and frames are dropped, but its console
+     * lines still arrive): lines after the cut come from a dead chip and teach the oracle nothing.
+     */
+    private cutLogIndex = Infinity
+
+    private cut() {
+        if (this.b.running) this.cutLogIndex = this.b.logs.length
+        this.b.powerCut()
+    }
+
     // ----- flash write hook: counts writes after a mark, cuts at the k-th, maybe damages it
     private writesSinceMark = 0
     private cutAtWrite = 0
@@ -131,7 +143,7 @@ export class CutChain {
         if (this.cutAtWrite > 0 && this.writesSinceMark === this.cutAtWrite) {
             this.cutAtWrite = 0
             if (this.damage !== "none") this.b.flash.image = this.damaged(this.prevImage, img, this.damage)
-            this.b.powerCut()
+            this.cut()
         }
         this.prevImage = img.slice()
     }
@@ -168,12 +180,12 @@ export class CutChain {
         this.cutAtWrite = atWrite ? this.rng.range(1, writes) : 0
         let timer: NodeJS.Timeout | undefined
         await act().catch(() => {}) // a cut may interrupt what the action waits for
-        if (!atWrite) timer = setTimeout(() => this.b.powerCut(), this.rng.int(150))
+        if (!atWrite) timer = setTimeout(() => this.cut(), this.rng.int(150))
         const end = Date.now() + 3000
         while (this.b.running && Date.now() < end) await sleep(5)
         if (timer) clearTimeout(timer)
         this.cutAtWrite = 0
-        if (this.b.running) this.b.powerCut() // the write never came: cut anyway
+        if (this.b.running) this.cut() // the write never came: cut anyway
         this.stats.cuts++
         const k = damage === "none" ? kind : damage
         this.stats.by_kind[k] = (this.stats.by_kind[k] ?? 0) + 1
@@ -199,13 +211,18 @@ export class CutChain {
 
     /** Follows the firmware's answers after `mark` to keep the truth up to date. */
     private watchAnswers(mark: number) {
+        this.cutLogIndex = Infinity
         const scan = () => {
-            for (let i = mark; i < this.b.logs.length; i++) this.learn(this.b.logs[i])
-            mark = this.b.logs.length
+            const end = Math.min(this.b.logs.length, this.cutLogIndex)
+            for (let i = mark; i < end; i++) this.learn(this.b.logs[i])
+            mark = Math.max(mark, end)
         }
         const iv = setInterval(() => {
             scan()
-            if (!this.b.running) clearInterval(iv)
+            if (!this.b.running) {
+                scan()
+                clearInterval(iv)
+            }
         }, 2)
         setTimeout(() => clearInterval(iv), 4000)
     }
@@ -235,7 +252,7 @@ export class CutChain {
     private async bootAndCheck(what: string) {
         this.checkLatch()
         const mark = this.b.logs.length
-        const before = this.b.logs.slice(Math.max(0, mark - 40)).filter(l => l.startsWith("> ")).slice(-5).map(l => l.slice(2).replace("lock: ", "")).join(" / ")
+        const before = this.b.logs.slice(Math.max(0, Math.min(mark, this.cutLogIndex) - 40), Math.min(mark, this.cutLogIndex)).filter(l => l.startsWith("> ")).slice(-5).map(l => l.slice(2).replace("lock: ", "")).join(" / ")
         try {
             try {
                 await this.b.powerOn(8000)
