@@ -116,7 +116,7 @@ export function notes(r: any): string[] {
         out.push(
             `Timing in Node: max |t| ${ct.max_abs_t} (${worst?.[0]}, ${Object.entries<number>(worst?.[1].t_by_crop ?? {}).map(([k, v]) => `${k} ${v}`).join(", ")}), ` +
                 `while the A/A null test (both classes alike) reaches ${ct.null_max_abs_t} on this shared machine. The raw (uncropped) t of every test stays small and ` +
-                `the same test in the DeviceScript VM, the runtime that ships, shows no leak (|t| ${ct.vm_max_abs_t}); the V8 effect, if real, is a few ns on a digest no ` +
+                `the tests run in the DeviceScript VM, the runtime that ships (match vs wrong, 4 vs 8 digits), show no leak (max |t| ${ct.vm_max_abs_t}); the V8 effect, if real, is a few ns on a digest no ` +
                 `attacker can choose (it is an HMAC output). Rerun on a quiet machine before reading more into it.`,
         )
     }
