@@ -173,11 +173,11 @@ export function barChart(title: string, xLabel: string, bars: { label: string; v
         parts.push(`<text x="${x(b.value) + 4}" y="${y + 15}" font-size="10">${fmt(b.value)}</text>`)
     })
     const y1 = M.top + bars.length * rowH
-    for (const l of lines) {
+    lines.forEach((l, i) => {
         parts.push(`<line x1="${x(l.at)}" y1="${M.top}" x2="${x(l.at)}" y2="${y1}" stroke="#d62728" stroke-dasharray="5 3"/>`)
-        parts.push(`<text x="${x(l.at) + 3}" y="${y1 + 14}" font-size="10" fill="#d62728">${esc(l.label)}</text>`)
-    }
-    parts.push(`<text x="${left}" y="${y1 + 32}" font-size="12">${esc(xLabel)}${log ? " (log scale)" : ""}</text>`)
+        parts.push(`<text x="${x(l.at) + 3}" y="${y1 + 12 + i * 12}" font-size="10" fill="#d62728">${esc(l.label)}</text>`)
+    })
+    parts.push(`<text x="${left}" y="${y1 + 24 + lines.length * 12}" font-size="12">${esc(xLabel)}${log ? " (log scale)" : ""}</text>`)
     if (subtitle) parts.push(`<text x="20" y="${h - 8}" font-size="10" fill="#555">${esc(subtitle)}</text>`)
     return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join("\n")}\n</svg>\n`
 }
