@@ -1,90 +1,118 @@
 /**
- * Key-to-latch latency: from the moment the keypad reports the final '#' of a right code to the
- * moment the firmware's command puts the latch servo at the unlocked angle. Real shipping
- * firmware bytecode in the in-process DeviceScript VM, jacdac-ts keypad and servo.
+ * latency_ms: key-to-latch latency, from the moment the keypad reports the final '#' of a right
+ * code to the moment the firmware's command puts the latch servo at the unlocked angle. Real
+ * shipping firmware bytecode (build/firmware.devs) in the in-process DeviceScript VM, jacdac-ts
+ * keypad and servo. Every write of the unlocked angle to the servo counts (jacdac-ts
+ * REPORT_RECEIVE), so the lock need not be relocked between unlocks: a right code typed while open
+ * runs the same path (count, HMAC, scan, latch). Every 50th unlock starts from a locked latch
+ * (long-press relock first) and is reported apart as well.
  *
- *   npm run bench:latency -- [--unlocks N]        (default 60)
+ *   npm run bench:latency -- [--unlocks N] [--key-ms MS]
  *
- * Prints the median, p99 and worst, and records them under "latency_ms" in bench/results.json.
+ * Users: the firmware's store keeps every code digest in ONE settings value, and the VM aborts at
+ * boot once a settings value passes one Jacdac frame (about 220 bytes of JSON, i.e. 3 digests;
+ * see npm run bench:footprint). Until issue 3 rewrites the store, this runs with 1 user (the
+ * master code), and results.json says so.
  */
 import { performance } from "node:perf_hooks"
+import { join } from "node:path"
+import { REPORT_RECEIVE } from "jacdac-ts"
 import { loadProfile } from "../scripts/profile-io"
 import { SimulatedBoard, sleep } from "../sim/board"
+import { ROOT } from "../sim/paths"
+import { runBench } from "./lib/cli"
+import { percentile, round } from "./lib/stats"
+import { histogram, writeSvg } from "./lib/svg"
 import { recordResult } from "./results"
 
 const MASTER = "4719"
+const GOAL_P99_MS = 20
+const RELOCK_EVERY = 50
 
-function parseArgs(argv: string[]): { unlocks: number } {
-    let unlocks = 60
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--unlocks" && /^\d+$/.test(argv[i + 1] ?? "")) unlocks = Number(argv[++i])
-        else {
-            console.error(`latency: unknown argument "${argv[i]}" (usage: latency [--unlocks N])`)
-            process.exit(2)
-        }
-    }
-    if (unlocks < 1) {
-        console.error("latency: --unlocks must be at least 1")
-        process.exit(2)
-    }
-    return { unlocks }
-}
-
-export function percentile(sorted: number[], p: number): number {
-    const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-    return sorted[i]
-}
-
-async function main() {
-    const { unlocks } = parseArgs(process.argv.slice(2))
-    const profile = loadProfile()
-    const board = new SimulatedBoard({ profile, firmware: "firmware" })
-    await board.powerOn()
+/** Adapter: enrols the users the latency run uses; returns how many. (1 until issue 3's store.) */
+async function enrolUsers(board: SimulatedBoard): Promise<number> {
     await board.pressProgramButton()
-    await board.waitForLog(/setup: enter new code/, 3000, 0)
+    await board.waitForLog(/setup: enter new code/, 5000, 0)
     await board.type(MASTER + "#")
-    await board.waitForLog(/enter the same code again/, 3000, 0)
+    await board.waitForLog(/enter the same code again/, 5000, 0)
     await board.type(MASTER + "#")
-    await board.waitForLog(/setup: code saved/, 3000, 0)
+    await board.waitForLog(/setup: code saved/, 5000, 0)
+    return 1
+}
 
-    const samples: number[] = []
+export { percentile }
+
+runBench("bench:latency", {
+    unlocks: { type: "int", default: 500, min: 1, max: 100000, help: "unlocks to time" },
+    "key-ms": { type: "int", default: 30, min: 1, max: 500, help: "how long each code key is held" },
+    "gap-ms": { type: "int", default: 30, min: 0, max: 500, help: "pause after each code key" },
+}, async o => {
+    const started = Date.now()
+    const profile = loadProfile()
+    const board = new SimulatedBoard({ profile, firmware: "firmware", echo: !!process.env.LATCHKEY_ECHO })
+    await board.powerOn()
+    const users = await enrolUsers(board)
+
     let opened = 0
-    board.latch.angle.on("change", () => {
+    board.latch.angle.on(REPORT_RECEIVE, () => {
         if (board.isUnlocked()) opened = performance.now()
     })
-    for (let i = 0; i < unlocks; i++) {
-        await board.type(MASTER)
+    const samples: number[] = []
+    const typing = Date.now()
+    const fromLocked: number[] = []
+    for (let i = 0; i < o.unlocks; i++) {
+        const relock = i % RELOCK_EVERY === 0
+        if (relock && board.isUnlocked()) {
+            await board.press("#", profile.timing.longPressMs + 150)
+            await board.waitUntil(() => board.isLocked(), "the latch to lock", 5000)
+        }
+        const wasLocked = board.isLocked()
+        for (const k of MASTER) {
+            await board.press(k, o["key-ms"])
+            await sleep(o["gap-ms"])
+        }
         opened = 0
         const t0 = performance.now()
         await board.keyDown("#")
-        await board.waitUntil(() => opened > 0, "the latch to open", 5000)
+        await board.waitUntil(() => opened > t0, "the latch to open", 5000)
         samples.push(opened - t0)
+        if (wasLocked) fromLocked.push(opened - t0)
         await board.keyUp("#")
-        await sleep(50)
-        await board.press("#", profile.timing.longPressMs + 150) // lock again at once
-        await board.waitUntil(() => board.isLocked(), "the latch to lock", 5000)
-        if ((i + 1) % 10 === 0) process.stderr.write(`latency: ${i + 1}/${unlocks}\n`)
+        if ((i + 1) % 100 === 0) process.stderr.write(`latency: ${i + 1}/${o.unlocks}\n`)
     }
     await board.dispose()
 
     const sorted = [...samples].sort((a, b) => a - b)
-    const r = (x: number) => Math.round(x * 10) / 10
+    const fl = [...fromLocked].sort((a, b) => a - b)
     const result = {
-        unlocks,
-        users: 1,
-        p50: r(percentile(sorted, 50)),
-        p99: r(percentile(sorted, 99)),
-        max: r(sorted[sorted.length - 1]),
-        min: r(sorted[0]),
+        p50: round(percentile(sorted, 50), 1),
+        p99: round(percentile(sorted, 99), 1),
+        users,
+        unlocks: o.unlocks,
+        max: round(sorted[sorted.length - 1], 1),
+        min: round(sorted[0], 1),
+        mean: round(samples.reduce((s, x) => s + x, 0) / samples.length, 2),
+        from_locked: { unlocks: fl.length, p50: round(percentile(fl, 50), 1), max: round(fl[fl.length - 1], 1) },
+        goal: `p99 <= ${GOAL_P99_MS} ms with 250 users`,
+        goal_met: false,
+        goal_note:
+            users >= 250
+                ? ""
+                : `measured with ${users} user: the current store cannot hold 250 (its single settings value for all digests aborts the VM at boot past 3 digests); p99 ${percentile(sorted, 99) <= GOAL_P99_MS ? "meets" : "misses"} ${GOAL_P99_MS} ms for ${users} user`,
         firmware: "build/firmware.devs",
-        measured: "keypad '#' Down event sent -> servo angle register at the unlocked angle",
+        measured: "keypad '#' Down event sent -> servo angle register written with the unlocked angle",
+        chart: "bench/latency.svg",
+        seconds: round((Date.now() - started) / 1000, 1),
     }
-    console.log(`key-to-latch latency over ${unlocks} unlocks: median ${result.p50} ms, p99 ${result.p99} ms, worst ${result.max} ms, best ${result.min} ms`)
+    result.goal_met = users >= 250 && result.p99 <= GOAL_P99_MS
+    writeSvg(
+        join(ROOT, "bench", "latency.svg"),
+        histogram(`Key-to-latch latency, ${o.unlocks} unlocks, ${users} user(s)`, "ms from the '#' key event to the servo command", samples, 40, [
+            { at: result.p50, label: `p50 ${result.p50} ms`, color: "#2ca02c" },
+            { at: result.p99, label: `p99 ${result.p99} ms`, color: "#ff7f0e" },
+            { at: GOAL_P99_MS, label: `goal p99 <= ${GOAL_P99_MS} ms`, color: "#d62728" },
+        ], "shipping firmware in the in-process DeviceScript VM; jacdac-ts keypad and servo; machine shared with other work"),
+    )
+    console.log(`latency: ${o.unlocks} unlocks, ${users} user(s): p50 ${result.p50} ms, p99 ${result.p99} ms, worst ${result.max} ms (from locked: p50 ${result.from_locked.p50} ms over ${fl.length}); chart bench/latency.svg`)
     recordResult("latency_ms", result)
-    process.exit(0)
-}
-
-main().catch(e => {
-    console.error(`latency: ${(e as Error).message}`)
-    process.exit(1)
 })

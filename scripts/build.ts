@@ -6,6 +6,7 @@
  *                               clock service, src/firmware/testclock.ts) with test/fixtures/fast-timing.json
  *                               laid over devs.json (short lockouts and timeouts so tests never wait minutes)
  *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
+ *   build/ct-harness.devs       bench/firmware/ct.devs.ts: the verification path timed in the VM (npm run bench:ct)
  *   build/services.json         the lock's Jacdac service spec (services/latchkey.md) for jacdac-ts
  *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
  *                               cases of test/fixtures/board-cases.ts inside the VM
@@ -46,6 +47,8 @@ const TARGETS: Target[] = [
     { name: "core-tests", entry: "test/firmware/core.devs.ts" },
     { name: "board-tests", entry: "test/firmware/board.devs.ts" },
     { name: "budget", entry: "test/firmware/budget.devs.ts" },
+    // benchmark harness: the verification path timed inside the VM (bench/ct.ts)
+    { name: "ct-harness", entry: "bench/firmware/ct.devs.ts" },
 ]
 
 function cliBundle(): { path: string; version: string } {
@@ -95,6 +98,7 @@ function inputStamp(): string {
         ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),
         ...listFiles(join(ROOT, "test", "fixtures")),
+        ...listFiles(join(ROOT, "bench", "firmware")),
     ]
     for (const f of files) {
         h.update(relative(ROOT, f))

@@ -95,8 +95,11 @@ export async function setUpMaster(b: SimulatedBoard, code = MASTER) {
     await b.waitForLog(/setup: enter new code/, 3000, mark)
     await b.type(code + "#")
     await b.waitForLog(/setup: enter the same code again/, 3000, mark)
+    const heard = b.heard.length
     await b.type(code + "#")
     await b.waitForLog(/setup: code saved/, 3000, mark)
+    // its success tune too, so that it is never taken for the answer to the next attempt
+    await b.waitForSound("success", heard)
 }
 
 const ANSWERS = ["success", "failure", "lockout", "step"]

@@ -35,8 +35,10 @@ describe("first boot", () => {
         const mark = b.logs.length
         await b.type(MASTER + "#")
         await b.waitForLog(/enter the same code again/, 3000, mark)
+        const heard = b.heard.length
         await b.type(MASTER + "#")
         await b.waitForLog(/setup: code saved/, 3000, mark)
+        await b.waitForSound("success", heard)
         expect(await attempt(b, "4718")).toBe("failure")
         expect(await attempt(b, MASTER)).toBe("success")
     })

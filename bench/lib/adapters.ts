@@ -1,0 +1,111 @@
+/**
+ * The ONE place where the benchmarks touch the lock's API. Issue 3 (250 users, audit log) will
+ * change the core and the firmware store; update these adapters and every benchmark follows.
+ *
+ * Node side: the firmware's verification path is HMAC-SHA256(device key, entry) and then the
+ * core's constant-time scan over every slot (src/firmware/lock.ts -> findSlot in src/core/ct.ts).
+ */
+import { createHmac, randomBytes } from "node:crypto"
+import { Bytes, findSlot, weakCodeReason, DEFAULT_POLICY, Policy } from "../../src/core/index"
+import { Rng } from "./stats"
+
+export { DEFAULT_POLICY, weakCodeReason }
+export type { Policy, Bytes }
+
+/** How many users the issue asks the benchmarks to enrol. */
+export const USERS = 250
+export const DIGEST_BYTES = 32
+
+export function deviceKey(): Buffer {
+    return randomBytes(DIGEST_BYTES)
+}
+
+/** HMAC-SHA256(key, code), as the firmware computes it (@devicescript/crypto hmac). */
+export function digestOf(key: Uint8Array, code: string): Buffer {
+    return createHmac("sha256", key).update(code).digest()
+}
+
+/** The firmware's verification path: slot index of `entry`, or -1. */
+export function verify(key: Uint8Array, slots: (Bytes | null)[], entry: string): number {
+    return findSlot(digestOf(key, entry), slots)
+}
+
+/** The scan alone, for inputs that cannot be produced through the HMAC (e.g. shared prefixes). */
+export function verifyDigest(slots: (Bytes | null)[], digest: Bytes): number {
+    return findSlot(digest, slots)
+}
+
+/**
+ * A deliberately leaky verification, for the timing test's control: first-match loop over the
+ * slots with an early-exit byte compare (what the Matter reference lock does with memcmp).
+ */
+export function leakyVerify(key: Uint8Array, slots: (Bytes | null)[], entry: string): number {
+    return leakyVerifyDigest(slots, digestOf(key, entry))
+}
+
+export function leakyVerifyDigest(slots: (Bytes | null)[], d: Bytes): number {
+    for (let s = 0; s < slots.length; s++) {
+        const slot = slots[s]
+        if (!slot) continue
+        let same = true
+        for (let i = 0; i < DIGEST_BYTES; i++)
+            if (slot[i] !== d[i]) {
+                same = false
+                break
+            }
+        if (same) return s
+    }
+    return -1
+}
+
+/** `n` distinct acceptable codes (lengths minLen..maxLen) and their digests, slot i = codes[i]. */
+export function enrolUsers(key: Uint8Array, n: number, rng: Rng, minLen = 4, maxLen = 8): { codes: string[]; slots: Buffer[] } {
+    const seen = new Set<string>()
+    const codes: string[] = []
+    while (codes.length < n) {
+        const c = rng.digits(rng.range(minLen, maxLen))
+        if (seen.has(c) || weakCodeReason(c) !== null) continue
+        seen.add(c)
+        codes.push(c)
+    }
+    return { codes, slots: codes.map(c => digestOf(key, c)) }
+}
+
+/** Every acceptable code of exactly `len` digits, in ascending order (what a patient attacker tries). */
+export function acceptableCodes(len: number): string[] {
+    const out: string[] = []
+    const n = 10 ** len
+    for (let i = 0; i < n; i++) {
+        const c = String(i).padStart(len, "0")
+        if (weakCodeReason(c) === null) out.push(c)
+    }
+    return out
+}
+
+/** The core policy the shipping firmware builds from a profile (mirrors policyFromProfile in src/firmware/lock.ts). */
+export function policyOf(p: {
+    codes: { minLength: number; maxLength: number }
+    lockout: { freeFailures: number; baseSeconds: number; maxSeconds: number }
+    timing: {
+        autoRelockSeconds: number
+        entryTimeoutSeconds: number
+        longPressMs: number
+        setupTimeoutSeconds: number
+        menuTimeoutSeconds: number
+        resetHoldSeconds: number
+    }
+}): Policy {
+    return {
+        minCodeLength: p.codes.minLength,
+        maxCodeLength: p.codes.maxLength,
+        entryTimeoutMs: Math.round(p.timing.entryTimeoutSeconds * 1000),
+        autoRelockMs: Math.round(p.timing.autoRelockSeconds * 1000),
+        longPressMs: p.timing.longPressMs,
+        setupTimeoutMs: Math.round(p.timing.setupTimeoutSeconds * 1000),
+        freeFailures: p.lockout.freeFailures,
+        lockoutBaseMs: Math.round(p.lockout.baseSeconds * 1000),
+        lockoutMaxMs: Math.round(p.lockout.maxSeconds * 1000),
+        menuTimeoutMs: Math.round(p.timing.menuTimeoutSeconds * 1000),
+        resetHoldMs: Math.round(p.timing.resetHoldSeconds * 1000),
+    }
+}

@@ -1,0 +1,399 @@
+/**
+ * Power cuts at random moments on the real firmware in the in-process VM (shared by
+ * `npm run bench:power` and the deterministic version in `npm test`).
+ *
+ * One board runs a chain: act (a wrong code, the right code, the first enrolment, a companion
+ * enrolment), cut the power at the k-th flash write after the action's last key (the VM's flash
+ * write has then completed) or after a random delay, power on from whatever the flash kept, check,
+ * act again. Some cuts also tear or corrupt the image being written, inside the bytes that write
+ * changed (the VM saves its whole flash image at once; a real chip writes only the settings
+ * region): only part of the new bytes written ("torn_write"), 1-3 flipped bits ("flipped_bits"),
+ * or the end of the written region left erased ("erased_tail"). Each boot is checked against what the lock had
+ * already confirmed before the cut:
+ *  - counter_resets: the failure counter reads lower than the last failure the lock answered;
+ *  - lost_users: a code (or companion) confirmed before the cut is gone;
+ *  - opened_without_code: the latch went to the unlocked angle with no right code just typed;
+ *  - broken_audit_chains: 0 by construction; the firmware has no audit log yet (issue 3).
+ */
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { command, enrol, KeyStore } from "../../sim/companion"
+import { LatchkeyClient } from "../../sim/latchkey"
+import { MASTER, newBoard, powerOnWithProgram, sleep, SimulatedBoard } from "./board"
+import { Rng } from "./stats"
+
+export type CutKind = "wrong_attempt" | "unlock" | "enrolment" | "companion" | "torn_write" | "flipped_bits" | "erased_tail"
+
+export interface CutStats {
+    cuts: number
+    counter_resets: number
+    lost_users: number
+    broken_audit_chains: number
+    opened_without_code: number
+    boot_failures: number
+    store_formats: number
+    /** Steps the harness itself could not complete (e.g. keys lost on a loaded machine); recovered by a power cycle, not counted as cuts. */
+    harness_errors: number
+    /** Problems after cuts that left the written image intact / damaged. */
+    intact: Record<string, number>
+    damaged: Record<string, number>
+    by_kind: Record<string, number>
+    at_write: number
+    at_random_time: number
+    findings: string[]
+}
+
+export function emptyStats(): CutStats {
+    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, findings: [] }
+}
+
+export function addStats(a: CutStats, b: CutStats): CutStats {
+    const by = { ...a.by_kind }
+    for (const [k, v] of Object.entries(b.by_kind)) by[k] = (by[k] ?? 0) + v
+    return {
+        cuts: a.cuts + b.cuts,
+        counter_resets: a.counter_resets + b.counter_resets,
+        lost_users: a.lost_users + b.lost_users,
+        broken_audit_chains: a.broken_audit_chains + b.broken_audit_chains,
+        opened_without_code: a.opened_without_code + b.opened_without_code,
+        boot_failures: a.boot_failures + b.boot_failures,
+        store_formats: a.store_formats + b.store_formats,
+        harness_errors: a.harness_errors + b.harness_errors,
+        intact: merge(a.intact, b.intact),
+        damaged: merge(a.damaged, b.damaged),
+        by_kind: by,
+        at_write: a.at_write + b.at_write,
+        at_random_time: a.at_random_time + b.at_random_time,
+        findings: [...a.findings, ...b.findings].sort((x, y) => Number(/torn|flipped|erased/.test(x)) - Number(/torn|flipped|erased/.test(y))).slice(0, 40),
+    }
+}
+
+function merge(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+    const out = { ...a }
+    for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v
+    return out
+}
+
+/** What the lock has confirmed, i.e. what must survive any cut. */
+interface Truth {
+    codes: number
+    companions: number
+    minFailures: number
+    lockoutMs: number
+}
+
+type Damage = "none" | "torn_write" | "flipped_bits" | "erased_tail"
+
+export class CutChain {
+    readonly stats = emptyStats()
+    private b!: SimulatedBoard
+    private truth: Truth = { codes: 0, companions: 0, minFailures: 0, lockoutMs: 0 }
+    private allowOpenUntil = 0
+    private checkedMoves = 0
+    private client!: LatchkeyClient
+    private store = new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-cut-")), "keys.json"))
+    private prevImage = new Uint8Array(0)
+
+    constructor(private readonly rng: Rng, private readonly opts: { damage: number; companions: boolean }) {}
+
+    private note(s: string) {
+        // problems after intact writes matter most: they always make the list
+        if (this.stats.findings.length < 30 || !/torn|flipped|erased/.test(s)) this.stats.findings.push(s)
+    }
+
+    /** Counts a problem found after the cut described by `what`. */
+    private problem(field: "counter_resets" | "lost_users" | "opened_without_code" | "boot_failures" | "store_formats", what: string, n = 1) {
+        if (n <= 0) return
+        this.stats[field] += n
+        const bucket = /torn|flipped|erased/.test(what) ? this.stats.damaged : this.stats.intact
+        bucket[field] = (bucket[field] ?? 0) + n
+    }
+
+    async start() {
+        this.b = newBoard("firmware-fast")
+        this.b.flash.onSave = () => this.onSave()
+        await this.b.powerOn()
+        this.client = new LatchkeyClient(this.b.bus)
+    }
+
+    async dispose() {
+        await this.b?.dispose()
+    }
+
+    /**
+     * Index in the board's log at the last power cut. A VM stopped from inside a callback still
+     * finishes its current time slice (its flash writes and frames are dropped, but its console
+     * lines still arrive): lines after the cut come from a dead chip and teach the oracle nothing.
+     */
+    private cutLogIndex = Infinity
+
+    private cut() {
+        if (this.b.running) this.cutLogIndex = this.b.logs.length
+        this.b.powerCut()
+    }
+
+    // ----- flash write hook: counts writes after a mark, cuts at the k-th, maybe damages it
+    private writesSinceMark = 0
+    private cutAtWrite = 0
+    private damage: Damage = "none"
+    private onSave() {
+        const img = this.b.flash.image
+        this.writesSinceMark++
+        if (this.cutAtWrite > 0 && this.writesSinceMark === this.cutAtWrite) {
+            this.cutAtWrite = 0
+            if (this.damage !== "none") this.b.flash.image = this.damaged(this.prevImage, img, this.damage)
+            this.cut()
+        }
+        this.prevImage = img.slice()
+    }
+
+    /** The image as a cut in the middle of writing `next` over `prev` could leave it. */
+    private damaged(prev: Uint8Array, next: Uint8Array, how: Damage): Uint8Array {
+        const out = next.slice()
+        const changed: number[] = []
+        for (let i = 0; i < next.length; i++) if (prev[i] !== next[i]) changed.push(i)
+        if (!changed.length) return out
+        if (how === "erased_tail") {
+            // the write stopped part-way through its region: the rest of the region reads erased (0xff)
+            const from = this.rng.range(changed[0], changed[changed.length - 1])
+            for (let i = from; i <= changed[changed.length - 1]; i++) out[i] = 0xff
+            return out
+        }
+        if (how === "torn_write") {
+            // only some of the new bytes reached the chip: a prefix (in address order, or reversed)
+            const keep = this.rng.int(changed.length)
+            const order = this.rng.chance(0.5) ? changed : [...changed].reverse()
+            for (let i = keep; i < order.length; i++) out[order[i]] = prev[order[i]] ?? 0xff
+        } else {
+            for (let i = 0, n = this.rng.range(1, 3); i < n; i++) out[this.rng.pick(changed)] ^= 1 << this.rng.int(8)
+        }
+        return out
+    }
+
+    // ----- the chain
+    private async cutAfter(kind: CutKind, act: () => Promise<void>, writes: number) {
+        const damage: Damage = this.rng.chance(this.opts.damage) ? this.rng.pick(["torn_write", "flipped_bits", "erased_tail"] as Damage[]) : "none"
+        const atWrite = damage !== "none" || this.rng.chance(0.6)
+        this.writesSinceMark = 0
+        this.damage = damage
+        this.cutAtWrite = atWrite ? this.rng.range(1, writes) : 0
+        let timer: NodeJS.Timeout | undefined
+        await act().catch(() => {}) // a cut may interrupt what the action waits for
+        if (!atWrite) timer = setTimeout(() => this.cut(), this.rng.int(150))
+        const end = Date.now() + 3000
+        while (this.b.running && Date.now() < end) await sleep(5)
+        if (timer) clearTimeout(timer)
+        this.cutAtWrite = 0
+        if (this.b.running) this.cut() // the write never came: cut anyway
+        this.stats.cuts++
+        const k = damage === "none" ? kind : damage
+        this.stats.by_kind[k] = (this.stats.by_kind[k] ?? 0) + 1
+        if (atWrite) this.stats.at_write++
+        else this.stats.at_random_time++
+        await this.bootAndCheck(`${k} (${atWrite ? "at a write" : "random time"})`)
+    }
+
+    /** Types keys up to (not including) the final '#', then presses '#' and returns at once. */
+    private rightCodeTyped = false
+    private companionTries = 0
+
+    private async typeThenHash(code: string) {
+        await this.b.type(code, 30)
+        if (code === MASTER) {
+            this.allowOpenUntil = Date.now() + 3000
+            this.rightCodeTyped = true
+        }
+        const mark = this.b.logs.length
+        await this.b.keyDown("#")
+        this.watchAnswers(mark)
+    }
+
+    /** Follows the firmware's answers after `mark` to keep the truth up to date. */
+    private watchAnswers(mark: number) {
+        this.cutLogIndex = Infinity
+        const scan = () => {
+            const end = Math.min(this.b.logs.length, this.cutLogIndex)
+            for (let i = mark; i < end; i++) this.learn(this.b.logs[i])
+            mark = Math.max(mark, end)
+        }
+        const iv = setInterval(() => {
+            scan()
+            if (!this.b.running) {
+                scan()
+                clearInterval(iv)
+            }
+        }, 2)
+        setTimeout(() => clearInterval(iv), 4000)
+    }
+
+    private learn(line: string) {
+        let m: RegExpExecArray | null
+        if ((m = /lock: (?:wrong code|invalid entry length) \(failures (\d+)\)(?:, lockout (\d+) ms)?/.exec(line))) {
+            // the answer was given after the counter was written and read back
+            this.truth.minFailures = Math.max(this.truth.minFailures, Number(m[1]))
+        } else if (/lock: unlocked/.test(line)) {
+            this.truth.minFailures = 0
+        } else if (/lock: setup: code saved/.test(line)) {
+            this.truth.codes = 1
+        }
+    }
+
+    private checkLatch() {
+        for (; this.checkedMoves < this.b.latchMoves.length; this.checkedMoves++) {
+            const m = this.b.latchMoves[this.checkedMoves]
+            if (this.b.isUnlockedAngle(m.angle) && m.at > this.allowOpenUntil) {
+                this.problem("opened_without_code", "latch")
+                this.note(`latch opened with no right code typed (at ${m.at})`)
+            }
+        }
+    }
+
+    private async bootAndCheck(what: string) {
+        this.checkLatch()
+        const mark = this.b.logs.length
+        const before = this.b.logs.slice(Math.max(0, Math.min(mark, this.cutLogIndex) - 40), Math.min(mark, this.cutLogIndex)).filter(l => l.startsWith("> ")).slice(-5).map(l => l.slice(2).replace("lock: ", "")).join(" / ")
+        try {
+            try {
+                await this.b.powerOn(8000)
+            } catch (e) {
+                // DeviceScript's flash store formats itself when it finds a damaged record. In this
+                // VM the program lives in the same image and is lost with it; on the ESP32 the
+                // program has a partition of its own and survives. Put the program back, as the
+                // board would still have it, keep the (formatted) settings, and check that boot.
+                if (!this.b.logs.slice(mark).some(l => /fstor: formatting now/.test(l))) throw e
+                this.problem("store_formats", what)
+                this.note(`after ${what}: the settings store formatted itself at boot (everything on it is gone)`)
+                this.b.powerCut()
+                await powerOnWithProgram(this.b, "firmware-fast")
+            }
+        } catch {
+            this.problem("boot_failures", what)
+            const why = this.b.logs.slice(mark).filter(l => /abort|PANIC|Exception|empty packet|JD_PANIC|flash|format|invalid|error/i.test(l)).slice(0, 3).join("; ")
+            if (process.env.LATCHKEY_CUT_DEBUG) console.log(this.b.logs.slice(mark).join("\n"))
+            this.note(`after ${what}: the lock does not boot (${why || "no ready line"}); flash wiped to go on`)
+            this.problem("lost_users", what, this.truth.codes + this.truth.companions)
+            this.b.powerCut()
+            this.b.wipeFlash()
+            this.truth = { codes: 0, companions: 0, minFailures: 0, lockoutMs: 0 }
+            this.companionTries = 0
+            this.prevImage = new Uint8Array(0)
+            await this.b.powerOn(12000)
+            return
+        }
+        const bootLine = this.b.logs.slice(mark).find(l => /lock: boot: /.test(l)) ?? ""
+        const m = /boot: (\d+) user\(s\), failures (\d+)/.exec(bootLine)
+        const codes = m ? Number(m[1]) : -1
+        const failures = m ? Number(m[2]) : -1
+        if (codes < this.truth.codes) {
+            this.problem("lost_users", what, this.truth.codes - Math.max(0, codes))
+            this.note(`after ${what}: ${this.truth.codes} code(s) confirmed, ${codes} after boot (last lines before the cut: ${before})`)
+        }
+        const legitReset = this.rightCodeTyped && failures === 0
+        this.rightCodeTyped = false
+        if (codes > 0 && failures < this.truth.minFailures && !legitReset) {
+            this.problem("counter_resets", what)
+            this.note(`after ${what}: failure counter ${failures} < ${this.truth.minFailures} already answered (last lines before the cut: ${before})`)
+        }
+        const resumed = this.b.logs.slice(mark).map(l => /lockout resumed: (\d+) ms/.exec(l)).find(Boolean)
+        this.truth.codes = Math.max(0, codes)
+        this.truth.minFailures = codes > 0 ? failures : 0
+        this.truth.lockoutMs = resumed ? Number(resumed[1]) : 0
+        if (this.truth.companions > 0 && this.opts.companions && (/companion|torn|flipped|erased/.test(what) || this.rng.chance(0.1))) {
+            // a companion confirmed before the cut must still work
+            const ok = await command(this.client, this.store, "lock").then(() => "Ok", e => (e as Error).message)
+            if (!/^Ok$|Busy/.test(ok)) {
+                if (/UnknownKey|not enrolled/.test(ok)) {
+                    this.problem("lost_users", what, this.truth.companions)
+                    this.note(`after ${what}: companion key lost (${ok})`)
+                }
+                this.truth.companions = 0
+            }
+            this.truth.minFailures = 0 // an accepted companion command clears the counter
+        }
+        this.checkLatch()
+    }
+
+    /** One action with one power cut; a step the harness cannot complete is recovered, not counted. */
+    async step() {
+        try {
+            await this.act()
+        } catch (e) {
+            this.stats.harness_errors++
+            this.note(`harness error (recovered by a power cycle): ${(e as Error).message.split("\n")[0]}`)
+            this.cutAtWrite = 0
+            this.b.powerCut()
+            await this.bootAndCheck("a harness error")
+        }
+    }
+
+    private async act() {
+        const b = this.b
+        if (this.truth.lockoutMs > 0) {
+            await sleep(this.truth.lockoutMs + 150)
+            this.truth.lockoutMs = 0
+        }
+        if (this.truth.codes === 0) {
+            // the first enrolment; the cut falls during the confirming entry's writes (codes, counter)
+            const mark = b.logs.length
+            await b.pressProgramButton()
+            await b.waitForLog(/setup: enter new code/, 5000, mark)
+            await b.type(MASTER + "#", 25)
+            await b.waitForLog(/setup: enter the same code again/, 5000, mark)
+            await this.cutAfter("enrolment", () => this.typeThenHash(MASTER), 2)
+            return
+        }
+        const r = this.rng.next()
+        // at most 2 companion enrolments per board, answered or not: a third stored companion makes
+        // the firmware abort at every boot (its companions share one settings value; see footprint)
+        if (this.opts.companions && this.companionTries < 2 && r < 0.06) {
+            this.companionTries++
+            // a user change: a companion enrolled (one flash write); confirmed only when answered
+            await b.pressProgramButton()
+            await this.cutAfter("companion", async () => {
+                const rec = await enrol(this.client, this.store)
+                if (rec) this.truth.companions++
+            }, 1)
+            return
+        }
+        if (this.truth.minFailures >= 4 || r < 0.3) {
+            await b.press("*", 25)
+            await this.cutAfter("unlock", () => this.typeThenHash(MASTER), 2)
+            return
+        }
+        await b.press("*", 25)
+        await this.cutAfter("wrong_attempt", () => this.typeThenHash(this.rng.chance(0.9) ? wrongCode(this.rng) : this.rng.digits(this.rng.range(1, 3))), 1)
+    }
+}
+
+function wrongCode(rng: Rng): string {
+    for (;;) {
+        const c = rng.digits(4)
+        if (c !== MASTER) return c
+    }
+}
+
+/** Runs `cuts` power cuts over `boards` boards in parallel. */
+export async function runCuts(cuts: number, boards: number, seed: number, opts = { damage: 0.12, companions: true }, progress?: (done: number) => void): Promise<CutStats> {
+    let total = emptyStats()
+    let started = 0
+    let done = 0
+    await Promise.all(
+        Array.from({ length: Math.min(boards, cuts) }, async (_, i) => {
+            const chain = new CutChain(new Rng(seed * 7919 + i), opts)
+            await chain.start()
+            try {
+                while (started < cuts) {
+                    started++
+                    await chain.step()
+                    done++
+                    progress?.(done)
+                }
+            } finally {
+                await chain.dispose()
+                total = addStats(total, chain.stats)
+            }
+        }),
+    )
+    return total
+}
