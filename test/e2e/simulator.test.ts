@@ -133,6 +133,9 @@ describe("the simulator page in Chromium", () => {
                 expect(await attempt(WRONG)).toBe("lockout")
                 await page.waitForSelector("#lockout", { state: "visible", timeout: WAIT })
             }
+            // the page reads the service's registers in turn: wait for the count to catch up
+            const expected = String(FAST_PROFILE.lockout.freeFailures + 3)
+            await page.waitForFunction(n => document.getElementById("st-failures")?.textContent?.trim() === n, expected, { timeout: WAIT })
             const failures = Number(await text("#st-failures"))
             expect(failures).toBe(FAST_PROFILE.lockout.freeFailures + 3)
 
