@@ -1,7 +1,6 @@
-import { createHmac } from "node:crypto"
 import { describe, expect, it } from "vitest"
+import { hmac, kinds, logs, show } from "./rig"
 import {
-    auditKindName,
     Bytes,
     createLock,
     createUserTable,
@@ -17,56 +16,8 @@ import {
     UserType,
 } from "../../src/core/index"
 
-const DEVICE_KEY = "test-device-key"
 const CODE = "7391"
 const OTHER = "5820"
-
-function hmac(code: string): Uint8Array {
-    return createHmac("sha256", DEVICE_KEY).update(code).digest()
-}
-
-/** One effect as a short string; logs are left out unless asked for. */
-export function show(e: Effect): string {
-    switch (e.type) {
-        case "saveCounter":
-            return `saveCounter ${e.failures} ${e.served}`
-        case "saveUsers":
-            return `saveUsers ${e.chunk}`
-        case "saveNames":
-            return `saveNames ${e.chunk}`
-        case "saveMode":
-            return `saveMode ${e.mode}`
-        case "saveRecovery":
-            return `saveRecovery ${e.digest ? "set" : "none"}`
-        case "hash":
-            return `hash ${e.code}`
-        case "latch":
-            return e.locked ? "latch locked" : "latch unlocked"
-        case "sound":
-            return `sound ${e.sound}`
-        case "log":
-            return `log ${e.message}`
-        case "audit":
-            return `audit ${auditKindName(e.kind)} ${e.slot}`
-        case "alarm":
-            return `alarm ${e.alarm}`
-        case "issueRecovery":
-            return "issueRecovery"
-        case "factoryReset":
-            return "factoryReset"
-        case "checkRemote":
-            return "checkRemote"
-    }
-}
-
-/** Effects but logs and audit entries, as strings. */
-function kinds(effects: Effect[]): string[] {
-    return effects.filter((e) => e.type !== "log" && e.type !== "audit").map(show)
-}
-
-function logs(effects: Effect[]): string[] {
-    return effects.filter((e) => e.type === "log").map((e) => (e as { message: string }).message)
-}
 
 /** A user table with code i in slot i+1: slot 1 the Programming user, the others Unrestricted. */
 function tableOf(codes: (Bytes | null)[]): Bytes {
