@@ -3,4 +3,11 @@
 import { register } from "tsx/esm/api"
 
 register()
-await import("../sim/cli.ts")
+const { main } = await import("../sim/cli.ts")
+main(process.argv.slice(2)).then(
+    code => process.exit(code),
+    e => {
+        console.error(`latchkey: ${e.message}`)
+        process.exit(1)
+    },
+)

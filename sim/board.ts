@@ -31,6 +31,7 @@ import { join } from "node:path"
 import type { Profile } from "../src/config/types"
 import { soundOfTone } from "../src/firmware/tones"
 import { InProcessDevice, LockDevice } from "./device"
+import { loadLatchkeySpec } from "./latchkey"
 import { ROOT } from "./paths"
 import { Flash, readBytecode } from "./vm"
 
@@ -104,6 +105,8 @@ export class SimulatedBoard {
     private probe: NodeJS.Timeout | undefined
 
     constructor(readonly options: BoardOptions) {
+        // before the bus meets the lock: jacdac-ts fixes a service's spec when it first sees it
+        loadLatchkeySpec()
         const firmware = options.firmware ?? "firmware"
         this.bytecode = readBytecode(firmware)
         this.bytecodePath = join(ROOT, "build", `${firmware}.devs`)

@@ -1,38 +1,61 @@
 /**
  * `latchkey`: the companion CLI. Reaches the lock over Jacdac through a devtools-style TCP hub:
  * the simulator (`npm start` serves one on 127.0.0.1:8082) or `devs devtools` with a board.
+ * Parsing and the commands live here; bin/latchkey.js runs main().
  *
- *   latchkey [options] <command> [args]
- *   commands: status | enrol | unlock | lock | clear-lockout | revoke KEY_ID | lost-phone | keys
- *   options:  --tcp HOST:PORT (default 127.0.0.1:8082)  --keys FILE  --json  --timeout MS  --help
+ *   latchkey [options] <command> [args]      (USAGE below lists them all)
  */
 import { createRequire } from "node:module"
 import { createNodeSocketTransport, JDBus } from "jacdac-ts"
-import { command, COMMANDS, defaultKeyFile, enrol, KeyStore, LockRefusal } from "./companion"
+import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
+import { command, defaultKeyFile, enrol, KeyStore, LockRefusal } from "./companion"
 import { LatchkeyClient } from "./latchkey"
+import { formatWallTime, modeName, UserType } from "../src/core/index"
 
 // jacdac-ts's ESM build loads "net" through a lazy require()
 ;(globalThis as { require?: NodeRequire }).require ??= createRequire(import.meta.url)
-// jacdac-ts narrates its transports on console.debug; a CLI's output is its answer only
-if (!process.env.LATCHKEY_DEBUG) console.debug = () => {}
 
 export const USAGE = `usage: latchkey [options] <command> [args]
 
 commands:
-  status              the lock's state, mode, failure count and lockout
-  enrol               pair this computer as a companion (press the lock's program button first)
-  unlock | lock       open or lock the door (challenge-response, AES-256-CCM)
-  clear-lockout       clear the keypad's failure counter and lockout
-  revoke KEY_ID       revoke one companion key (1..254)
-  lost-phone          revoke every companion key at once (keypad codes keep working)
-  keys                list the companion keys this computer holds (never the keys themselves)
+  status                   the lock's state, mode, failure count and lockout
+  enrol                    pair this computer as a companion (press the lock's program button first)
+  unlock | lock            open or lock the door (challenge-response, AES-256-CCM)
+  clear-lockout            clear the keypad's failure counter and lockout
+  revoke KEY_ID            revoke one companion key (1..254)
+  lost-phone               revoke every companion key at once (keypad codes keep working)
+  keys                     list the companion keys this computer holds (never the keys themselves)
+  users list               every user: slot, type, enabled, name, schedule (never a code)
+  users add [user options] add a user; the code is read from standard input (prompted twice,
+                           hidden, on a terminal); the lock answers the slot it chose
+  users remove SLOT        delete a user (not slot 1, the master)
+  users enable SLOT | users disable SLOT
+  users name SLOT NAME     name a user (up to 10 printable ASCII characters; "" clears it)
+  mode [MODE]              show, or set, the operating mode
+                           (Normal, Vacation, Privacy, NoRemoteLockUnlock, Passage)
+  clock set [WHEN]         set the lock's clock to this computer's local time, or to WHEN
+                           ("YYYY-MM-DD HH:MM[:SS]", the lock's local time); needed after every
+                           power-on for schedule users
+  audit                    the audit log, oldest first, with its hash chain checked here
+                           (exit code 3 when the chain is broken)
+
+user options (users add):
+  --type TYPE              Unrestricted (default), WeekDaySchedule, YearDaySchedule, NonAccess,
+                           Forced (duress: opens and raises an alarm), Disposable (one use),
+                           Expiring, RemoteOnly; implied by the schedule options below
+  --name NAME              the user's name
+  --days DAYS --start HH:MM --end HH:MM     WeekDaySchedule: days 1 (Monday) .. 7 (Sunday), e.g. 12345
+  --from "YYYY-MM-DD HH:MM" --until "..."   YearDaySchedule
+  --minutes N              Expiring: minutes of validity after the first use (1..2880)
 
 options:
-  --tcp HOST:PORT     where the lock is reached (default 127.0.0.1:8082: \`npm start\` or \`devs devtools\`)
-  --keys FILE         key file (default ${defaultKeyFile()}; set LATCHKEY_HOME to move it)
-  --json              machine-readable output
-  --timeout MS        how long to look for the lock (default 5000)
-  --help              this text`
+  --tcp HOST:PORT          where the lock is reached (default 127.0.0.1:8082: \`npm start\` or \`devs devtools\`)
+  --keys FILE              key file (default ${defaultKeyFile()}; set LATCHKEY_HOME to move it)
+  --json                   machine-readable output
+  --timeout MS             how long to look for the lock (default 5000)
+  --help                   this text
+
+exit codes: 0 done, 1 refused or failed, 2 usage error, 3 audit chain broken`
 
 export interface CliOptions {
     host: string
@@ -42,13 +65,24 @@ export interface CliOptions {
     timeoutMs: number
     command: string
     args: string[]
+    /** Options of `users add`. */
+    user: { [name: string]: string }
 }
 
 /** A usage error: printed with the usage text, exit code 2. */
 export class UsageError extends Error {}
 
+const USER_OPTIONS = ["type", "name", "days", "start", "end", "from", "until", "minutes"]
+const SIMPLE = ["status", "enrol", "keys", "unlock", "lock", "clear-lockout", "lost-phone", "audit"]
+const COMMAND_NAMES = [...SIMPLE, "revoke", "users", "mode", "clock"]
+
+function slotArg(s: string | undefined, what: string): number {
+    if (s === undefined || !/^\d{1,3}$/.test(s) || Number(s) < 1 || Number(s) > 250) throw new UsageError(`${what} takes a slot from 1 to 250`)
+    return Number(s)
+}
+
 export function parseCli(argv: string[]): CliOptions | "help" {
-    const o: CliOptions = { host: "127.0.0.1", port: 8082, keys: defaultKeyFile(), json: false, timeoutMs: 5000, command: "", args: [] }
+    const o: CliOptions = { host: "127.0.0.1", port: 8082, keys: defaultKeyFile(), json: false, timeoutMs: 5000, command: "", args: [], user: {} }
     const rest: string[] = []
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]
@@ -69,31 +103,119 @@ export function parseCli(argv: string[]): CliOptions | "help" {
             const v = value()
             if (!/^\d+$/.test(v) || Number(v) < 100) throw new UsageError(`--timeout takes milliseconds (>= 100), not "${v}"`)
             o.timeoutMs = Number(v)
-        } else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`)
+        } else if (a.startsWith("--") && USER_OPTIONS.includes(a.slice(2))) {
+            // a name may be empty ("" clears it); other values may not
+            const v = argv[++i]
+            if (v === undefined || (v === "" && a !== "--name")) throw new UsageError(`${a} needs a value`)
+            o.user[a.slice(2)] = v
+        } else if (a.startsWith("-") && a !== "-" && !/^-?\d/.test(a)) throw new UsageError(`unknown option ${a}`)
         else rest.push(a)
     }
     if (rest.length === 0) throw new UsageError("no command given")
     o.command = rest[0]
     o.args = rest.slice(1)
-    const known = ["status", "enrol", "keys", ...Object.keys(COMMANDS)]
-    if (!known.includes(o.command)) throw new UsageError(`unknown command "${o.command}" (one of ${known.join(", ")})`)
+    const args = o.args
+    if (!COMMAND_NAMES.includes(o.command)) throw new UsageError(`unknown command "${o.command}" (one of ${COMMAND_NAMES.join(", ")})`)
+    const userAdd = o.command === "users" && args[0] === "add"
+    if (Object.keys(o.user).length && !userAdd) throw new UsageError(`--${Object.keys(o.user)[0]} is an option of \`users add\` only`)
     if (o.command === "revoke") {
-        if (o.args.length !== 1 || !/^\d+$/.test(o.args[0]) || Number(o.args[0]) < 1 || Number(o.args[0]) > 254)
+        if (args.length !== 1 || !/^\d+$/.test(args[0]) || Number(args[0]) < 1 || Number(args[0]) > 254)
             throw new UsageError("revoke takes one key id from 1 to 254")
-    } else if (o.args.length) throw new UsageError(`${o.command} takes no arguments`)
+    } else if (o.command === "users") {
+        const sub = args[0]
+        if (sub === "list" || sub === "add") {
+            if (args.length !== 1) throw new UsageError(`users ${sub} takes no arguments${sub === "add" ? " (the code is read from standard input)" : ""}`)
+        } else if (sub === "remove" || sub === "enable" || sub === "disable") {
+            slotArg(args[1], `users ${sub}`)
+            if (args.length !== 2) throw new UsageError(`users ${sub} takes one slot`)
+        } else if (sub === "name") {
+            slotArg(args[1], "users name")
+            if (args.length !== 3) throw new UsageError('users name takes a slot and a name (use "" to clear it)')
+        } else throw new UsageError(`users takes list, add, remove, enable, disable or name${sub ? `, not "${sub}"` : ""}`)
+    } else if (o.command === "mode") {
+        if (args.length > 1) throw new UsageError("mode takes at most one mode")
+        if (args.length === 1)
+            try {
+                parseMode(args[0])
+            } catch (e) {
+                throw new UsageError((e as Error).message)
+            }
+    } else if (o.command === "clock") {
+        if (args[0] !== "set" || args.length > 2) throw new UsageError('clock takes: set [WHEN] (WHEN: "YYYY-MM-DD HH:MM")')
+        if (args[1] !== undefined)
+            try {
+                parseLocalDateTime(args[1])
+            } catch (e) {
+                throw new UsageError((e as Error).message)
+            }
+    } else if (args.length) throw new UsageError(`${o.command} takes no arguments`)
     return o
 }
 
-/** Runs one command against a lock on `bus`; returns what to print (text, or an object for --json). */
-export async function runCommand(o: CliOptions, client: LatchkeyClient): Promise<{ text: string; data: unknown }> {
+/** Reads a line from a non-terminal stdin, or prompts twice without echo on a terminal. */
+export async function readCode(): Promise<string> {
+    const stdin = process.stdin
+    if (!stdin.isTTY) {
+        let data = ""
+        for await (const chunk of stdin) {
+            data += chunk
+            if (data.includes("\n")) break
+        }
+        return data.split(/\r?\n/)[0].trim()
+    }
+    const hidden = (prompt: string) =>
+        new Promise<string>((resolve, reject) => {
+            process.stderr.write(prompt)
+            let s = ""
+            stdin.setRawMode(true)
+            stdin.resume()
+            const onData = (b: Buffer) => {
+                for (const ch of b.toString("utf8")) {
+                    if (ch === "\r" || ch === "\n") {
+                        stdin.setRawMode(false)
+                        stdin.pause()
+                        stdin.off("data", onData)
+                        process.stderr.write("\n")
+                        return resolve(s)
+                    }
+                    if (ch === "\u0003") {
+                        stdin.setRawMode(false)
+                        return reject(new Error("cancelled"))
+                    }
+                    if (ch === "\u007f") s = s.slice(0, -1)
+                    else s += ch
+                }
+            }
+            stdin.on("data", onData)
+        })
+    const first = await hidden("new code: ")
+    const again = await hidden("the same code again: ")
+    if (first !== again) throw new Error("the two codes differ: nothing was sent")
+    return first
+}
+
+/** Runs one command against the lock; returns what to print (text, an object for --json) and the exit code. */
+export async function runCommand(
+    o: CliOptions,
+    client: LatchkeyClient,
+    code: () => Promise<string> = readCode,
+): Promise<{ text: string; data: object; exit?: number }> {
     const store = new KeyStore(o.keys)
+    const a = o.args
     if (o.command === "keys") {
         const keys = store.all().map(k => ({ lock: k.lock, keyId: k.keyId, counter: k.counter }))
-        return { text: keys.length ? keys.map(k => `lock ${k.lock}: key ${k.keyId} (counter ${k.counter})`).join("\n") : "no companion keys", data: keys }
+        return { text: keys.length ? keys.map(k => `lock ${k.lock}: key ${k.keyId} (counter ${k.counter})`).join("\n") : "no companion keys", data: { keys } }
+    }
+    // `users add` reads the code before the lock is asked anything (and before a nonce ages)
+    let newCode = ""
+    if (o.command === "users" && a[0] === "add") {
+        newCode = await code()
+        if (!/^\d+$/.test(newCode)) throw new Error("the code must be digits only (read from standard input)")
     }
     await client.service(o.timeoutMs)
-    if (o.command === "status") {
+    if (o.command === "status" || (o.command === "mode" && a.length === 0)) {
         const s = await client.status()
+        if (o.command === "mode") return { text: `mode ${s.operatingMode}`, data: { mode: s.operatingMode } }
         const lockout = s.lockoutRemainingMs > 0 ? `, keypad locked out for ${Math.ceil(s.lockoutRemainingMs / 1000)} s` : ""
         return {
             text: `${s.provisioned ? s.lockState : "not set up (setup mode)"}, mode ${s.operatingMode}, ${s.failureCount} failed attempt(s)${lockout}`,
@@ -104,19 +226,73 @@ export async function runCommand(o: CliOptions, client: LatchkeyClient): Promise
         const rec = await enrol(client, store)
         return { text: `enrolled as companion key ${rec.keyId} of lock ${rec.lock}; key saved in ${store.path}`, data: { lock: rec.lock, keyId: rec.keyId } }
     }
-    const args = o.command === "revoke" ? [Number(o.args[0])] : []
+    if (o.command === "users") {
+        const sub = a[0]
+        if (sub === "list") {
+            const users = await listUsers(client, store)
+            const text = users
+                .map(u => `${String(u.slot).padStart(3)}  ${u.type.padEnd(16)} ${u.enabled ? "enabled " : "disabled"}  ${u.name.padEnd(10)}  ${u.schedule}`.trimEnd())
+                .join("\n")
+            return { text: `slot type             status    name        schedule\n${text}`, data: { users } }
+        }
+        if (sub === "add") {
+            const opt = o.user
+            const type =
+                opt.type !== undefined
+                    ? parseUserType(opt.type)
+                    : opt.days !== undefined || opt.start !== undefined
+                      ? UserType.WeekDaySchedule
+                      : opt.from !== undefined || opt.until !== undefined
+                        ? UserType.YearDaySchedule
+                        : opt.minutes !== undefined
+                          ? UserType.Expiring
+                          : UserType.Unrestricted
+            const slot = await addUser(client, store, { type, name: opt.name ?? "", params: scheduleParams(type, opt) }, newCode)
+            return { text: `user added in slot ${slot}`, data: { slot } }
+        }
+        const slot = Number(a[1])
+        if (sub === "name") {
+            await command(client, store, "user-name", [slot, ...Buffer.from(a[2], "latin1")])
+            return { text: a[2] ? `slot ${slot} named "${a[2]}"` : `slot ${slot}'s name cleared`, data: { slot, name: a[2] } }
+        }
+        await command(client, store, `user-${sub}`, [slot])
+        const done = sub === "remove" ? "removed" : sub === "enable" ? "enabled" : "disabled"
+        return { text: `slot ${slot} ${done}`, data: { slot, done } }
+    }
+    if (o.command === "mode") {
+        const mode = parseMode(a[0])
+        await command(client, store, "mode", [mode])
+        return { text: `mode ${modeName(mode)}`, data: { mode: modeName(mode) } }
+    }
+    if (o.command === "clock") {
+        const seconds = a[1] !== undefined ? parseLocalDateTime(a[1]) : localNowSeconds()
+        await setClock(client, store, seconds)
+        return { text: `clock set to ${formatWallTime(seconds)} (the lock's local time)`, data: { clock: formatWallTime(seconds), seconds } }
+    }
+    if (o.command === "audit") {
+        const log = await readAudit(client, store)
+        const rows = log.entries.map(e => `${String(e.seq).padStart(5)}  ${(e.time || "(clock not set)").padEnd(16)}  ${e.event.padEnd(26)} ${e.source.padEnd(11)} ${e.slot || ""}`.trimEnd())
+        const verdict = log.intact
+            ? `chain intact: ${log.entries.length} entries`
+            : `chain BROKEN at entry ${log.brokenAt}: entries from there on cannot be trusted`
+        return { text: `  seq  time              event                      source      slot\n${rows.join("\n")}\n${verdict}`, data: log, exit: log.intact ? 0 : 3 }
+    }
+    const args = o.command === "revoke" ? [Number(a[0])] : []
     await command(client, store, o.command, args)
     const done: { [c: string]: string } = {
         unlock: "unlocked",
         lock: "locked",
         "clear-lockout": "failure counter and lockout cleared",
-        revoke: `companion key ${o.args[0]} revoked`,
+        revoke: `companion key ${a[0]} revoked`,
         "lost-phone": "every companion key revoked; keypad codes still work",
     }
-    return { text: done[o.command], data: { ok: true, command: o.command } }
+    return { text: done[o.command], data: { command: o.command } }
 }
 
-async function main(argv: string[]): Promise<number> {
+/** The CLI: parses `argv`, runs the command, prints; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+    // jacdac-ts narrates its transports on console.debug; a CLI's output is its answer only
+    if (!process.env.LATCHKEY_DEBUG) console.debug = () => {}
     let o: CliOptions | "help"
     try {
         o = parseCli(argv)
@@ -146,10 +322,16 @@ async function main(argv: string[]): Promise<number> {
         }
         const client = new LatchkeyClient(bus ?? new JDBus([], { client: false }))
         const out = await runCommand(opts, client)
-        console.log(opts.json ? JSON.stringify({ ok: true, ...(out.data as object), result: out.data }) : out.text)
-        return 0
+        console.log(opts.json ? JSON.stringify({ ok: (out.exit ?? 0) === 0, ...out.data }) : out.text)
+        return out.exit ?? 0
     } catch (e) {
-        if (e instanceof LockRefusal) return fail(e.message, e.status)
+        if (e instanceof LockRefusal) {
+            if (opts.json) {
+                console.log(JSON.stringify({ ok: false, error: e.status, reason: e.reason, message: e.message }))
+                return 1
+            }
+            return fail(e.message, e.status)
+        }
         const msg = (e as Error).message
         if (/no Latchkey lock service/.test(msg))
             return fail(`no lock found at ${opts.host}:${opts.port} (is \`npm start\` running, or \`devs devtools\` with a board?)`, "NoLock")
@@ -158,11 +340,3 @@ async function main(argv: string[]): Promise<number> {
         await bus?.dispose()
     }
 }
-
-main(process.argv.slice(2)).then(
-    code => process.exit(code),
-    e => {
-        console.error(`latchkey: ${(e as Error).message}`)
-        process.exit(1)
-    },
-)

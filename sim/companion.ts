@@ -3,19 +3,29 @@
  * then sealed commands (AES-256-CCM, 16-byte tag, node:crypto) over any jacdac-ts bus. The
  * framing is the firmware's own (src/core/remote.ts), so both sides cannot drift apart.
  */
-import { createCipheriv } from "node:crypto"
+import { createCipheriv, createDecipheriv } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { dirname, join } from "node:path"
 import { jdpack, jdunpack, JDService, Packet } from "jacdac-ts"
 import {
+    CMD_AUDIT_READ,
     CMD_CLEAR_LOCKOUT,
+    CMD_CLOCK,
     CMD_LOCK,
     CMD_LOST_PHONE,
+    CMD_MODE,
     CMD_REVOKE,
     CMD_UNLOCK,
+    CMD_USER_ADD,
+    CMD_USER_DISABLE,
+    CMD_USER_ENABLE,
+    CMD_USER_LIST,
+    CMD_USER_NAME,
+    CMD_USER_REMOVE,
     commandBytes,
     ivBytes,
+    replyIvBytes,
     TAG_BYTES,
 } from "../src/core/remote"
 import { LatchkeyClient } from "./latchkey"
@@ -38,6 +48,7 @@ export const STATUS_NAMES = [
     "BadTag",
     "Refused",
     "Busy",
+    "Invalid",
 ]
 
 /** What the user is told for each refusal. */
@@ -52,6 +63,7 @@ export const STATUS_HELP: { [name: string]: string } = {
     BadTag: "the command did not authenticate with this key",
     Refused: "the lock refused the command",
     Busy: "the lock is busy: try again",
+    Invalid: "the lock refused the command's arguments",
 }
 
 /** Commands a companion can send. */
@@ -61,6 +73,15 @@ export const COMMANDS: { [name: string]: number } = {
     "clear-lockout": CMD_CLEAR_LOCKOUT,
     revoke: CMD_REVOKE,
     "lost-phone": CMD_LOST_PHONE,
+    mode: CMD_MODE,
+    clock: CMD_CLOCK,
+    "user-add": CMD_USER_ADD,
+    "user-remove": CMD_USER_REMOVE,
+    "user-enable": CMD_USER_ENABLE,
+    "user-disable": CMD_USER_DISABLE,
+    "user-name": CMD_USER_NAME,
+    "user-list": CMD_USER_LIST,
+    "audit-read": CMD_AUDIT_READ,
 }
 
 /** A companion key as the CLI keeps it (one per lock). */
@@ -71,10 +92,13 @@ export interface CompanionKey {
     counter: number
 }
 
-/** A refusal from the lock, with its CommandStatus name. */
+/** A refusal from the lock, with its CommandStatus name and, when the lock gave one, its reason. */
 export class LockRefusal extends Error {
-    constructor(readonly status: string) {
-        super(`refused by the lock: ${status}${STATUS_HELP[status] ? ` (${STATUS_HELP[status]})` : ""}`)
+    constructor(
+        readonly status: string,
+        readonly reason = "",
+    ) {
+        super(`refused by the lock: ${status}${reason ? `: ${reason}` : STATUS_HELP[status] ? ` (${STATUS_HELP[status]})` : ""}`)
         this.name = "LockRefusal"
     }
 }
@@ -122,9 +146,29 @@ export function sealCommand(key: Buffer, keyId: number, counter: number, nonce: 
     return Buffer.concat([ct, cipher.getAuthTag()])
 }
 
+/** Opens the lock's sealed answer to the command sent with (keyId, counter); throws if it is not authentic. */
+export function openReply(key: Buffer, keyId: number, counter: number, sealed: Uint8Array): Buffer {
+    if (sealed.length === 0) return Buffer.alloc(0)
+    if (sealed.length < TAG_BYTES) throw new Error("the lock's answer is too short to be authentic")
+    const body = sealed.subarray(0, sealed.length - TAG_BYTES)
+    const decipher = createDecipheriv("aes-256-ccm", key, Buffer.from(replyIvBytes(keyId, counter)), { authTagLength: TAG_BYTES })
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
+    try {
+        return Buffer.concat([decipher.update(body), decipher.final()])
+    } catch {
+        throw new Error("the lock's answer did not authenticate with this key (not our lock, or tampered with)")
+    }
+}
+
 async function ask(srv: JDService, cmd: number, payload: Uint8Array): Promise<Uint8Array> {
     const pkt = Packet.from(cmd, payload)
-    const resp = await srv.sendCmdAwaitResponseAsync(pkt, ANSWER_TIMEOUT_MS)
+    let resp: Packet | undefined
+    try {
+        resp = await srv.sendCmdAwaitResponseAsync(pkt, ANSWER_TIMEOUT_MS)
+    } catch (e) {
+        if (/timeout/i.test((e as Error).message)) throw new Error("the lock did not answer")
+        throw e
+    }
     if (!resp) throw new Error("the lock did not answer")
     return resp.data
 }
@@ -152,26 +196,64 @@ export async function nonce(client: LatchkeyClient): Promise<Uint8Array> {
 
 /** Sends an already sealed command frame; resolves with the status name. */
 export async function sendSealed(client: LatchkeyClient, counter: number, keyId: number, sealed: Uint8Array): Promise<string> {
+    return (await sendSealedFull(client, counter, keyId, sealed)).status
+}
+
+/** Sends an already sealed command frame; resolves with the status name and the sealed answer. */
+export async function sendSealedFull(
+    client: LatchkeyClient,
+    counter: number,
+    keyId: number,
+    sealed: Uint8Array,
+): Promise<{ status: string; detail: Uint8Array }> {
     const srv = await client.service()
-    const [status] = jdunpack<[number, Uint8Array]>(await ask(srv, CMD_SECURED, jdpack("u32 u8 b", [counter, keyId, sealed])), "u8 b")
-    return STATUS_NAMES[status] ?? `${status}`
+    const [status, detail] = jdunpack<[number, Uint8Array]>(await ask(srv, CMD_SECURED, jdpack("u32 u8 b", [counter, keyId, sealed])), "u8 b")
+    return { status: STATUS_NAMES[status] ?? `${status}`, detail: detail ?? new Uint8Array(0) }
 }
 
 /**
  * Runs one companion command: challenge, seal with the next counter (saved before sending, so a
- * crash never reuses one), send. Throws LockRefusal when the lock says no.
+ * crash never reuses one), send, open the sealed answer. Resolves with the answer's plaintext;
+ * throws LockRefusal (with the lock's reason, when it gave one) when the lock says no.
  */
-export async function command(client: LatchkeyClient, store: KeyStore, name: string, args: number[] = []): Promise<string> {
+export async function request(client: LatchkeyClient, store: KeyStore, name: string, args: number[] = []): Promise<Buffer> {
     const code = COMMANDS[name]
     if (code === undefined) throw new Error(`unknown command "${name}" (one of ${Object.keys(COMMANDS).join(", ")})`)
     const lock = await lockId(client)
     const rec = store.get(lock)
     if (!rec) throw new Error(`not enrolled with lock ${lock}: run \`latchkey enrol\` after pressing its program button`)
-    const challenge = await nonce(client)
-    rec.counter += 1
-    store.put(rec)
-    const sealed = sealCommand(Buffer.from(rec.key, "hex"), rec.keyId, rec.counter, challenge, code, args)
-    const status = await sendSealed(client, rec.counter, rec.keyId, sealed)
-    if (status !== "Ok") throw new LockRefusal(status)
-    return status
+    // a lost answer to a read is asked again (a new challenge and counter: never the same frame);
+    // a lost answer to a change is reported, since the change may have been made
+    const tries = READS.includes(name) ? 3 : 1
+    for (let attempt = 1; ; attempt++) {
+        const challenge = await nonce(client)
+        rec.counter += 1
+        store.put(rec)
+        const key = Buffer.from(rec.key, "hex")
+        const sealed = sealCommand(key, rec.keyId, rec.counter, challenge, code, args)
+        let answer: { status: string; detail: Uint8Array }
+        try {
+            answer = await sendSealedFull(client, rec.counter, rec.keyId, sealed)
+        } catch (e) {
+            if (!/did not answer|timeout/i.test((e as Error).message)) throw e
+            if (attempt < tries) continue
+            throw new Error(
+                tries > 1
+                    ? `the lock did not answer ${name} (${tries} tries)`
+                    : `the lock did not answer ${name}: it may or may not have been carried out (check with \`latchkey status\` or \`latchkey users list\`)`,
+            )
+        }
+        const plain = openReply(key, rec.keyId, rec.counter, answer.detail)
+        if (answer.status !== "Ok") throw new LockRefusal(answer.status, plain.toString("latin1"))
+        return plain
+    }
+}
+
+/** Commands that change nothing: asked again when an answer is lost. */
+const READS = ["user-list", "audit-read"]
+
+/** Runs one companion command that answers nothing but its status ("Ok"; refusals throw). */
+export async function command(client: LatchkeyClient, store: KeyStore, name: string, args: number[] = []): Promise<string> {
+    await request(client, store, name, args)
+    return "Ok"
 }

@@ -33,7 +33,9 @@ export const ALARM_CODES: { [code: number]: string } = {
 }
 
 const REG = { lockState: 0x101, operatingMode: 0x180, failureCount: 0x181, lockoutRemaining: 0x182, provisioned: 0x183 }
-const EV = { lockOperation: 0x81, lockOperationError: 0x82, doorLockAlarm: 0x83 }
+const EV = { lockOperation: 0x81, lockOperationError: 0x82, doorLockAlarm: 0x83, lockUserChange: 0x84 }
+export const LOCK_DATA_TYPES: { [code: number]: string } = { 0: "Unspecified", 1: "ProgrammingCode", 2: "UserIndex", 6: "Pin" }
+export const DATA_OPERATIONS = ["Add", "Clear", "Modify"]
 
 let specsLoaded = false
 
@@ -63,7 +65,7 @@ export interface LockServiceStatus {
 
 /** One service event, decoded into Matter names. */
 export interface LockServiceEvent {
-    name: "LockOperation" | "LockOperationError" | "DoorLockAlarm"
+    name: "LockOperation" | "LockOperationError" | "DoorLockAlarm" | "LockUserChange"
     /** e.g. { operation: "Unlock", source: "Keypad", user: 0 } */
     fields: { [name: string]: string | number }
     at: number
@@ -86,6 +88,17 @@ function decodeEvent(ev: JDEvent): LockServiceEvent | undefined {
                 source: OPERATION_SOURCES[v[1]] ?? `${v[1]}`,
                 error: OPERATION_ERRORS[v[2]] ?? `${v[2]}`,
                 failureCount: v[4],
+            },
+            at,
+        }
+    if (ev.code === EV.lockUserChange)
+        return {
+            name: "LockUserChange",
+            fields: {
+                data: LOCK_DATA_TYPES[v[0]] ?? `${v[0]}`,
+                operation: DATA_OPERATIONS[v[1]] ?? `${v[1]}`,
+                source: OPERATION_SOURCES[v[2]] ?? `${v[2]}`,
+                user: v[4],
             },
             at,
         }

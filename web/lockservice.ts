@@ -71,6 +71,8 @@ export function describeLockEvent(ev: LockEvent): string {
             return `${f.lock_operation_type} refused: ${f.operation_error} (${f.operation_source}), failures ${f.failure_count}`
         case "door_lock_alarm":
             return `alarm: ${f.alarm_code}`
+        case "lock_user_change":
+            return `${f.lock_data_type === "ProgrammingCode" ? "master code" : "user"} ${f.data_operation_type} by ${f.operation_source}${user}`
     }
     const parts = Object.entries(f).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`)
     return `${ev.name.replace(/_/g, " ")}: ${parts.join(", ")}`

@@ -17,9 +17,11 @@ import { AuditKind, AuditSource } from "./audit"
 import { Bytes } from "./ct"
 import { codeSyntaxError, isDigitKey, isKey, weakCodeReason } from "./codes"
 import { lockoutDurationMs } from "./lockout"
+import { companionAction, companionCode, reply } from "./companion"
+import { STATUS_BUSY, STATUS_OK, STATUS_REFUSED, textBytes } from "./remote"
 import { closeMenu, MENU_ENTRY_MAX, menuBack, menuDigest, menuSubmit, menuTimers, openMenu } from "./menu"
 import { MODE_COUNT, modeName, OperatingMode } from "./modes"
-import { formatWallTime, MAX_WALL_SECONDS, MIN_WALL_SECONDS, scheduleRefusal } from "./schedule"
+import { formatWallTime, scheduleRefusal } from "./schedule"
 import {
     alarm,
     audit,
@@ -34,6 +36,7 @@ import {
     recoveryMessage,
     RemoteAction,
     saveNameOf,
+    setWallClock,
     saveUserOf,
     sound,
     STAR_AFTER,
@@ -450,6 +453,8 @@ function onDigest(state: LockState, digest: Bytes, now: number, effects: Effect[
         onSetupConfirm(state, digest, now, effects)
     } else if (pending === "menuCode" || pending === "menuConfirm") {
         menuDigest(state, pending, digest, now, effects)
+    } else if (pending === "remoteCode") {
+        companionCode(state, digest, now, effects)
     } else {
         log(effects, "unexpected digest ignored")
     }
@@ -520,27 +525,17 @@ function onButtonDown(state: LockState, now: number, effects: Effect[]) {
     }
 }
 
-function onSetClock(state: LockState, epochMs: number, now: number, effects: Effect[]) {
-    if (!(epochMs >= MIN_WALL_SECONDS * 1000 && epochMs <= MAX_WALL_SECONDS * 1000)) {
-        log(effects, "clock refused: out of range")
-        return
-    }
-    state.clockSet = true
-    state.clockOffsetMs = epochMs - now
-    log(effects, `clock set: ${formatWallTime(wallSeconds(state, now))}`)
-    audit(state, now, effects, AuditKind.ClockSet, AuditSource.Remote, 0)
-}
-
-function onRemote(state: LockState, op: string, slot: number, now: number, effects: Effect[]) {
+/** A remote unlock or lock; returns why it was refused, or null when it was carried out. */
+function onRemote(state: LockState, op: string, slot: number, now: number, effects: Effect[]): string | null {
     const s = isSlot(slot) ? slot : 0
     if (state.userCount === 0) {
         log(effects, "remote refused: setup mode")
-        return
+        return "setup mode: the lock never opens before it has a master code"
     }
     if (state.mode === OperatingMode.NoRemoteLockUnlock) {
         audit(state, now, effects, AuditKind.RemoteRefused, AuditSource.Remote, s)
         log(effects, `remote ${op} refused: mode NoRemoteLockUnlock`)
-        return
+        return "mode NoRemoteLockUnlock"
     }
     if (op === "unlock") {
         openLatch(state, now, effects)
@@ -548,17 +543,23 @@ function onRemote(state: LockState, op: string, slot: number, now: number, effec
         log(effects, "unlocked (remote)")
         audit(state, now, effects, AuditKind.Unlock, AuditSource.Remote, s)
     } else if (op === "lock") {
-        if (state.mode === OperatingMode.Passage) log(effects, "remote lock refused: mode Passage")
-        else lockNow(state, now, effects, "remote", AuditSource.Remote)
+        if (state.mode === OperatingMode.Passage) {
+            log(effects, "remote lock refused: mode Passage")
+            return "mode Passage keeps the latch open"
+        }
+        lockNow(state, now, effects, "remote", AuditSource.Remote)
     } else {
         log(effects, "remote: unknown operation")
+        return "unknown operation"
     }
+    return null
 }
 
 /** A sealed companion command: counted (and saved) before it is checked, like a typed code. */
 function onRemoteAttempt(state: LockState, effects: Effect[]) {
     if (state.pending !== "") {
         log(effects, "remote command while busy: ignored")
+        reply(effects, STATUS_BUSY, null)
         return
     }
     countAttempt(state, effects)
@@ -571,7 +572,7 @@ function onRemoteAttempt(state: LockState, effects: Effect[]) {
  * a lockout). Authentic: the companion is trusted, so the failure counter and any keypad lockout
  * are cleared before the command is carried out.
  */
-function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, keyId: number, now: number, effects: Effect[]) {
+function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, keyId: number, args: Bytes | undefined, now: number, effects: Effect[]) {
     if (state.pending !== "remote") {
         log(effects, "unexpected remote result ignored")
         return
@@ -586,12 +587,20 @@ function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, key
     state.served = false
     state.lockoutActive = false
     effects.push({ type: "saveCounter", failures: 0, served: false })
-    if (action === "unlock") onRemote(state, "unlock", 0, now, effects)
-    else if (action === "lock") onRemote(state, "lock", 0, now, effects)
-    else if (action === "clearLockout") {
+    if (action === "unlock" || action === "lock") {
+        const why = onRemote(state, action, 0, now, effects)
+        if (why === null) reply(effects, STATUS_OK, null)
+        else reply(effects, STATUS_REFUSED, textBytes(why))
+    } else if (action === "clearLockout") {
         log(effects, `failure counter${wasLockedOut ? " and lockout" : ""} cleared (companion ${keyId})`)
         audit(state, now, effects, AuditKind.LockoutCleared, AuditSource.Remote, 0)
-    } else log(effects, `companion ${keyId} command done`)
+        reply(effects, STATUS_OK, null)
+    } else if (action === "none") {
+        log(effects, `companion ${keyId} command done`)
+        reply(effects, STATUS_OK, null)
+    } else {
+        companionAction(state, action, args ? args : [], now, effects)
+    }
 }
 
 function onSetUserName(state: LockState, slot: number, name: string, now: number, effects: Effect[]) {
@@ -630,7 +639,7 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
     } else if (event.type === "digest") {
         onDigest(state, event.digest, now, effects)
     } else if (event.type === "setClock") {
-        onSetClock(state, event.epochMs, now, effects)
+        setWallClock(state, event.epochMs, now, effects, AuditSource.Remote)
     } else if (event.type === "recoveryIssued") {
         if (state.userCount > 0) {
             state.recovery = truncateDigest(event.digest)
@@ -642,7 +651,7 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
     } else if (event.type === "remoteAttempt") {
         onRemoteAttempt(state, effects)
     } else if (event.type === "remoteResult") {
-        onRemoteResult(state, event.ok, event.action, event.keyId, now, effects)
+        onRemoteResult(state, event.ok, event.action, event.keyId, event.args, now, effects)
     } else if (event.type === "setUserName") {
         onSetUserName(state, event.slot, event.name, now, effects)
     }

@@ -19,6 +19,7 @@
  *   6  operating mode (0 Normal, 1 Vacation, 2 Privacy, 3 NoRemoteLockUnlock, 4 Passage)
  *   7  issue a new recovery code (shown once; the old one stops working)
  */
+import { isAddableType, removeUser, setUserEnabled, slotChangeError, storeUser } from "./admin"
 import { AuditKind, AuditSource } from "./audit"
 import { Bytes } from "./ct"
 import { codeSyntaxError, weakCodeReason } from "./codes"
@@ -161,16 +162,7 @@ function chooseOption(state: LockState, option: number, now: number, effects: Ef
 }
 
 function chooseType(state: LockState, type: number, effects: Effect[]) {
-    const ok =
-        type === UserType.Unrestricted ||
-        type === UserType.YearDaySchedule ||
-        type === UserType.WeekDaySchedule ||
-        type === UserType.NonAccess ||
-        type === UserType.Forced ||
-        type === UserType.Disposable ||
-        type === UserType.Expiring ||
-        type === UserType.RemoteOnly
-    if (!ok) return refuse(effects, "not a user type the keypad can add")
+    if (!isAddableType(type)) return refuse(effects, "not a user type the keypad can add")
     state.draftType = type
     if (type === UserType.WeekDaySchedule) next(state, effects, "days", "enter the days (1 Monday .. 7 Sunday)")
     else if (type === UserType.YearDaySchedule) next(state, effects, "from", "enter the start, YYYYMMDDhhmm")
@@ -180,25 +172,10 @@ function chooseType(state: LockState, type: number, effects: Effect[]) {
 
 /** Acts on a slot number for delete / disable / enable. */
 function slotAction(state: LockState, slot: number, now: number, effects: Effect[]) {
-    if (!isSlot(slot) || !isOccupied(state.users, slot)) return refuse(effects, "no user in that slot")
-    if (slot === MASTER_SLOT) return refuse(effects, "slot 1 is the master code (option 5 changes it)")
-    if (state.menu === "delete") {
-        clearUser(state.users, slot)
-        state.userCount = userCount(state.users)
-        saveUserOf(state, effects, slot)
-        if (userName(state.names, slot) !== "") {
-            setUserName(state.names, slot, "")
-            saveNameOf(state, effects, slot)
-        }
-        audit(state, now, effects, AuditKind.UserDeleted, AuditSource.Keypad, slot)
-        log(effects, `menu: slot ${slot} deleted`)
-    } else {
-        const enable = state.menu === "enable"
-        setUserStatus(state.users, slot, enable ? UserStatus.OccupiedEnabled : UserStatus.OccupiedDisabled)
-        saveUserOf(state, effects, slot)
-        audit(state, now, effects, enable ? AuditKind.UserEnabled : AuditKind.UserDisabled, AuditSource.Keypad, slot)
-        log(effects, `menu: slot ${slot} ${enable ? "enabled" : "disabled"}`)
-    }
+    const why = slotChangeError(state, slot)
+    if (why !== null) return refuse(effects, slot === MASTER_SLOT ? "slot 1 is the master code (option 5 changes it)" : why)
+    if (state.menu === "delete") removeUser(state, slot, now, effects, AuditSource.Keypad)
+    else setUserEnabled(state, slot, state.menu === "enable", now, effects, AuditSource.Keypad)
     toTop(state, effects, "success")
 }
 
@@ -288,13 +265,6 @@ export function menuDigest(state: LockState, pending: string, digest: Bytes, now
         return
     }
     if (state.draftFirst === null || !sameDigest(state.draftFirst, digest)) return mismatch(state, effects)
-    const slot = state.draftSlot
-    const type = state.draftType
-    setUser(state.users, slot, type, UserStatus.OccupiedEnabled, state.draftParams, digest)
-    state.userCount = userCount(state.users)
-    saveUserOf(state, effects, slot)
-    const master = slot === MASTER_SLOT
-    audit(state, now, effects, master ? AuditKind.MasterChanged : AuditKind.UserAdded, AuditSource.Keypad, slot)
-    log(effects, master ? "menu: master code changed" : `menu: slot ${slot} saved (${userTypeName(userType(state.users, slot))})`)
+    storeUser(state, state.draftSlot, state.draftType, state.draftParams, digest, now, effects, AuditSource.Keypad)
     toTop(state, effects, "success")
 }

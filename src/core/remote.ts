@@ -4,6 +4,8 @@
  * Pure: no I/O, no clock (time is an argument).
  */
 import { Bytes, ctEqual } from "./ct"
+import { RemoteAction } from "./state"
+import { getUint, isOccupied, MAX_USERS, NAME_BYTES, PARAMS_BYTES, putUint, userName, userStatus, userType, userParam } from "./users"
 
 /** Bytes in a challenge nonce. */
 export const NONCE_BYTES = 16
@@ -27,6 +29,26 @@ export const CMD_LOCK = 2
 export const CMD_CLEAR_LOCKOUT = 3
 export const CMD_REVOKE = 4
 export const CMD_LOST_PHONE = 5
+/** Operating mode: args [mode]. */
+export const CMD_MODE = 6
+/** Wall clock: args u32 LE seconds since 1970, local time. */
+export const CMD_CLOCK = 7
+/** Add a user: args from userAddArgs(); the answer is [slot]. */
+export const CMD_USER_ADD = 8
+/** Remove, enable, disable a user: args [slot]. */
+export const CMD_USER_REMOVE = 9
+export const CMD_USER_ENABLE = 10
+export const CMD_USER_DISABLE = 11
+/** Name a user: args [slot, name bytes (0..10 printable ASCII)]. */
+export const CMD_USER_NAME = 12
+/** A page of users from a slot on: args [first slot]; the answer is a userListPage(). */
+export const CMD_USER_LIST = 13
+/** One audit segment: args [segment 0..21]; [AUDIT_KEY_SEGMENT] answers the audit MAC key. */
+export const CMD_AUDIT_READ = 14
+/** Highest command number. */
+export const CMD_LAST = 14
+/** CMD_AUDIT_READ's argument asking for the key that checks the audit chain. */
+export const AUDIT_KEY_SEGMENT = 255
 
 /** CommandStatus of services/latchkey.md. */
 export const STATUS_OK = 0
@@ -40,6 +62,14 @@ export const STATUS_REPLAY = 7
 export const STATUS_BAD_TAG = 8
 export const STATUS_REFUSED = 9
 export const STATUS_BUSY = 10
+/** Authentic, but the lock will not do it (the answer holds the reason as text). */
+export const STATUS_INVALID = 11
+
+/**
+ * Most bytes of plaintext in an answer: a report carries the status byte and the sealed answer
+ * (plaintext + TAG_BYTES) in one Jacdac packet of at most 236 bytes.
+ */
+export const REPLY_MAX_PLAIN = 236 - 1 - TAG_BYTES - 2
 
 /** One enrolled companion as the lock keeps it. */
 export interface Companion {
@@ -68,6 +98,16 @@ function u32(b: Bytes, at: number): number {
 export function ivBytes(keyId: number, counter: number): number[] {
     const iv: number[] = [keyId & 0xff, counter & 0xff, (counter >>> 8) & 0xff, (counter >>> 16) & 0xff, (counter >>> 24) & 0xff]
     while (iv.length < IV_BYTES) iv.push(0)
+    return iv
+}
+
+/**
+ * The IV of the lock's sealed answer to a command: the command's IV with its last byte 1, so an
+ * answer can never be replayed to the lock as a command (or the other way round).
+ */
+export function replyIvBytes(keyId: number, counter: number): number[] {
+    const iv = ivBytes(keyId, counter)
+    iv[IV_BYTES - 1] = 1
     return iv
 }
 
@@ -118,9 +158,140 @@ export function checkCommand(cmd: RemoteCommand, keyId: number, counter: number,
     if (cmd === null || cmd.keyId !== keyId || cmd.counter !== counter) return STATUS_BAD_FRAME
     if (nonce === null || now - nonceAt > NONCE_LIFETIME_MS || now < nonceAt) return STATUS_STALE_NONCE
     if (!ctEqual(cmd.nonce, nonce)) return STATUS_STALE_NONCE
-    if (cmd.command < CMD_UNLOCK || cmd.command > CMD_LOST_PHONE) return STATUS_BAD_FRAME
-    if (cmd.command === CMD_REVOKE && cmd.args.length < 1) return STATUS_BAD_FRAME
-    return STATUS_OK
+    if (cmd.command < CMD_UNLOCK || cmd.command > CMD_LAST) return STATUS_BAD_FRAME
+    return argsFit(cmd.command, cmd.args.length) ? STATUS_OK : STATUS_BAD_FRAME
+}
+
+/** Whether a command has the right number of argument bytes (their values are checked later). */
+export function argsFit(command: number, n: number): boolean {
+    if (command === CMD_UNLOCK || command === CMD_LOCK || command === CMD_CLEAR_LOCKOUT || command === CMD_LOST_PHONE) return n === 0
+    if (command === CMD_CLOCK) return n === 4
+    if (command === CMD_USER_ADD) return n >= USER_ADD_FIXED && n <= USER_ADD_FIXED + 16 + NAME_BYTES
+    if (command === CMD_USER_NAME) return n >= 1 && n <= 1 + NAME_BYTES
+    return n === 1
+}
+
+/** What the lock itself does for an authentic command (revocations are the adapter's own). */
+export function commandAction(command: number): RemoteAction {
+    if (command === CMD_UNLOCK) return "unlock"
+    if (command === CMD_LOCK) return "lock"
+    if (command === CMD_CLEAR_LOCKOUT) return "clearLockout"
+    if (command === CMD_MODE) return "mode"
+    if (command === CMD_CLOCK) return "clock"
+    if (command === CMD_USER_ADD) return "userAdd"
+    if (command === CMD_USER_REMOVE) return "userRemove"
+    if (command === CMD_USER_ENABLE) return "userEnable"
+    if (command === CMD_USER_DISABLE) return "userDisable"
+    if (command === CMD_USER_NAME) return "userName"
+    if (command === CMD_USER_LIST) return "userList"
+    if (command === CMD_AUDIT_READ) return "auditRead"
+    return "none"
+}
+
+/** Bytes of CMD_USER_ADD's arguments before the code: type, 8 schedule bytes, code length. */
+export const USER_ADD_FIXED = 2 + PARAMS_BYTES
+
+/** CMD_USER_ADD's arguments: type, schedule parameters (8 bytes), code length, code digits, name. */
+export function userAddArgs(type: number, params: Bytes | null, code: string, name: string): number[] {
+    const out: number[] = [type & 0xff]
+    for (let i = 0; i < PARAMS_BYTES; i++) out.push(params && i < params.length ? params[i] & 0xff : 0)
+    out.push(code.length & 0xff)
+    for (let i = 0; i < code.length; i++) out.push(code.charCodeAt(i) & 0xff)
+    for (let i = 0; i < name.length; i++) out.push(name.charCodeAt(i) & 0xff)
+    return out
+}
+
+/** A parsed CMD_USER_ADD (the code is only ever held long enough to be hashed). */
+export interface UserAddRequest {
+    type: number
+    params: number[]
+    code: string
+    name: string
+}
+
+/** Parses CMD_USER_ADD's arguments; null when the lengths do not add up. */
+export function parseUserAdd(args: Bytes): UserAddRequest | null {
+    if (!args || args.length < USER_ADD_FIXED) return null
+    const params: number[] = []
+    for (let i = 0; i < PARAMS_BYTES; i++) params.push(args[1 + i])
+    const codeLength = args[1 + PARAMS_BYTES]
+    if (USER_ADD_FIXED + codeLength > args.length) return null
+    let code = ""
+    for (let i = 0; i < codeLength; i++) code = code + String.fromCharCode(args[USER_ADD_FIXED + i])
+    let name = ""
+    for (let i = USER_ADD_FIXED + codeLength; i < args.length; i++) name = name + String.fromCharCode(args[i])
+    return { type: args[0], params: params, code: code, name: name }
+}
+
+/** Bytes per user in a user list page: slot, type, status, 8 schedule bytes, 10 name bytes. */
+export const USER_ENTRY_BYTES = 3 + PARAMS_BYTES + NAME_BYTES
+
+/**
+ * A page of the user list, metadata only (never a code or digest): [next slot to ask for, 0 =
+ * the end] then one USER_ENTRY_BYTES entry per occupied slot from `from` on.
+ */
+export function userListPage(users: Bytes, names: Bytes, from: number): number[] {
+    const out: number[] = [0]
+    const room = Math.floor((REPLY_MAX_PLAIN - 1) / USER_ENTRY_BYTES)
+    let n = 0
+    let slot = from < 1 ? 1 : from
+    for (; slot <= MAX_USERS; slot++) {
+        if (!isOccupied(users, slot)) continue
+        if (n === room) break
+        out.push(slot, userType(users, slot), userStatus(users, slot))
+        for (let i = 0; i < PARAMS_BYTES; i++) out.push(userParam(users, slot, i, 1))
+        const name = userName(names, slot)
+        for (let i = 0; i < NAME_BYTES; i++) out.push(i < name.length ? name.charCodeAt(i) : 0)
+        n++
+    }
+    out[0] = slot <= MAX_USERS ? slot : 0
+    return out
+}
+
+/** One user of a list page, as the companion reads it. */
+export interface UserListEntry {
+    slot: number
+    type: number
+    status: number
+    params: number[]
+    name: string
+}
+
+/** Parses a userListPage(); null when malformed. */
+export function parseUserListPage(page: Bytes): { next: number; users: UserListEntry[] } | null {
+    if (!page || page.length < 1 || (page.length - 1) % USER_ENTRY_BYTES !== 0) return null
+    const users: UserListEntry[] = []
+    for (let o = 1; o < page.length; o += USER_ENTRY_BYTES) {
+        const params: number[] = []
+        for (let i = 0; i < PARAMS_BYTES; i++) params.push(page[o + 3 + i])
+        let name = ""
+        for (let i = 0; i < NAME_BYTES; i++) {
+            const c = page[o + 3 + PARAMS_BYTES + i]
+            if (c === 0) break
+            name = name + String.fromCharCode(c)
+        }
+        users.push({ slot: page[o], type: page[o + 1], status: page[o + 2], params: params, name: name })
+    }
+    return { next: page[0], users: users }
+}
+
+/** Text as bytes (ASCII; a refusal's reason in an answer). */
+export function textBytes(s: string): number[] {
+    const out: number[] = []
+    for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0x7f)
+    return out
+}
+
+/** u32 LE of a 4-byte argument list (CMD_CLOCK). */
+export function argU32(args: Bytes): number {
+    return getUint(args, 0, 4)
+}
+
+/** A u32 LE as 4 argument bytes. */
+export function u32Args(value: number): number[] {
+    const b: number[] = [0, 0, 0, 0]
+    putUint(b, 0, 4, value)
+    return b
 }
 
 /** The next free key id (1..254), or -1 when MAX_COMPANIONS are live. Revoked ids are never reused. */

@@ -12,7 +12,7 @@
  */
 import { AuditKind } from "./audit"
 import { Bytes } from "./ct"
-import { UserType, userParam, userType } from "./users"
+import { getUint, PARAMS_BYTES, UserType, userParam, userType } from "./users"
 
 export const SECONDS_PER_DAY = 86400
 /** Longest validity of an Expiring user, in minutes (Matter: 1..2880). */
@@ -101,6 +101,36 @@ export function parseDays(s: string): number {
         mask = mask | (1 << (d % 7)) // 7 (Sunday) -> bit 0
     }
     return mask
+}
+
+/**
+ * Why 8 schedule bytes (the layout above) do not suit a new user of `type`, or null. Types
+ * without a schedule must have all zeros; an Expiring user starts unused.
+ */
+export function scheduleParamsError(type: number, p: Bytes): string | null {
+    if (!p || p.length !== PARAMS_BYTES) return "schedule: 8 bytes expected"
+    if (type === UserType.WeekDaySchedule) {
+        const start = getUint(p, 1, 2)
+        const end = getUint(p, 3, 2)
+        if (p[0] < 1 || p[0] > 127) return "schedule: no days (or unknown ones)"
+        if (start >= 1440 || end > 1440 || end <= start) return "schedule: the end must come after the start, within the day"
+        if (getUint(p, 5, 3) !== 0) return "schedule: unused bytes must be 0"
+        return null
+    }
+    if (type === UserType.YearDaySchedule) {
+        const start = getUint(p, 0, 4)
+        const end = getUint(p, 4, 4)
+        if (start < MIN_WALL_SECONDS || end > MAX_WALL_SECONDS || end <= start) return "schedule: the end must come after the start (2020..2099)"
+        return null
+    }
+    if (type === UserType.Expiring) {
+        const minutes = getUint(p, 0, 2)
+        if (minutes < 1 || minutes > MAX_EXPIRING_MINUTES) return "schedule: minutes from 1 to 2880"
+        if (getUint(p, 2, 4) !== 0 || getUint(p, 6, 2) !== 0) return "schedule: a new Expiring user is unused"
+        return null
+    }
+    for (let i = 0; i < PARAMS_BYTES; i++) if (p[i] !== 0) return "schedule: this user type has none"
+    return null
 }
 
 /** Whether a user's type needs the wall clock to decide. */

@@ -7,6 +7,7 @@ import { AuditKind, AuditSource } from "./audit"
 import { Bytes } from "./ct"
 import { modeName, OperatingMode } from "./modes"
 import { Policy } from "./policy"
+import { formatWallTime, MAX_WALL_SECONDS, MIN_WALL_SECONDS } from "./schedule"
 import { createNameTable, createUserTable, nameChunk, nameChunkOf, newBytes, PARAMS_BYTES, userChunk, userChunkOf } from "./users"
 
 /** Tones the buzzer knows. */
@@ -56,7 +57,7 @@ export type LockEvent =
     /** A companion's sealed command arrived: it counts as an attempt until it proves itself. */
     | { type: "remoteAttempt" }
     /** Answer to "checkRemote": was the command authentic, and what it asks of the lock. */
-    | { type: "remoteResult"; ok: boolean; action: RemoteAction; keyId: number }
+    | { type: "remoteResult"; ok: boolean; action: RemoteAction; keyId: number; args?: Bytes }
     /** An authenticated request to name a user (at most 10 printable ASCII characters). */
     | { type: "setUserName"; slot: number; name: string }
 
@@ -90,15 +91,45 @@ export type Effect =
     | { type: "factoryReset" }
     /** Check the pending companion command (decrypt, nonce, counter) and answer "remoteResult". */
     | { type: "checkRemote" }
+    /**
+     * The answer to the companion command being carried out: a CommandStatus and plaintext for
+     * the companion (the adapter seals it with the companion's key; null or empty = none).
+     */
+    | { type: "remoteReply"; status: number; detail: Bytes | null }
+    /** Answer the companion command with audit segment `segment` as on flash (255: the chain's key). */
+    | { type: "remoteAudit"; segment: number }
 
 /** Where the setup flow (first master code, or a new one after recovery) stands. */
 export type SetupStage = "idle" | "new" | "confirm"
 
 /** What a pending "hash" effect is for ("" = none). */
-export type Pending = "" | "verify" | "menuOpen" | "recovery" | "setupNew" | "setupConfirm" | "menuCode" | "menuConfirm" | "remote"
+export type Pending =
+    | ""
+    | "verify"
+    | "menuOpen"
+    | "recovery"
+    | "setupNew"
+    | "setupConfirm"
+    | "menuCode"
+    | "menuConfirm"
+    | "remote"
+    | "remoteCode"
 
 /** What an authenticated companion command asks of the lock itself. */
-export type RemoteAction = "unlock" | "lock" | "clearLockout" | "none"
+export type RemoteAction =
+    | "unlock"
+    | "lock"
+    | "clearLockout"
+    | "mode"
+    | "clock"
+    | "userAdd"
+    | "userRemove"
+    | "userEnable"
+    | "userDisable"
+    | "userName"
+    | "userList"
+    | "auditRead"
+    | "none"
 
 /** Keypad programming menu step ("" = closed). See menu.ts. */
 export type MenuStep =
@@ -167,6 +198,10 @@ export interface LockState {
     draftParams: Bytes
     /** Digest of the first entry of the new code in the menu. */
     draftFirst: Bytes | null
+    /** A companion's user being added while its code is hashed (see companion.ts). */
+    remoteType: number
+    remoteParams: Bytes
+    remoteName: string
     /** '#' is held for a possible long-press lock. */
     hashHeld: boolean
     hashDownAt: number
@@ -230,6 +265,9 @@ export function createLock(policy: Policy, now: number): LockState {
         draftType: 0,
         draftParams: newBytes(PARAMS_BYTES),
         draftFirst: null,
+        remoteType: 0,
+        remoteParams: newBytes(PARAMS_BYTES),
+        remoteName: "",
         hashHeld: false,
         hashDownAt: now,
         buttonHeld: false,
@@ -340,4 +378,20 @@ export function changeMode(state: LockState, mode: number, now: number, effects:
     } else if (before === OperatingMode.Passage && !state.locked) {
         lockNow(state, now, effects, "passage mode off", source)
     }
+}
+
+/**
+ * Sets the wall clock (local time, ms since 1970) from an authenticated source; false (and
+ * nothing changes) when it is outside 2020..2099.
+ */
+export function setWallClock(state: LockState, epochMs: number, now: number, effects: Effect[], source: AuditSource): boolean {
+    if (!(epochMs >= MIN_WALL_SECONDS * 1000 && epochMs <= MAX_WALL_SECONDS * 1000)) {
+        log(effects, "clock refused: out of range")
+        return false
+    }
+    state.clockSet = true
+    state.clockOffsetMs = epochMs - now
+    log(effects, `clock set: ${formatWallTime(wallSeconds(state, now))}`)
+    audit(state, now, effects, AuditKind.ClockSet, source, 0)
+    return true
 }

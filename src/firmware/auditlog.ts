@@ -42,6 +42,14 @@ function auditMac(message: Bytes): Bytes {
     return hmac(key, "sha256", message as Buffer)
 }
 
+/**
+ * The key of the chain's MAC, for an authenticated companion to check the log itself (it is
+ * derived from the device key, which it does not reveal).
+ */
+export function auditChainKey(): Buffer {
+    return key
+}
+
 /** Reads the ring, checks the whole chain (logging the verdict) and resumes after the newest entry. */
 export async function startAuditLog() {
     key = deriveKey()

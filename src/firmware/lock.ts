@@ -5,8 +5,8 @@
  * checked).
  *
  * Seam for other inputs: `post(event)` queues any core event. Only authenticated paths may post
- * "setClock", "remote" or "setUserName" (the shipping firmware has none yet; the test build adds
- * a clock, see ./testclock.ts).
+ * "setClock", "remote" or "setUserName": in the shipping firmware that is the companion's sealed
+ * commands (runRemoteCommand); the test build adds a clock (./testclock.ts).
  */
 import * as ds from "@devicescript/core"
 import { randomBuffer } from "@devicescript/crypto"
@@ -26,19 +26,23 @@ import {
     recoveryMessage,
     step,
     STAR_NONE,
+    AUDIT_KEY_SEGMENT,
     STATUS_BUSY,
+    STATUS_INVALID,
+    STATUS_OK,
     STATUS_REFUSED,
     userCount,
 } from "../core/index"
 import { reportAlarm, reportAudit, reportPowerCycled, startLatchkeyService } from "./service"
-import { checkSealed, loadCompanions, notePresence, wipeCompanions } from "./remote"
+import { checkSealed, loadCompanions, notePresence, RemoteVerdict, sealReply, wipeCompanions } from "./remote"
 import { PROFILE } from "../config/profile.g"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
-import { appendEntry, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
+import { appendEntry, auditChainKey, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
 import {
     currentMeta,
     loadCounter,
     loadKeyAndMeta,
+    loadAuditSegment,
     loadNameChunks,
     loadUserChunks,
     mac,
@@ -132,12 +136,22 @@ async function apply(effects: Effect[]) {
             await reportAlarm(e.alarm)
         } else if (e.type === "checkRemote") {
             const r = remote
-            const verdict = r ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none" }
-            if (r) r.status = verdict.status
-            // authentic, but an unprovisioned lock never opens: say so (the core refuses it too)
-            if (r && verdict.status === 0 && verdict.action === "unlock" && lockStatus(state, ds.millis()).setup)
-                r.status = STATUS_REFUSED
-            queue.unshift({ type: "remoteResult", ok: verdict.status === 0, action: verdict.action as any, keyId: r ? r.keyId : 0 })
+            const verdict: RemoteVerdict = r ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none", args: null }
+            // a refusal is answered now; an authentic command once the core has carried it out
+            if (r && verdict.status !== STATUS_OK) r.status = verdict.status
+            queue.unshift({
+                type: "remoteResult",
+                ok: verdict.status === STATUS_OK,
+                action: verdict.action as any,
+                keyId: r ? r.keyId : 0,
+                args: verdict.args,
+            })
+        } else if (e.type === "remoteReply") {
+            answerRemote(e.status, e.detail ? Buffer.from(e.detail as any) : null)
+        } else if (e.type === "remoteAudit") {
+            // what is on flash is what is read: the segment in RAM goes there first
+            await flushAudit()
+            answerRemote(STATUS_OK, e.segment === AUDIT_KEY_SEGMENT ? auditChainKey() : await loadAuditSegment(e.segment))
         } else if (e.type === "issueRecovery") {
             issueRecovery()
         } else if (e.type === "factoryReset") {
@@ -154,22 +168,33 @@ interface RemoteRequest {
     counter: number
     keyId: number
     sealed: Buffer
+    /** CommandStatus once answered; -1 before. */
     status: number
+    /** The sealed answer (empty: none). */
+    detail: Buffer
 }
 let remote: RemoteRequest = null
+
+/** Answers the companion command being carried out (the answer is sealed with its key). */
+function answerRemote(status: number, plain: Buffer) {
+    const r = remote
+    if (!r || r.status >= 0) return
+    r.detail = status === STATUS_OK || status === STATUS_INVALID || status === STATUS_REFUSED ? sealReply(r.keyId, r.counter, plain) : Buffer.alloc(0)
+    r.status = status
+}
 
 /**
  * Runs a companion's sealed command through the lock: counted as an attempt (and saved) first,
  * then checked, then carried out. Resolves with the CommandStatus for the service's report.
  */
-export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer): Promise<number> {
-    if (remote || halted) return STATUS_BUSY
-    const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1 }
+export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer): Promise<[number, Buffer]> {
+    if (remote || halted) return [STATUS_BUSY, Buffer.alloc(0)]
+    const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1, detail: Buffer.alloc(0) }
     remote = r
     try {
         await post({ type: "remoteAttempt" })
         for (let waited = 0; r.status < 0 && waited < 3000; waited += 5) await ds.sleep(5)
-        return r.status < 0 ? STATUS_BUSY : r.status
+        return r.status < 0 ? [STATUS_BUSY, Buffer.alloc(0)] : [r.status, r.detail]
     } finally {
         remote = null
     }

@@ -4,16 +4,14 @@
  * are in core/remote.ts; this file holds the keys, the crypto and the flash.
  */
 import * as ds from "@devicescript/core"
-import { decrypt, randomBuffer } from "@devicescript/crypto"
+import { decrypt, encrypt, randomBuffer } from "@devicescript/crypto"
 import { deleteSetting, readSetting, writeSetting } from "@devicescript/settings"
 import {
     checkCommand,
     checkEnvelope,
-    CMD_CLEAR_LOCKOUT,
-    CMD_LOCK,
     CMD_LOST_PHONE,
     CMD_REVOKE,
-    CMD_UNLOCK,
+    commandAction,
     Companion,
     companionIndex,
     COMPANION_KEY_BYTES,
@@ -23,6 +21,7 @@ import {
     parseCommand,
     PRESENCE_WINDOW_MS,
     RemoteAction,
+    replyIvBytes,
     STATUS_BAD_TAG,
     STATUS_FULL,
     STATUS_NO_PRESENCE,
@@ -50,6 +49,8 @@ let buttonAt = -1
 export interface RemoteVerdict {
     status: number
     action: RemoteAction
+    /** The command's argument bytes (authentic ones only). */
+    args: number[]
 }
 
 /** Saves companion record `i` (its key, counter and whether it is revoked). */
@@ -127,7 +128,7 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
     const challengeAt = nonceAt
     nonce = null
     let status = checkEnvelope(companions, keyId, counter, sealed ? sealed.length : 0)
-    if (status !== STATUS_OK) return { status: status, action: "none" }
+    if (status !== STATUS_OK) return { status: status, action: "none", args: null }
     const c = companions[companionIndex(companions, keyId)]
     const iv = Buffer.from(ivBytes(keyId, counter))
     let plain: Buffer = null
@@ -136,16 +137,15 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
     } catch (e) {
         plain = null
     }
-    if (!plain) return { status: STATUS_BAD_TAG, action: "none" }
+    if (!plain) return { status: STATUS_BAD_TAG, action: "none", args: null }
     const cmd = parseCommand(plain)
     status = checkCommand(cmd, keyId, counter, challenge, challengeAt, now)
-    if (status !== STATUS_OK) return { status: status, action: "none" }
+    if (status !== STATUS_OK) return { status: status, action: "none", args: null }
     c.counter = counter
-    let action: RemoteAction = "none"
-    if (cmd.command === CMD_UNLOCK) action = "unlock"
-    else if (cmd.command === CMD_LOCK) action = "lock"
-    else if (cmd.command === CMD_CLEAR_LOCKOUT) action = "clearLockout"
-    else if (cmd.command === CMD_REVOKE) {
+    // the answer is sealed with this key even when the command revokes it
+    replyKey = c.key as Buffer
+    const action = commandAction(cmd.command)
+    if (cmd.command === CMD_REVOKE) {
         revoke(cmd.args[0])
         console.log(`lock: companion ${cmd.args[0]} revoked (by companion ${keyId})`)
     } else if (cmd.command === CMD_LOST_PHONE) {
@@ -153,5 +153,20 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
         console.log(`lock: every companion key revoked (lost phone, by companion ${keyId})`)
     }
     await saveAll()
-    return { status: STATUS_OK, action: action }
+    return { status: STATUS_OK, action: action, args: cmd.args }
+}
+
+/** The key of the last authentic command: its answer is sealed with it. */
+let replyKey: Buffer = null
+
+/**
+ * Seals the answer to the authentic command (`keyId`, `counter`) just checked: AES-256-CCM under
+ * the same companion key, with the answer IV (core/remote.ts replyIvBytes). Empty when there is
+ * nothing to say.
+ */
+export function sealReply(keyId: number, counter: number, plain: Buffer): Buffer {
+    const key = replyKey
+    replyKey = null
+    if (!key || !plain || plain.length === 0) return Buffer.alloc(0)
+    return encrypt({ algo: "aes-256-ccm", key: key, iv: Buffer.from(replyIvBytes(keyId, counter)), data: plain, tagLength: TAG_BYTES })
 }

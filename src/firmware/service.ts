@@ -1,6 +1,7 @@
 /**
- * The lock's own Jacdac service (services/latchkey.md): its state as registers and Matter-style
- * events. Read-only for now: nothing here changes the lock, and nothing carries a code or digest.
+ * The lock's own Jacdac service (services/latchkey.md): its state as registers, Matter-style
+ * events, and the companion commands (enrol in the clear; everything else sealed, through
+ * ./lock.ts runRemoteCommand). Nothing here carries a code or a digest in the clear.
  */
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
@@ -46,7 +47,7 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
         if (Array.isArray(counter)) args = counter
         if (typeof args[0] !== "number" || typeof args[1] !== "number" || !(args[2] instanceof Buffer))
             return [ds.LatchkeyCommandStatus.BadFrame, Buffer.alloc(0)]
-        return [await runRemoteCommand(args[0], args[1], args[2]), Buffer.alloc(0)]
+        return await runRemoteCommand(args[0], args[1], args[2])
     }
 }
 
@@ -60,7 +61,8 @@ export function startLatchkeyService(status: () => LockStatus) {
 
 /**
  * Sends the Matter event for an audit entry: LockOperation for unlocks and locks,
- * LockOperationError for refusals (others are the audit log's alone).
+ * LockOperationError for refusals, LockUserChange for user changes (others are the audit log's
+ * alone).
  */
 export async function reportAudit(kind: number, src: number, slot: number, failures: number) {
     if (!server) return
@@ -68,6 +70,21 @@ export async function reportAudit(kind: number, src: number, slot: number, failu
     if (kind === AuditKind.Unlock || kind === AuditKind.Lock) {
         const type = kind === AuditKind.Unlock ? ds.LatchkeyLockOperationType.Unlock : ds.LatchkeyLockOperationType.Lock
         await server.sendEvent(spec.lookup("lockOperation").encode([type, source(src), slot > 0 ? slot : NO_USER]))
+        return
+    }
+    if (kind >= AuditKind.UserAdded && kind <= AuditKind.MasterChanged || kind === AuditKind.UserNamed) {
+        const master = kind === AuditKind.MasterChanged
+        const op =
+            kind === AuditKind.UserAdded
+                ? ds.LatchkeyDataOperationType.Add
+                : kind === AuditKind.UserDeleted
+                  ? ds.LatchkeyDataOperationType.Clear
+                  : ds.LatchkeyDataOperationType.Modify
+        await server.sendEvent(
+            spec
+                .lookup("lockUserChange")
+                .encode([master ? ds.LatchkeyLockDataType.ProgrammingCode : ds.LatchkeyLockDataType.UserIndex, op, source(src), 0, slot])
+        )
         return
     }
     let err = -1

@@ -56,6 +56,10 @@ export function show(e: Effect): string {
             return "factoryReset"
         case "checkRemote":
             return "checkRemote"
+        case "remoteReply":
+            return `remoteReply ${e.status}`
+        case "remoteAudit":
+            return `remoteAudit ${e.segment}`
     }
 }
 
