@@ -1,5 +1,5 @@
 /** The companion CLI as a user runs it: a separate process, over TCP, to the simulated lock. */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { mkdtempSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -25,6 +25,19 @@ async function cli(port: number, keys: string, ...args: string[]): Promise<{ cod
     } catch (e: any) {
         return { code: e.code ?? -1, out: e.stdout ?? "", err: e.stderr ?? "" }
     }
+}
+
+/** Runs the CLI with `input` on its standard input (how `users add` takes the code). */
+function cliInput(port: number, keys: string, input: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    return new Promise(resolve => {
+        const child = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "--tcp", `127.0.0.1:${port}`, "--keys", keys, ...args])
+        let out = ""
+        let err = ""
+        child.stdout.on("data", d => (out += d))
+        child.stderr.on("data", d => (err += d))
+        child.on("close", code => resolve({ code: code ?? -1, out, err }))
+        child.stdin.end(input)
+    })
 }
 
 describe("latchkey CLI", () => {
@@ -56,6 +69,48 @@ describe("latchkey CLI", () => {
         expect(await attempt(b, MASTER)).toBe("success")
     })
 
+    it("administers users, the mode, the clock and reads the audit log, over TCP", async () => {
+        const b = await setUpBoard()
+        hub = await serveBusOverTcp(b.bus, 0)
+        const keys = join(mkdtempSync(join(tmpdir(), "latchkey-cli-")), "keys.json")
+        expect((await cli(hub.port, keys, "enrol")).code).toBe(0)
+
+        // a schedule user: the code comes on standard input, never on the command line
+        const add = await cliInput(hub.port, keys, "6194\n", "users", "add", "--name", "cleaner", "--days", "12345", "--start", "09:00", "--end", "17:00", "--json")
+        expect(add.code, add.err).toBe(0)
+        expect(JSON.parse(add.out)).toEqual({ ok: true, slot: 2 })
+        const weak = await cliInput(hub.port, keys, "1234\n", "users", "add")
+        expect(weak.code).toBe(1)
+        expect(weak.err).toMatch(/refused by the lock: Invalid: code: /)
+
+        const list = await cli(hub.port, keys, "users", "list", "--json")
+        expect(JSON.parse(list.out).users[1]).toEqual({ slot: 2, type: "WeekDaySchedule", enabled: true, name: "cleaner", schedule: "Mon,Tue,Wed,Thu,Fri 09:00-17:00" })
+        expect((await cli(hub.port, keys, "users", "list")).out).toMatch(/ 2 +WeekDaySchedule +enabled +cleaner +Mon,Tue,Wed,Thu,Fri 09:00-17:00/)
+
+        // the clock not set: a schedule user is refused; set it (a Monday, 10:00) and it opens
+        expect(await attempt(b, "6194")).toBe("failure")
+        const clock = await cli(hub.port, keys, "clock", "set", "2026-11-30 10:00")
+        expect(clock.code, clock.err).toBe(0)
+        expect(clock.out).toMatch(/clock set to 2026-11-30 10:00/)
+        expect(await attempt(b, "6194")).toBe("success")
+
+        expect((await cli(hub.port, keys, "users", "disable", "2")).out).toMatch(/slot 2 disabled/)
+        expect(await attempt(b, "6194")).toBe("failure")
+        expect((await cli(hub.port, keys, "mode", "vacation")).out).toMatch(/mode Vacation/)
+        expect((await cli(hub.port, keys, "mode")).out).toMatch(/mode Vacation/)
+        expect((await cli(hub.port, keys, "mode", "normal")).code).toBe(0)
+
+        const audit = await cli(hub.port, keys, "audit", "--json")
+        expect(audit.code, audit.err).toBe(0)
+        const log = JSON.parse(audit.out)
+        expect(log).toMatchObject({ ok: true, intact: true, brokenAt: -1 })
+        const events = log.entries.map((e: { event: string; source: string }) => `${e.event} ${e.source}`)
+        expect(events).toEqual(expect.arrayContaining(["UserAdded Remote", "RestrictedClock Keypad", "ClockSet Remote", "Unlock Keypad", "UserDisabled Remote", "ModeChanged Vacation Remote"]))
+        const text = await cli(hub.port, keys, "audit")
+        expect(text.out).toMatch(/chain intact: \d+ entries/)
+        expect(text.out).toMatch(/2026-11-30 10:00 +Unlock +Keypad +2/)
+    })
+
     it("says clearly when no lock answers and when arguments are wrong", async () => {
         const keys = join(mkdtempSync(join(tmpdir(), "latchkey-cli-")), "keys.json")
         const none = await cli(1, keys, "status", "--timeout", "500")
@@ -64,6 +119,19 @@ describe("latchkey CLI", () => {
         const bad = await cli(1, keys, "revoke", "abc")
         expect(bad.code).toBe(2)
         expect(bad.err).toMatch(/revoke takes one key id from 1 to 254/)
+        for (const [args, why] of [
+            [["users"], /users takes list, add, remove, enable, disable or name/],
+            [["users", "remove", "0"], /users remove takes a slot from 1 to 250/],
+            [["users", "add", "5283"], /the code is read from standard input/],
+            [["users", "list", "--days", "12"], /--days is an option of `users add` only/],
+            [["mode", "sleepy"], /unknown mode "sleepy"/],
+            [["clock", "set", "2026-02-30 10:00"], /not a date and time between 2020 and 2099/],
+            [["clock"], /clock takes: set/],
+        ] as [string[], RegExp][]) {
+            const r = await cli(1, keys, ...args)
+            expect(r.code, args.join(" ")).toBe(2)
+            expect(r.err).toMatch(why)
+        }
         const notEnrolled = await cli(1, keys, "keys")
         expect(notEnrolled.out).toMatch(/no companion keys/)
     })
