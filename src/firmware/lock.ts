@@ -172,6 +172,8 @@ interface RemoteRequest {
     status: number
     /** The sealed answer (empty: none). */
     detail: Buffer
+    /** The service's fiber, suspended until the answer is ready. */
+    waiting: ds.Fiber
 }
 let remote: RemoteRequest = null
 
@@ -181,6 +183,7 @@ function answerRemote(status: number, plain: Buffer) {
     if (!r || r.status >= 0) return
     r.detail = status === STATUS_OK || status === STATUS_INVALID || status === STATUS_REFUSED ? sealReply(r.keyId, r.counter, plain) : Buffer.alloc(0)
     r.status = status
+    if (r.waiting && r.waiting.suspended) r.waiting.resume(null)
 }
 
 /**
@@ -189,11 +192,15 @@ function answerRemote(status: number, plain: Buffer) {
  */
 export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer): Promise<[number, Buffer]> {
     if (remote || halted) return [STATUS_BUSY, Buffer.alloc(0)]
-    const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1, detail: Buffer.alloc(0) }
+    const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1, detail: Buffer.alloc(0), waiting: null }
     remote = r
     try {
         await post({ type: "remoteAttempt" })
-        for (let waited = 0; r.status < 0 && waited < 3000; waited += 5) await ds.sleep(5)
+        // answered by now, unless another event was being handled: then wait to be woken
+        if (r.status < 0) {
+            r.waiting = ds.Fiber.self()
+            await ds.suspend(3000)
+        }
         return r.status < 0 ? [STATUS_BUSY, Buffer.alloc(0)] : [r.status, r.detail]
     } finally {
         remote = null

@@ -152,7 +152,9 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
         for (const x of companions) revoke(x.id)
         console.log(`lock: every companion key revoked (lost phone, by companion ${keyId})`)
     }
-    await saveAll()
+    // the counter before the command takes effect; every record when keys were revoked
+    if (cmd.command === CMD_REVOKE || cmd.command === CMD_LOST_PHONE) await saveAll()
+    else await saveOne(companionIndex(companions, keyId))
     return { status: STATUS_OK, action: action, args: cmd.args }
 }
 
