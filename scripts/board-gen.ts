@@ -57,5 +57,10 @@ export function keypadRowPins(): ds.IOPin[] {
 export function keypadColumnPins(): ds.IOPin[] {
     return [${cols.join(", ")}]
 }
+
+/** The door contact (input with pull-up; closed = door shut), or null when devs.json has none. Hardware only. */
+export function doorSensorPin(): ds.IOPin {
+    return ${profile.board.pins.doorSensor !== undefined ? pin("board.pins.doorSensor") : "null"}
+}
 `
 }

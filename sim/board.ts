@@ -14,6 +14,8 @@ import {
     JDBus,
     JDServerServiceProvider,
     JDServiceServer,
+    MagneticFieldLevelServer,
+    MagneticFieldLevelVariant,
     jdpack,
     Packet,
     MatrixKeypadEvent,
@@ -49,6 +51,8 @@ export interface BoardOptions {
     echo?: boolean
     /** Where the firmware runs (default: the VM in this process). */
     device?: LockDevice
+    /** Host the door contact with the other parts (default: when the profile has a door sensor). */
+    door?: boolean
 }
 
 const KEY_HOLD_MS = 50
@@ -87,6 +91,11 @@ export class SimulatedBoard {
     readonly program: ButtonServer
     /** The latch-position switch (only when the profile configures `board.pins.latchSensor`). */
     readonly latchSwitch: SwitchServer | undefined
+    /**
+     * The door contact, a magnetic field sensor (field = door shut), only when the profile
+     * configures `board.pins.doorSensor`. The door starts shut.
+     */
+    readonly door: MagneticFieldLevelServer | undefined
     /** Every firmware console line since creation (dmesg and console.log). */
     readonly logs: string[] = []
     /** Every tune heard since creation. */
@@ -122,12 +131,18 @@ export class SimulatedBoard {
             this.latchSwitch = new SwitchServer()
             servers.push(this.latchSwitch)
         }
+        if (options.profile.board.pins.doorSensor !== undefined && options.door !== false) {
+            this.door = new MagneticFieldLevelServer({ variant: MagneticFieldLevelVariant.DigitalNS, instanceName: "door" })
+            this.door.active()
+            servers.push(this.door)
+        }
         // a fresh id per board: on a shared hub no firmware may bind to a previous test's parts
         this.hostId = this.device.kind === "in-process" ? "5e11ab0a7d000001" : randomId()
         this.bus.addServiceProvider(new JDServerServiceProvider("latchkey-hardware", servers, { deviceId: this.hostId }))
         this.device.attach?.(this.bus)
         sendEventsOnce(this.keypad)
         sendEventsOnce(this.program)
+        if (this.door) sendEventsOnce(this.door)
         this.buzzer.on(BuzzerServer.PLAY_TONE, (t: { frequency: number }) => {
             const sound = soundOfTone(t.frequency)
             if (sound) this.heard.push({ sound, at: Date.now() })
@@ -211,6 +226,18 @@ export class SimulatedBoard {
         if (this.latchSwitch && !d.ownService(SRV_SWITCH)) await bind("latchSensor", this.latchSwitch)
         // the role manager logs each binding; wait for the keypad's (the first key must not be lost)
         await this.waitForLog(/set role keypad -> /, 5000, mark).catch(() => sleep(500))
+    }
+
+    /** Opens (true) or shuts (false) the door: the contact's magnet leaves or meets the sensor. */
+    setDoor(open: boolean) {
+        if (!this.door) throw new Error("this profile has no door sensor (board.pins.doorSensor)")
+        if (open) this.door.inactive()
+        else this.door.active()
+    }
+
+    /** Whether the door is open (false without a door sensor). */
+    isDoorOpen(): boolean {
+        return !!this.door && Math.abs((this.door.reading.values() as [number])[0]) < 0.3
     }
 
     /** Cuts the power at this very moment. Flash keeps only what the firmware had saved. */

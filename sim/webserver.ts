@@ -103,8 +103,10 @@ export class WebSimulator {
     private stopLines: () => void
 
     constructor(readonly options: WebSimOptions) {
-        this.board = new SimulatedBoard({ profile: options.profile, firmware: options.firmware ?? "firmware", echo: options.echo })
-        // a magnetic door contact (reed/hall) as a separate sensor module: active = magnet near = door closed
+        // the door contact is a module of its own here (the page shows it apart)
+        this.board = new SimulatedBoard({ profile: options.profile, firmware: options.firmware ?? "firmware", echo: options.echo, door: false })
+        // a magnetic door contact (reed/hall) as a separate sensor module: active = magnet near = door
+        // closed; the firmware's "door" role reads it (DoorForcedOpen, DoorAjar, relock waits for it)
         this.door = new MagneticFieldLevelServer({ variant: MagneticFieldLevelVariant.DigitalNS, instanceName: "door" })
         sendEventsOnce(this.door)
         this.door.active()

@@ -93,6 +93,7 @@ export function policyOf(p: {
         setupTimeoutSeconds: number
         menuTimeoutSeconds: number
         resetHoldSeconds: number
+        doorAjarSeconds?: number
     }
 }): Policy {
     return {
@@ -107,5 +108,6 @@ export function policyOf(p: {
         lockoutMaxMs: Math.round(p.lockout.maxSeconds * 1000),
         menuTimeoutMs: Math.round(p.timing.menuTimeoutSeconds * 1000),
         resetHoldMs: Math.round(p.timing.resetHoldSeconds * 1000),
+        doorAjarMs: Math.round((p.timing.doorAjarSeconds ?? 60) * 1000),
     }
 }

@@ -213,6 +213,7 @@ export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
 
     const timing = c.section(root, "timing", "", [
         "autoRelockSeconds", "entryTimeoutSeconds", "longPressMs", "setupTimeoutSeconds", "menuTimeoutSeconds", "resetHoldSeconds",
+        "doorAjarSeconds",
     ])
     const out: Profile = {
         name,
@@ -228,6 +229,7 @@ export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
             setupTimeoutSeconds: c.num(timing, "setupTimeoutSeconds", "timing", 1, 600, false),
             menuTimeoutSeconds: c.num(timing, "menuTimeoutSeconds", "timing", 1, 600, false),
             resetHoldSeconds: c.num(timing, "resetHoldSeconds", "timing", 1, 60, false),
+            doorAjarSeconds: c.num(timing, "doorAjarSeconds", "timing", 1, 3600, false, 60),
         },
     }
     if (c.problems.length) throw new ProfileError(c.problems)

@@ -29,5 +29,7 @@ export interface Profile {
         setupTimeoutSeconds: number
         menuTimeoutSeconds: number
         resetHoldSeconds: number
+        /** A door open this long raises DoorAjar (with `board.pins.doorSensor`). */
+        doorAjarSeconds: number
     }
 }

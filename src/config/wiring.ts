@@ -98,7 +98,7 @@ export function wiring(profile: Profile, catalog: BoardCatalog): Wire[] {
             field: "board.pins.doorSensor",
             gpio: p.doorSensor,
             label: labelOf(catalog, id, p.doorSensor),
-            use: "reserved (not read by this firmware yet)",
+            use: "door contact: shut = closed to GND (DoorForcedOpen, DoorAjar; the auto-relock waits for it)",
             connect: "reed switch to GND",
         })
     return out

@@ -68,6 +68,10 @@ export enum AuditKind {
     LockoutCleared = 25,
     /** A companion's sealed command was refused (unknown/revoked key, replay, bad tag, stale nonce). */
     RemoteRejected = 26,
+    /** Alarm DoorForcedOpen: the door opened while the latch was locked. */
+    DoorForcedOpen = 27,
+    /** Alarm DoorAjar: the door stayed open longer than the policy allows. */
+    DoorAjar = 28,
 }
 
 /** Where an operation came from (Matter OperationSourceEnum values). */
@@ -118,6 +122,8 @@ const KIND_NAMES = [
     "UserNamed",
     "LockoutCleared",
     "RemoteRejected",
+    "DoorForcedOpen",
+    "DoorAjar",
 ]
 
 export function auditKindName(kind: number): string {

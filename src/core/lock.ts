@@ -18,6 +18,7 @@ import { Bytes } from "./ct"
 import { codeSyntaxError, isDigitKey, isKey, weakCodeReason } from "./codes"
 import { lockoutDurationMs } from "./lockout"
 import { companionAction, companionCode, reply } from "./companion"
+import { doorTimers, onDoor, relockWaitsForDoor } from "./door"
 import { STATUS_BUSY, STATUS_OK, STATUS_REFUSED, textBytes } from "./remote"
 import { closeMenu, MENU_ENTRY_MAX, menuBack, menuDigest, menuSubmit, menuTimers, openMenu } from "./menu"
 import { MODE_COUNT, modeName, OperatingMode } from "./modes"
@@ -99,7 +100,9 @@ function runTimers(state: LockState, now: number, effects: Effect[]) {
         log(effects, "setup timed out")
     }
     menuTimers(state, now, effects)
-    if (!state.locked && state.relockActive && now >= state.relockAt) lockNow(state, now, effects, "auto-relock", AuditSource.Auto)
+    if (!state.locked && state.relockActive && now >= state.relockAt && !relockWaitsForDoor(state))
+        lockNow(state, now, effects, "auto-relock", AuditSource.Auto)
+    doorTimers(state, now, effects)
     if (
         state.hashHeld &&
         !state.locked &&
@@ -125,6 +128,7 @@ function factoryReset(state: LockState, now: number, effects: Effect[]) {
     state.served = true
     state.lockoutActive = false
     state.locked = true
+    state.lockedAt = now
     state.relockActive = false
     state.hashHeld = false
     state.pending = ""
@@ -156,6 +160,7 @@ function onBoot(
     // fail secure: lock before anything else
     effects.push({ type: "latch", locked: true })
     state.locked = true
+    state.lockedAt = now
     state.relockActive = false
     state.hashHeld = false
     state.pending = ""
@@ -652,6 +657,8 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
         onRemoteAttempt(state, effects)
     } else if (event.type === "remoteResult") {
         onRemoteResult(state, event.ok, event.action, event.keyId, event.args, now, effects)
+    } else if (event.type === "door") {
+        onDoor(state, event.open, now, effects)
     } else if (event.type === "setUserName") {
         onSetUserName(state, event.slot, event.name, now, effects)
     }

@@ -25,6 +25,8 @@ export interface Policy {
     menuTimeoutMs: number
     /** Holding the inside program button this long wipes the lock (factory reset). */
     resetHoldMs: number
+    /** A door left open this long raises DoorAjar (only with a door sensor). */
+    doorAjarMs: number
 }
 
 /** Seven days in milliseconds: the longest lockout by default. */
@@ -43,4 +45,5 @@ export const DEFAULT_POLICY: Policy = {
     lockoutMaxMs: SEVEN_DAYS_MS,
     menuTimeoutMs: 30000,
     resetHoldMs: 10000,
+    doorAjarMs: 60000,
 }

@@ -60,6 +60,8 @@ export type LockEvent =
     | { type: "remoteResult"; ok: boolean; action: RemoteAction; keyId: number; args?: Bytes }
     /** An authenticated request to name a user (at most 10 printable ASCII characters). */
     | { type: "setUserName"; slot: number; name: string }
+    /** The door sensor's reading (the first one after boot only says where the door is). */
+    | { type: "door"; open: boolean }
 
 /** Outputs of the state machine, to be applied in order. */
 export type Effect =
@@ -210,6 +212,14 @@ export interface LockState {
     buttonDownAt: number
     /** The current hold already reset the lock. */
     resetDone: boolean
+    /** The door sensor has reported (no sensor: the door is never known). */
+    doorKnown: boolean
+    doorOpen: boolean
+    doorOpenedAt: number
+    /** DoorAjar was raised for the current opening. */
+    doorAjarRaised: boolean
+    /** When the latch was last driven locked. */
+    lockedAt: number
     /** The wall clock was set since power-on. */
     clockSet: boolean
     /** Wall-clock ms = now + clockOffsetMs (when clockSet). */
@@ -229,6 +239,8 @@ export interface LockStatus {
     users: number
     menu: MenuStep
     clockSet: boolean
+    /** Door state: "open", "closed", or "unknown" (no sensor, or none reported yet). */
+    door: string
     /** Wall-clock seconds since 1970, or 0 when the clock is not set. */
     wallSeconds: number
     hasRecovery: boolean
@@ -273,6 +285,11 @@ export function createLock(policy: Policy, now: number): LockState {
         buttonHeld: false,
         buttonDownAt: now,
         resetDone: false,
+        doorKnown: false,
+        doorOpen: false,
+        doorOpenedAt: now,
+        doorAjarRaised: false,
+        lockedAt: now,
         clockSet: false,
         clockOffsetMs: 0,
     }
@@ -299,6 +316,7 @@ export function lockStatus(state: LockState, now: number): LockStatus {
         users: state.userCount,
         menu: state.menu,
         clockSet: state.clockSet,
+        door: state.doorKnown ? (state.doorOpen ? "open" : "closed") : "unknown",
         wallSeconds: wallSeconds(state, now),
         hasRecovery: state.recovery !== null,
     }
@@ -349,6 +367,7 @@ export const RECOVERY_LENGTH = 12
 /** Locks the latch now (auto-relock, long press, remote, leaving Passage). */
 export function lockNow(state: LockState, now: number, effects: Effect[], why: string, source: AuditSource) {
     state.locked = true
+    state.lockedAt = now
     state.relockActive = false
     state.hashHeld = false
     effects.push({ type: "latch", locked: true })

@@ -7,7 +7,8 @@
 import * as ds from "@devicescript/core"
 import { DEFAULT_SCANNER_TIMING } from "../core/scanner"
 import { PROFILE } from "../config/profile.g"
-import { keypadColumnPins, keypadRowPins, startOnBoardServers } from "./board.g"
+import { doorSensorPin, keypadColumnPins, keypadRowPins, startOnBoardServers } from "./board.g"
+import { startDoorContact } from "./door"
 import { GpioMatrix, startMatrixKeypad } from "./keypad-server"
 import { startLatchMonitor } from "./latch-monitor"
 
@@ -16,6 +17,7 @@ export function startBoard() {
     startLatchMonitor()
     if (ds.isSimulator()) return
     startOnBoardServers()
+    startDoorContact(doorSensorPin())
     const rows = keypadRowPins()
     const columns = keypadColumnPins()
     startMatrixKeypad(new GpioMatrix(rows, columns), {

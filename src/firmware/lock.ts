@@ -37,6 +37,7 @@ import { reportAlarm, reportAudit, reportPowerCycled, startLatchkeyService } fro
 import { checkSealed, loadCompanions, notePresence, RemoteVerdict, sealReply, wipeCompanions } from "./remote"
 import { PROFILE } from "../config/profile.g"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
+import { watchDoor } from "./door"
 import { appendEntry, auditChainKey, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
 import {
     currentMeta,
@@ -73,6 +74,7 @@ export function policyFromProfile(): Policy {
         lockoutMaxMs: Math.round(p.lockout.maxSeconds * 1000),
         menuTimeoutMs: Math.round(p.timing.menuTimeoutSeconds * 1000),
         resetHoldMs: Math.round(p.timing.resetHoldSeconds * 1000),
+        doorAjarMs: Math.round(p.timing.doorAjarSeconds * 1000),
     }
 }
 
@@ -303,6 +305,9 @@ export async function startLock() {
     })
     programButton.up.subscribe(async () => {
         await post({ type: "buttonUp" })
+    })
+    watchDoor(async open => {
+        await post({ type: "door", open: open })
     })
     setInterval(async () => {
         if (queue.length === 0) await post({ type: "tick" })

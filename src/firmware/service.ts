@@ -106,6 +106,8 @@ export async function reportAlarm(name: string) {
     else if (name === "ForcedUser") code = ds.LatchkeyAlarmCode.ForcedUser
     else if (name === "LockFactoryReset") code = ds.LatchkeyAlarmCode.LockFactoryReset
     else if (name === "LockJammed") code = ds.LatchkeyAlarmCode.LockJammed
+    else if (name === "DoorForcedOpen") code = ds.LatchkeyAlarmCode.DoorForcedOpen
+    else if (name === "DoorAjar") code = ds.LatchkeyAlarmCode.DoorAjar
     if (code >= 0) await server.sendEvent(ds.Latchkey.spec.lookup("doorLockAlarm").encode(code))
 }
 

@@ -15,6 +15,7 @@ describe("DEFAULT_POLICY", () => {
             lockoutMaxMs: 604800000,
             menuTimeoutMs: 30000,
             resetHoldMs: 10000,
+            doorAjarMs: 60000,
         })
         expect(SEVEN_DAYS_MS).toBe(604800000)
     })
