@@ -129,6 +129,7 @@ describe("createLock", () => {
             users: 0,
             menu: "",
             clockSet: false,
+            door: "unknown",
             wallSeconds: 0,
             hasRecovery: false,
         })
