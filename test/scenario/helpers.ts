@@ -52,7 +52,7 @@ function newDevice(): LockDevice {
 /** What this run's devices can do (a scenario that needs more is skipped, and says so). */
 export const CAPABILITIES: DeviceCapabilities = newDeviceCapabilities()
 function newDeviceCapabilities(): DeviceCapabilities {
-    if (HIL === "vm") return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true }
+    if (HIL === "vm") return VmProcessDevice.CAPABILITIES
     if (HIL) return HubBoardDevice.CAPABILITIES
     return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
 }
