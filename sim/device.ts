@@ -41,7 +41,7 @@ export interface DeviceCapabilities {
 export interface PowerOnOptions {
     /** The firmware image (for devices that deploy it). */
     bytecode: Uint8Array
-    /** The same image as a file under build/ (for `devs run`). */
+    /** The same image as a file under build/ (for a VM process). */
     bytecodePath: string
     /** Each console line of the firmware, in the VM's dmesg form ("> lock: ready"). */
     onLog: (line: string) => void

@@ -132,7 +132,7 @@ export function killRegistered(dir: string): number {
 }
 
 /**
- * Turns a line printed by `devs run` ("WASM> ...") or by `devs devtools --serial` ("DEV> ...")
+ * Turns a line printed by `devs run` or sim/vm-process.ts ("WASM> ...") or by `devs devtools --serial` ("DEV> ...")
  * back into the VM's own dmesg form: console.log lines (printed in color 95) get their "> "
  * prefix back, like the in-process VM reports them. Other lines come back without colors.
  */
