@@ -79,8 +79,16 @@ afterEach(async () => {
     for (const b of boards.splice(0)) await b.dispose()
 })
 
-/** Powers on a fresh board (empty flash) running the fast firmware, or the shipping one. */
+/**
+ * Powers on a fresh board (empty flash) running the fast firmware, or the shipping one.
+ *
+ * Through the hub, the test's earlier boards are disposed first: every board's parts are on the
+ * one hub, and a new lock's roles bind to the first keypad, buzzer and button they find there,
+ * which may be an earlier board's (seen: a program-button press that never reached the new lock
+ * in the reset test's loop). In-process, each board is alone on its own bus.
+ */
 export async function freshBoard(firmware: "firmware-fast" | "firmware" = "firmware-fast"): Promise<SimulatedBoard> {
+    if (HIL) for (const old of boards.splice(0)) await old.dispose()
     const profile = firmware === "firmware" ? SHIPPING_PROFILE : FAST_PROFILE
     const b = new SimulatedBoard({ profile, firmware, echo: !!process.env.LATCHKEY_ECHO, device: newDevice() })
     boards.push(b)
