@@ -2,22 +2,23 @@
  * Where the firmware runs, seen from a test: the "device" a {@link SimulatedBoard} talks to.
  *
  * - in-process: the VM inside this Node process (sim/vm.ts); no sockets, exact power cuts.
- * - vm-process: `devs run <bytecode> --tcp`, a separate VM process on the devtools hub (tcp
- *   127.0.0.1:8082), standing in for a serial-bridged board. Power cut = kill the process; its
- *   flash is a file (.devicescript/flash/sim.bin in its own folder) that survives the kill.
+ * - vm-process: a separate VM process on the devtools hub (tcp 127.0.0.1:8082), as
+ *   `devs run <bytecode> --tcp` runs one but with the board's flash size (sim/vm-process.ts),
+ *   standing in for a serial-bridged board. Power cut = kill the process; its flash is a file
+ *   in its own folder that survives the kill.
  * - board: whatever DeviceScript device is already on the hub (a flashed ESP32 behind
  *   `devs devtools --serial`, or any VM the hub knows). See sim/board-device.ts.
  *
  * The bus side (peripherals the test hosts, what it hears and sees) is the same for all three.
  */
 import { ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { createNodeSocketTransport, JDBus, Transport } from "jacdac-ts"
-import { devsBin, dmesgFromCli, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup } from "./hil-hub"
+import { dmesgFromCli, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup, vmProcessCommand } from "./hil-hub"
 import { Flash, VmRun, VmTransport } from "./vm"
 import { hasFstor } from "./fstor"
 
@@ -40,7 +41,7 @@ export interface DeviceCapabilities {
 export interface PowerOnOptions {
     /** The firmware image (for devices that deploy it). */
     bytecode: Uint8Array
-    /** The same image as a file under build/ (for `devs run`). */
+    /** The same image as a file under build/ (for a VM process). */
     bytecodePath: string
     /** Each console line of the firmware, in the VM's dmesg form ("> lock: ready"). */
     onLog: (line: string) => void
@@ -131,16 +132,24 @@ function randomDeviceId(): string {
 }
 
 /**
- * A `devs run <bytecode> --tcp` VM process on the devtools hub, in a folder of its own (its flash
- * lives there). The first power-on deploys the image (`devs run <file>`); later ones boot what
- * the flash holds (`devs run --wait`), like a board after a power cut.
+ * A VM process on the devtools hub (sim/vm-process.ts: the VM of the pinned CLI, connected to
+ * the hub on tcp 127.0.0.1:8082 as `devs run <bytecode> --tcp` connects, but with the board's
+ * 256 KB flash, which `devs run` cannot be given). Its flash is a file in a folder of its own;
+ * {@link flash} mirrors it, as the in-process device's flash chip: the process reports each write
+ * and waits until it has been taken in, so the test can cut the power (kill the process) right
+ * after any write, and what the test changes in the image while the power is off is what the
+ * next power-on loads. A power-on writes the program when the flash holds no settings store
+ * (empty or wiped), and otherwise boots what the flash holds, like a board after a power cut.
  */
 export class VmProcessDevice implements LockDevice {
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
     readonly kind = "vm-process"
-    readonly capabilities: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true }
+    readonly capabilities = VmProcessDevice.CAPABILITIES
     readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)
     readonly deviceId = randomDeviceId()
     readonly bindRoles = false
+    /** The flash chip, as the VM process last wrote it (or as the test altered it while off). */
+    readonly flash = new Flash()
     /** The VM process's own lines (connection errors, exit codes), for failure messages. */
     readonly output: string[] = []
     private readonly dir = mkdtempSync(join(tmpdir(), "latchkey-vm-"))
@@ -148,7 +157,7 @@ export class VmProcessDevice implements LockDevice {
     private cut = false
 
     get flashFile() {
-        return join(this.dir, ".devicescript", "flash", "sim.bin")
+        return join(this.dir, "flash.bin")
     }
 
     get running() {
@@ -157,13 +166,16 @@ export class VmProcessDevice implements LockDevice {
 
     async powerOn(opts: PowerOnOptions) {
         if (this.child) await exited(this.child)
-        const args = existsSync(this.flashFile)
-            ? ["run", "--wait", "--tcp", "--device-id", this.deviceId]
-            : ["run", opts.bytecodePath, "--tcp", "--device-id", this.deviceId]
+        // the chip as it is now: what the VM wrote, with whatever the test changed while it was off
+        if (this.flash.image.length) writeFileSync(this.flashFile, this.flash.image)
+        else rmSync(this.flashFile, { force: true })
         this.cut = false
-        const child = spawnGroup(devsBin(), args, { cwd: this.dir })
+        const { cmd, args } = vmProcessCommand(["--flash", this.flashFile, "--bytecode", opts.bytecodePath, "--device-id", this.deviceId, "--sync-writes"])
+        const child = spawnGroup(cmd, args, { cwd: this.dir, stdin: true })
         this.child = child
+        child.stdin!.on("error", () => {}) // the process may be killed while an ack is on its way
         const keep = (line: string) => {
+            if (/^FLASH-SAVED \d+$/.test(line)) return this.flashSaved(child)
             this.output.push(line)
             if (this.output.length > 200) this.output.splice(0, 100)
             const d = dmesgFromCli(line)
@@ -172,9 +184,9 @@ export class VmProcessDevice implements LockDevice {
         createInterface({ input: child.stdout! }).on("line", keep)
         createInterface({ input: child.stderr! }).on("line", keep)
         child.once("exit", code => {
-            if (!this.cut && child === this.child) opts.onLog(`! vm-process: devs run exited (${code}): ${this.output.slice(-5).join(" | ")}`)
+            if (!this.cut && child === this.child) opts.onLog(`! vm-process: the VM process exited (${code}): ${this.output.slice(-5).join(" | ")}`)
         })
-        // fail fast and say why when the VM cannot reach the hub (`devs run --tcp` exits 1 then)
+        // fail fast and say why when the VM cannot reach the hub (the process exits 1 then)
         const tail = () => this.output.slice(-5).join(" | ")
         await new Promise<void>((resolve, reject) => {
             const done = (e?: Error) => {
@@ -185,13 +197,22 @@ export class VmProcessDevice implements LockDevice {
                 else resolve()
             }
             const onExit = (code: number | null) =>
-                done(new Error(`devs run exited (${code}) before connecting to the hub on ${HUB_HOST}:${HUB_PORTS.tcp}: ${tail()}`))
-            const timer = setTimeout(() => done(new Error(`devs run did not connect to the hub within 30 s: ${tail()}`)), 30000)
+                done(new Error(`the VM process exited (${code}) before connecting to the hub on ${HUB_HOST}:${HUB_PORTS.tcp}: ${tail()}`))
+            const timer = setTimeout(() => done(new Error(`the VM process did not connect to the hub within 30 s: ${tail()}`)), 30000)
             const poll = setInterval(() => {
                 if (this.output.some(l => /^connected to /.test(l))) done()
             }, 20)
             child.on("exit", onExit)
         })
+    }
+
+    /** The VM process has written its flash and waits: take the image in, then let it go on. */
+    private flashSaved(child: ChildProcess) {
+        if (child !== this.child || this.cut) return // being cut: it never goes on
+        this.flash.image = new Uint8Array(readFileSync(this.flashFile))
+        this.flash.saves++
+        this.flash.onSave?.()
+        if (!this.cut) child.stdin!.write("\n")
     }
 
     powerCut() {
@@ -202,11 +223,15 @@ export class VmProcessDevice implements LockDevice {
     async wipeFlash() {
         if (this.running) throw new Error("power the board off before wiping its flash")
         if (this.child) await exited(this.child)
+        this.flash.wipe()
         rmSync(this.flashFile, { force: true })
     }
 
     cutPowerAtNextFlashWrite() {
-        throw new NotSupportedError("a VM process cannot be stopped at the exact moment of a flash write")
+        this.flash.onSave = () => {
+            this.flash.onSave = undefined
+            this.powerCut()
+        }
     }
 
     async dispose() {

@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { createConnection, createServer } from "node:net"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { ROOT } from "./paths"
 
 /** `devs devtools` listens on these, always (ws/http, tcp, debugger). */
@@ -19,6 +20,16 @@ export const PIDS_ENV = "LATCHKEY_HIL_PIDS"
 /** The pinned DeviceScript CLI. */
 export function devsBin(): string {
     return join(ROOT, "node_modules", ".bin", "devs")
+}
+
+/**
+ * The command that starts a VM process on the hub (sim/vm-process.ts: the VM of the pinned CLI
+ * with the board's 256 KB flash, connected as `devs run --tcp` connects), followed by `args`.
+ * One Node process, with tsx's loader for the TypeScript.
+ */
+export function vmProcessCommand(args: string[]): { cmd: string; args: string[] } {
+    const loader = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href
+    return { cmd: process.execPath, args: ["--import", loader, join(ROOT, "sim", "vm-process.ts"), ...args] }
 }
 
 /** True when something already listens on `port` (or it cannot be bound for another reason). */
@@ -66,12 +77,12 @@ function registryDir(): string | undefined {
  * Spawns `cmd` as the leader of a new process group (so the whole group can be killed at once)
  * and registers the group while it lives.
  */
-export function spawnGroup(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): ChildProcess {
+export function spawnGroup(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: boolean }): ChildProcess {
     const child = spawn(cmd, args, {
         cwd: opts.cwd,
         env: opts.env ?? process.env,
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
     })
     const dir = registryDir()
     if (dir && child.pid) {
@@ -121,7 +132,7 @@ export function killRegistered(dir: string): number {
 }
 
 /**
- * Turns a line printed by `devs run` ("WASM> ...") or by `devs devtools --serial` ("DEV> ...")
+ * Turns a line printed by `devs run` or sim/vm-process.ts ("WASM> ...") or by `devs devtools --serial` ("DEV> ...")
  * back into the VM's own dmesg form: console.log lines (printed in color 95) get their "> "
  * prefix back, like the in-process VM reports them. Other lines come back without colors.
  */

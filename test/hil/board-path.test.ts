@@ -1,6 +1,7 @@
 /**
- * The bench path (HIL=serial) proven without a bench: a `devs run --wait --tcp` VM process stands
- * in for a flashed board that waits for a program. `npm run deploy` puts the firmware on it over
+ * The bench path (HIL=serial) proven without a bench: a VM process waiting for a program
+ * (sim/vm-process.ts --wait: `devs run --wait --tcp` with the ESP32's 256 KB flash) stands in for
+ * a flashed board. `npm run deploy` puts the firmware on it over
  * the hub, and a scenario runs the way it runs on the board: the lock found on the hub, its roles
  * rebound to the test's parts through its role manager (a decoy keypad stands in for the board's
  * own), power cycles by stopping the program and resetting, a wipe by clearing its settings.
@@ -14,7 +15,7 @@ import { JDBus, JDServerServiceProvider, MatrixKeypadServer, createNodeSocketTra
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { SimulatedBoard } from "../../sim/board"
 import { HubBoardDevice, LOCK_ID_ENV } from "../../sim/board-device"
-import { devsBin, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup } from "../../sim/hil-hub"
+import { exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup, vmProcessCommand } from "../../sim/hil-hub"
 import { ROOT } from "../../sim/paths"
 import { attempt, FAST_PROFILE, MASTER, setUpMaster } from "../scenario/helpers"
 
@@ -41,8 +42,9 @@ describe.skipIf(process.env.HIL !== "vm")("the bench path, a VM process standing
         dir = mkdtempSync(join(tmpdir(), "latchkey-standin-"))
         logFile = join(dir, "console.log")
         process.env[LOCK_ID_ENV] = STAND_IN_ID
-        // a board with the runtime and no program yet; -v: the role manager's lines too
-        standIn = spawnGroup(devsBin(), ["-v", "run", "--wait", "--tcp", "--device-id", STAND_IN_ID], { cwd: dir })
+        // a board with the runtime and no program yet (its whole console, role manager lines too)
+        const { cmd, args } = vmProcessCommand(["--wait", "--flash", join(dir, "flash.bin"), "--device-id", STAND_IN_ID])
+        standIn = spawnGroup(cmd, args, { cwd: dir })
         const log = createWriteStream(logFile)
         standIn.stdout!.pipe(log)
         standIn.stderr!.pipe(log)

@@ -3,7 +3,7 @@
  *
  * The same scenario files run wherever the firmware runs, chosen by the HIL environment variable:
  *   (unset)      the VM in this process (npm test)
- *   HIL=vm       a `devs run <bytecode> --tcp` VM process per board on the devtools hub
+ *   HIL=vm       a VM process per board on the devtools hub (sim/vm-process.ts, `devs run --tcp` with 256 KB flash)
  *   HIL=serial   the flashed board behind `devs devtools --serial` (npm run test:hil starts it)
  *   HIL=tcp      whatever lock is already on a running hub (you started the hub yourself)
  * `npm run test:hil` starts the hub and runs these files one at a time (its ports are fixed).
@@ -52,7 +52,7 @@ function newDevice(): LockDevice {
 /** What this run's devices can do (a scenario that needs more is skipped, and says so). */
 export const CAPABILITIES: DeviceCapabilities = newDeviceCapabilities()
 function newDeviceCapabilities(): DeviceCapabilities {
-    if (HIL === "vm") return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true }
+    if (HIL === "vm") return VmProcessDevice.CAPABILITIES
     if (HIL) return HubBoardDevice.CAPABILITIES
     return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
 }
@@ -79,8 +79,16 @@ afterEach(async () => {
     for (const b of boards.splice(0)) await b.dispose()
 })
 
-/** Powers on a fresh board (empty flash) running the fast firmware, or the shipping one. */
+/**
+ * Powers on a fresh board (empty flash) running the fast firmware, or the shipping one.
+ *
+ * Through the hub, the test's earlier boards are disposed first: every board's parts are on the
+ * one hub, and a new lock's roles bind to the first keypad, buzzer and button they find there,
+ * which may be an earlier board's (seen: a program-button press that never reached the new lock
+ * in the reset test's loop). In-process, each board is alone on its own bus.
+ */
 export async function freshBoard(firmware: "firmware-fast" | "firmware" = "firmware-fast"): Promise<SimulatedBoard> {
+    if (HIL) for (const old of boards.splice(0)) await old.dispose()
     const profile = firmware === "firmware" ? SHIPPING_PROFILE : FAST_PROFILE
     const b = new SimulatedBoard({ profile, firmware, echo: !!process.env.LATCHKEY_ECHO, device: newDevice() })
     boards.push(b)
