@@ -98,25 +98,31 @@ function issueRecovery() {
     queue.unshift({ type: "recoveryIssued", digest: mac(recoveryMessage(code)) })
 }
 
+/**
+ * A flash write the lock relies on did not read back: like a counter that cannot be saved, the
+ * keypad stays refused until restart, and nothing after it in this step (tune, log line, event)
+ * announces a change that may not be kept.
+ */
+function writeFailed(what: string) {
+    halted = true
+    console.log(`lock: flash write failed (${what}): keypad disabled until restart`)
+}
+
 async function apply(effects: Effect[]) {
     for (const e of effects) {
         if (e.type === "latch") {
             await driveLatch(e.locked ? PROFILE.latch.lockedAngle : PROFILE.latch.unlockedAngle)
         } else if (e.type === "saveCounter") {
-            if (!(await saveCounter({ failures: e.failures, served: e.served }))) {
-                // like Android's Gatekeeper: no verified record of the attempt, no answer to it
-                halted = true
-                console.log("lock: flash write failed: keypad disabled until restart")
-                return
-            }
+            // like Android's Gatekeeper: no verified record of the attempt, no answer to it
+            if (!(await saveCounter({ failures: e.failures, served: e.served }))) return writeFailed("counter")
         } else if (e.type === "saveUsers") {
-            await saveUserChunk(e.chunk, e.data)
+            if (!(await saveUserChunk(e.chunk, e.data))) return writeFailed("users")
         } else if (e.type === "saveNames") {
-            await saveNameChunk(e.chunk, e.data)
+            if (!(await saveNameChunk(e.chunk, e.data))) return writeFailed("names")
         } else if (e.type === "saveMode") {
-            await saveMode(e.mode)
+            if (!(await saveMode(e.mode))) return writeFailed("mode")
         } else if (e.type === "saveRecovery") {
-            await saveRecovery(e.digest)
+            if (!(await saveRecovery(e.digest))) return writeFailed("recovery")
         } else if (e.type === "hash") {
             // answered before any other queued event
             queue.unshift({ type: "digest", digest: mac(e.code) })
@@ -141,10 +147,11 @@ async function apply(effects: Effect[]) {
         } else if (e.type === "issueRecovery") {
             issueRecovery()
         } else if (e.type === "factoryReset") {
-            await wipeAll()
+            const wiped = await wipeAll()
             await wipeCompanions()
             resetAuditLog()
             halted = false
+            if (!wiped) return writeFailed("device key")
         }
     }
 }
@@ -167,7 +174,7 @@ export async function runRemoteCommand(counter: number, keyId: number, sealed: B
     const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1 }
     remote = r
     try {
-        await post({ type: "remoteAttempt" })
+        post({ type: "remoteAttempt" })
         for (let waited = 0; r.status < 0 && waited < 3000; waited += 5) await ds.sleep(5)
         return r.status < 0 ? STATUS_BUSY : r.status
     } finally {
@@ -180,11 +187,20 @@ function idle(): boolean {
     return state.pending === "" && state.entry.length === 0 && state.star === STAR_NONE
 }
 
-/** Queues an event; the first caller drains the queue, later ones just leave theirs behind. */
-export async function post(ev: LockEvent) {
+/**
+ * Queues an event and returns at once; the queue is drained by a fiber of its own. (A DeviceScript
+ * event handler runs one call at a time, and events that arrive while it runs are merged into one,
+ * the latest: a key handler that drained the queue itself, flash writes and read-backs included,
+ * would lose the keys typed meanwhile.)
+ */
+export function post(ev: LockEvent) {
     queue.push(ev)
     if (draining) return
     draining = true
+    drain.start()
+}
+
+async function drain() {
     try {
         while (queue.length > 0) {
             const next = queue.shift()
@@ -205,7 +221,7 @@ export async function post(ev: LockEvent) {
  * until one calls it after each power-on, schedule users are refused.
  */
 export async function setClock(epochMs: number) {
-    await post({ type: "setClock", epochMs: epochMs })
+    post({ type: "setClock", epochMs: epochMs })
 }
 
 /** The wall clock in seconds since 1970 (local time), 0 while not set. */
@@ -242,7 +258,8 @@ export async function startLock() {
     await loadCompanions()
     if (metaWasLost() && hasUsers) await saveMeta()
     const meta = currentMeta()
-    await post({
+    // drained here, before anything else can post: the boot event is applied when this returns
+    queue.push({
         type: "boot",
         users: users,
         names: names,
@@ -251,6 +268,8 @@ export async function startLock() {
         mode: meta.mode,
         recovery: meta.recovery,
     })
+    draining = true
+    await drain()
     startLatchkeyService(() => lockStatus(state, ds.millis()))
     // after the service's first announce (every 500 ms), so peers know the device before the event
     setTimeout(reportPowerCycled, 1200)
@@ -260,19 +279,19 @@ export async function startLock() {
     )
 
     keypad.down.subscribe(async i => {
-        if (i >= 0 && i < labels.length) await post({ type: "keyDown", key: labels[i] })
+        if (i >= 0 && i < labels.length) post({ type: "keyDown", key: labels[i] })
     })
     keypad.up.subscribe(async i => {
-        if (i >= 0 && i < labels.length) await post({ type: "keyUp", key: labels[i] })
+        if (i >= 0 && i < labels.length) post({ type: "keyUp", key: labels[i] })
     })
     programButton.down.subscribe(async () => {
         notePresence()
-        await post({ type: "buttonDown" })
+        post({ type: "buttonDown" })
     })
     programButton.up.subscribe(async () => {
-        await post({ type: "buttonUp" })
+        post({ type: "buttonUp" })
     })
     setInterval(async () => {
-        if (queue.length === 0) await post({ type: "tick" })
+        if (queue.length === 0) post({ type: "tick" })
     }, TICK_MS)
 }
