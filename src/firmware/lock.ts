@@ -11,6 +11,8 @@
 import * as ds from "@devicescript/core"
 import { randomBuffer } from "@devicescript/crypto"
 import {
+    AuditKind,
+    AuditSource,
     createLock,
     createNameTable,
     createUserTable,
@@ -156,6 +158,79 @@ async function apply(effects: Effect[]) {
     }
 }
 
+/**
+ * Companion commands checked: REMOTE_BURST at once, then one per REMOTE_REFILL_MS. Each check is
+ * a counted attempt (a flash write and its read-back), an audit entry and a bus event; a flood of
+ * sealed frames used to queue events until the VM ran out of memory. Commands over the rate (or
+ * while one is being checked) are refused Busy at once, unchecked and uncounted as attempts. Each
+ * flood (these refusals and the packets dropped by limitServerPackets) is audited once, as
+ * RemoteRejected whose slot field holds how many frames were refused (255: that many or more),
+ * when it has been quiet for FLOOD_QUIET_MS (and at least every FLOOD_REPORT_MS during one).
+ */
+const REMOTE_BURST = 8
+const REMOTE_REFILL_MS = 500
+const FLOOD_QUIET_MS = 2000
+const FLOOD_REPORT_MS = 60000
+let remoteTokens = REMOTE_BURST
+let remoteRefillAt = 0
+let floodRefused = 0
+let floodStartAt = 0
+let floodLastAt = 0
+
+function takeRemoteToken(now: number): boolean {
+    if (remoteTokens < REMOTE_BURST && now - remoteRefillAt >= REMOTE_REFILL_MS) {
+        const n = Math.floor((now - remoteRefillAt) / REMOTE_REFILL_MS)
+        remoteTokens = Math.min(REMOTE_BURST, remoteTokens + n)
+        remoteRefillAt = remoteRefillAt + n * REMOTE_REFILL_MS
+    }
+    if (remoteTokens <= 0) return false
+    if (remoteTokens === REMOTE_BURST) remoteRefillAt = now
+    remoteTokens--
+    return true
+}
+
+function refuseFlood(now: number) {
+    if (floodRefused === 0) floodStartAt = now
+    floodRefused++
+    floodLastAt = now
+}
+
+/**
+ * At most SERVER_IN_FLIGHT packets to the lock's own services are handled at once; more are
+ * dropped unanswered (and counted with the flood). The runtime starts a fiber for every packet,
+ * and a flood of them (any command or register, a few ms apart) piled up fibers waiting on their
+ * answers until the 64 KB heap ran out. Jacdac clients ask again.
+ */
+const SERVER_IN_FLIGHT = 16
+let serverInFlight = 0
+
+function limitServerPackets() {
+    const d = ds as any
+    const inner: (pkt: ds.Packet) => Promise<void> = d._onServerPacket
+    if (!inner) return
+    d._onServerPacket = async (pkt: ds.Packet) => {
+        if (serverInFlight >= SERVER_IN_FLIGHT) {
+            refuseFlood(ds.millis())
+            return
+        }
+        serverInFlight++
+        try {
+            await inner(pkt)
+        } finally {
+            serverInFlight--
+        }
+    }
+}
+
+/** Audits the flood of refused companion commands once it is over (or has lasted long). */
+async function reportFlood(now: number) {
+    if (floodRefused === 0 || (now - floodLastAt < FLOOD_QUIET_MS && now - floodStartAt < FLOOD_REPORT_MS)) return
+    const n = floodRefused
+    floodRefused = 0
+    console.log(`lock: flood: ${n} frame(s) to the lock refused unchecked`)
+    await appendEntry(wallClockSeconds(), AuditKind.RemoteRejected, AuditSource.Remote, n > 255 ? 255 : n)
+}
+
 /** The companion command being checked (one at a time). */
 interface RemoteRequest {
     counter: number
@@ -170,7 +245,11 @@ let remote: RemoteRequest = null
  * then checked, then carried out. Resolves with the CommandStatus for the service's report.
  */
 export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer): Promise<number> {
-    if (remote || halted) return STATUS_BUSY
+    if (halted) return STATUS_BUSY
+    if (remote || !takeRemoteToken(ds.millis())) {
+        refuseFlood(ds.millis())
+        return STATUS_BUSY
+    }
     const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1 }
     remote = r
     try {
@@ -209,6 +288,7 @@ async function drain() {
                 continue
             }
             await apply(step(state, next, ds.millis()))
+            await reportFlood(ds.millis())
             if (auditFlushDue(ds.millis(), idle())) await flushAudit()
         }
     } finally {
@@ -271,6 +351,7 @@ export async function startLock() {
     draining = true
     await drain()
     startLatchkeyService(() => lockStatus(state, ds.millis()))
+    limitServerPackets()
     // after the service's first announce (every 500 ms), so peers know the device before the event
     setTimeout(reportPowerCycled, 1200)
     const st = lockStatus(state, ds.millis())
