@@ -48,7 +48,7 @@ const FIND_MS = Number(process.env.LATCHKEY_FIND_MS) || 30000
 const numbered = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 export const LOCK_SETTING_KEYS = [
     "$lk.key",
-    "$lk.count",
+    ...numbered("$lk.c", 2), // failure counter records
     "$lk.meta",
     ...numbered("$lk.u", 21), // user chunks (src/firmware/store.ts)
     ...numbered("$lk.n", 13), // name chunks

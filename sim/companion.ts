@@ -225,6 +225,7 @@ export async function request(client: LatchkeyClient, store: KeyStore, name: str
     // a lost answer to a read is asked again (a new challenge and counter: never the same frame);
     // a lost answer to a change is reported, since the change may have been made
     const tries = READS.includes(name) ? 3 : 1
+    let busyTries = 0
     for (let attempt = 1; ; attempt++) {
         const challenge = await nonce(client)
         rec.counter += 1
@@ -243,11 +244,21 @@ export async function request(client: LatchkeyClient, store: KeyStore, name: str
                     : `the lock did not answer ${name}: it may or may not have been carried out (check with \`latchkey status\` or \`latchkey users list\`)`,
             )
         }
+        // Busy: refused unchecked (the lock's rate limit, or another command being checked)
+        if (answer.status === "Busy" && busyTries++ < BUSY_RETRIES) {
+            await new Promise(r => setTimeout(r, BUSY_WAIT_MS))
+            attempt--
+            continue
+        }
         const plain = openReply(key, rec.keyId, rec.counter, answer.detail)
         if (answer.status !== "Ok") throw new LockRefusal(answer.status, plain.toString("latin1"))
         return plain
     }
 }
+
+/** A Busy lock is asked again this many times, this long apart (it refills one command per 500 ms). */
+const BUSY_RETRIES = 10
+const BUSY_WAIT_MS = 600
 
 /** Commands that change nothing: asked again when an answer is lost. */
 const READS = ["user-list", "audit-read"]

@@ -205,13 +205,15 @@ export class CutChain {
             this.rightCodeTyped = true
         }
         const mark = this.b.logs.length
+        // a cut can come while keyDown is still awaited (at the counter's flash write): the lines
+        // the stopped VM prints after it must not count as answers
+        this.cutLogIndex = Infinity
         await this.b.keyDown("#")
         this.watchAnswers(mark)
     }
 
     /** Follows the firmware's answers after `mark` to keep the truth up to date. */
     private watchAnswers(mark: number) {
-        this.cutLogIndex = Infinity
         const scan = () => {
             const end = Math.min(this.b.logs.length, this.cutLogIndex)
             for (let i = mark; i < end; i++) this.learn(this.b.logs[i])

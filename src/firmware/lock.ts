@@ -11,6 +11,8 @@
 import * as ds from "@devicescript/core"
 import { randomBuffer } from "@devicescript/crypto"
 import {
+    AuditKind,
+    AuditSource,
     createLock,
     createNameTable,
     createUserTable,
@@ -104,25 +106,31 @@ function issueRecovery() {
     queue.unshift({ type: "recoveryIssued", digest: mac(recoveryMessage(code)) })
 }
 
+/**
+ * A flash write the lock relies on did not read back: like a counter that cannot be saved, the
+ * keypad stays refused until restart, and nothing after it in this step (tune, log line, event)
+ * announces a change that may not be kept.
+ */
+function writeFailed(what: string) {
+    halted = true
+    console.log(`lock: flash write failed (${what}): keypad disabled until restart`)
+}
+
 async function apply(effects: Effect[]) {
     for (const e of effects) {
         if (e.type === "latch") {
             await driveLatch(e.locked ? PROFILE.latch.lockedAngle : PROFILE.latch.unlockedAngle)
         } else if (e.type === "saveCounter") {
-            if (!(await saveCounter({ failures: e.failures, served: e.served }))) {
-                // like Android's Gatekeeper: no verified record of the attempt, no answer to it
-                halted = true
-                console.log("lock: flash write failed: keypad disabled until restart")
-                return
-            }
+            // like Android's Gatekeeper: no verified record of the attempt, no answer to it
+            if (!(await saveCounter({ failures: e.failures, served: e.served }))) return writeFailed("counter")
         } else if (e.type === "saveUsers") {
-            await saveUserChunk(e.chunk, e.data)
+            if (!(await saveUserChunk(e.chunk, e.data))) return writeFailed("users")
         } else if (e.type === "saveNames") {
-            await saveNameChunk(e.chunk, e.data)
+            if (!(await saveNameChunk(e.chunk, e.data))) return writeFailed("names")
         } else if (e.type === "saveMode") {
-            await saveMode(e.mode)
+            if (!(await saveMode(e.mode))) return writeFailed("mode")
         } else if (e.type === "saveRecovery") {
-            await saveRecovery(e.digest)
+            if (!(await saveRecovery(e.digest))) return writeFailed("recovery")
         } else if (e.type === "hash") {
             // answered before any other queued event
             queue.unshift({ type: "digest", digest: mac(e.code) })
@@ -140,7 +148,7 @@ async function apply(effects: Effect[]) {
             const r = remote
             const verdict: RemoteVerdict = r ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none", args: null }
             // a refusal is answered now; an authentic command once the core has carried it out
-            if (r && verdict.status !== STATUS_OK) r.status = verdict.status
+            if (verdict.status !== STATUS_OK) answerRemote(verdict.status, null)
             queue.unshift({
                 type: "remoteResult",
                 ok: verdict.status === STATUS_OK,
@@ -157,12 +165,87 @@ async function apply(effects: Effect[]) {
         } else if (e.type === "issueRecovery") {
             issueRecovery()
         } else if (e.type === "factoryReset") {
-            await wipeAll()
+            const wiped = await wipeAll()
             await wipeCompanions()
             resetAuditLog()
             halted = false
+            if (!wiped) return writeFailed("device key")
         }
     }
+}
+
+/**
+ * Companion commands checked: REMOTE_BURST at once, then one per REMOTE_REFILL_MS. Each check is
+ * a counted attempt (a flash write and its read-back), an audit entry and a bus event; a flood of
+ * sealed frames used to queue events until the VM ran out of memory. Commands over the rate (or
+ * while one is being checked) are refused Busy at once, unchecked and uncounted as attempts. Each
+ * flood (these refusals and the packets dropped by limitServerPackets) is audited once, as
+ * RemoteRejected whose slot field holds how many frames were refused (255: that many or more),
+ * when it has been quiet for FLOOD_QUIET_MS (and at least every FLOOD_REPORT_MS during one).
+ */
+// 24: a whole audit read (the chain key and 22 segments) fits in one burst
+const REMOTE_BURST = 24
+const REMOTE_REFILL_MS = 500
+const FLOOD_QUIET_MS = 2000
+const FLOOD_REPORT_MS = 60000
+let remoteTokens = REMOTE_BURST
+let remoteRefillAt = 0
+let floodRefused = 0
+let floodStartAt = 0
+let floodLastAt = 0
+
+function takeRemoteToken(now: number): boolean {
+    if (remoteTokens < REMOTE_BURST && now - remoteRefillAt >= REMOTE_REFILL_MS) {
+        const n = Math.floor((now - remoteRefillAt) / REMOTE_REFILL_MS)
+        remoteTokens = Math.min(REMOTE_BURST, remoteTokens + n)
+        remoteRefillAt = remoteRefillAt + n * REMOTE_REFILL_MS
+    }
+    if (remoteTokens <= 0) return false
+    if (remoteTokens === REMOTE_BURST) remoteRefillAt = now
+    remoteTokens--
+    return true
+}
+
+function refuseFlood(now: number) {
+    if (floodRefused === 0) floodStartAt = now
+    floodRefused++
+    floodLastAt = now
+}
+
+/**
+ * At most SERVER_IN_FLIGHT packets to the lock's own services are handled at once; more are
+ * dropped unanswered (and counted with the flood). The runtime starts a fiber for every packet,
+ * and a flood of them (any command or register, a few ms apart) piled up fibers waiting on their
+ * answers until the 64 KB heap ran out. Jacdac clients ask again.
+ */
+const SERVER_IN_FLIGHT = 16
+let serverInFlight = 0
+
+function limitServerPackets() {
+    const d = ds as any
+    const inner: (pkt: ds.Packet) => Promise<void> = d._onServerPacket
+    if (!inner) return
+    d._onServerPacket = async (pkt: ds.Packet) => {
+        if (serverInFlight >= SERVER_IN_FLIGHT) {
+            refuseFlood(ds.millis())
+            return
+        }
+        serverInFlight++
+        try {
+            await inner(pkt)
+        } finally {
+            serverInFlight--
+        }
+    }
+}
+
+/** Audits the flood of refused companion commands once it is over (or has lasted long). */
+async function reportFlood(now: number) {
+    if (floodRefused === 0 || (now - floodLastAt < FLOOD_QUIET_MS && now - floodStartAt < FLOOD_REPORT_MS)) return
+    const n = floodRefused
+    floodRefused = 0
+    console.log(`lock: flood: ${n} frame(s) to the lock refused unchecked`)
+    await appendEntry(wallClockSeconds(), AuditKind.RemoteRejected, AuditSource.Remote, n > 255 ? 255 : n)
 }
 
 /** The companion command being checked (one at a time). */
@@ -193,12 +276,16 @@ function answerRemote(status: number, plain: Buffer) {
  * then checked, then carried out. Resolves with the CommandStatus for the service's report.
  */
 export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer): Promise<[number, Buffer]> {
-    if (remote || halted) return [STATUS_BUSY, Buffer.alloc(0)]
+    if (halted) return [STATUS_BUSY, Buffer.alloc(0)]
+    if (remote || !takeRemoteToken(ds.millis())) {
+        refuseFlood(ds.millis())
+        return [STATUS_BUSY, Buffer.alloc(0)]
+    }
     const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1, detail: Buffer.alloc(0), waiting: null }
     remote = r
     try {
-        await post({ type: "remoteAttempt" })
-        // answered by now, unless another event was being handled: then wait to be woken
+        post({ type: "remoteAttempt" })
+        // the queue's own fiber answers (answerRemote), and wakes this one
         if (r.status < 0) {
             r.waiting = ds.Fiber.self()
             await ds.suspend(3000)
@@ -214,11 +301,20 @@ function idle(): boolean {
     return state.pending === "" && state.entry.length === 0 && state.star === STAR_NONE
 }
 
-/** Queues an event; the first caller drains the queue, later ones just leave theirs behind. */
-export async function post(ev: LockEvent) {
+/**
+ * Queues an event and returns at once; the queue is drained by a fiber of its own. (A DeviceScript
+ * event handler runs one call at a time, and events that arrive while it runs are merged into one,
+ * the latest: a key handler that drained the queue itself, flash writes and read-backs included,
+ * would lose the keys typed meanwhile.)
+ */
+export function post(ev: LockEvent) {
     queue.push(ev)
     if (draining) return
     draining = true
+    drain.start()
+}
+
+async function drain() {
     try {
         while (queue.length > 0) {
             const next = queue.shift()
@@ -227,6 +323,7 @@ export async function post(ev: LockEvent) {
                 continue
             }
             await apply(step(state, next, ds.millis()))
+            await reportFlood(ds.millis())
             if (auditFlushDue(ds.millis(), idle())) await flushAudit()
         }
     } finally {
@@ -239,7 +336,7 @@ export async function post(ev: LockEvent) {
  * until one calls it after each power-on, schedule users are refused.
  */
 export async function setClock(epochMs: number) {
-    await post({ type: "setClock", epochMs: epochMs })
+    post({ type: "setClock", epochMs: epochMs })
 }
 
 /** The wall clock in seconds since 1970 (local time), 0 while not set. */
@@ -276,7 +373,8 @@ export async function startLock() {
     await loadCompanions()
     if (metaWasLost() && hasUsers) await saveMeta()
     const meta = currentMeta()
-    await post({
+    // drained here, before anything else can post: the boot event is applied when this returns
+    queue.push({
         type: "boot",
         users: users,
         names: names,
@@ -285,7 +383,10 @@ export async function startLock() {
         mode: meta.mode,
         recovery: meta.recovery,
     })
+    draining = true
+    await drain()
     startLatchkeyService(() => lockStatus(state, ds.millis()))
+    limitServerPackets()
     // after the service's first announce (every 500 ms), so peers know the device before the event
     setTimeout(reportPowerCycled, 1200)
     const st = lockStatus(state, ds.millis())
@@ -294,22 +395,22 @@ export async function startLock() {
     )
 
     keypad.down.subscribe(async i => {
-        if (i >= 0 && i < labels.length) await post({ type: "keyDown", key: labels[i] })
+        if (i >= 0 && i < labels.length) post({ type: "keyDown", key: labels[i] })
     })
     keypad.up.subscribe(async i => {
-        if (i >= 0 && i < labels.length) await post({ type: "keyUp", key: labels[i] })
+        if (i >= 0 && i < labels.length) post({ type: "keyUp", key: labels[i] })
     })
     programButton.down.subscribe(async () => {
         notePresence()
-        await post({ type: "buttonDown" })
+        post({ type: "buttonDown" })
     })
     programButton.up.subscribe(async () => {
-        await post({ type: "buttonUp" })
+        post({ type: "buttonUp" })
     })
     watchDoor(async open => {
-        await post({ type: "door", open: open })
+        post({ type: "door", open: open })
     })
     setInterval(async () => {
-        if (queue.length === 0) await post({ type: "tick" })
+        if (queue.length === 0) post({ type: "tick" })
     }, TICK_MS)
 }

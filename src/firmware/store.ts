@@ -4,7 +4,8 @@
  * most 13 characters. No code is ever stored: only truncated HMAC-SHA256 digests.
  *
  *   $lk.key         32 bytes   device key (random; HMAC key for codes, tags and the audit chain)
- *   $lk.count        8 bytes   failure counter: u32 failures, u8 served, "LK", u8 check
+ *   $lk.c0, c1      13 bytes   failure counter, two records used in turn: u32 sequence number,
+ *                              u32 failures, u8 served (+ 4-byte tag); the newer valid one counts
  *   $lk.meta        24 bytes   mode, which chunks exist, recovery digest (+ 4-byte tag)
  *   $lk.u0..u20    208 bytes   user records, 12 per chunk (+ 4-byte tag)
  *   $lk.n0..n12    204 bytes   user names, 20 per chunk (+ 4-byte tag), only once a name is set
@@ -25,11 +26,12 @@ import { hmac, randomBuffer } from "@devicescript/crypto"
 import { AUDIT_SEGMENTS, Bytes, DIGEST_LENGTH, NAME_CHUNKS, USER_CHUNKS } from "../core/index"
 
 const KEY_SETTING = "$lk.key"
-const COUNTER_SETTING = "$lk.count"
 const META_SETTING = "$lk.meta"
 const DEVICE_KEY_BYTES = 32
 const TAG_BYTES = 4
 const META_BYTES = 20
+/** Counter record: u32 sequence number, u32 failures, u8 served (+ 4-byte tag). */
+const COUNTER_BYTES = 9
 
 /** Settings key of user chunk `i`, name chunk `i`, audit segment `i`. */
 export function userKey(i: number) {
@@ -42,24 +44,74 @@ export function auditKey(i: number) {
     return "$lk.a" + i
 }
 
-/** Reads a raw setting; null when missing or empty. */
+const GET = settings.spec.lookup("get").code
+/** Longest wait for the settings service's answer to one GET, before asking again. */
+const READ_WAIT_MS = 1000
+/** Reads made to check a write before it counts as failed (a stale answer may come first). */
+const VERIFY_READS = 3
+
+/**
+ * One GET of `key`: its value (empty when missing), or null when no answer came in time.
+ * Like ds.actionReport, but an answer that arrives before this fiber suspends is kept (there
+ * Fiber.resume would throw and the read would wait forever), and the wait has a timeout.
+ */
+async function getOnce(key: string, waitMs: number): Promise<Buffer> {
+    const fib = ds.Fiber.self()
+    let got: Buffer = null
+    const unsub = settings.report().subscribe(pkt => {
+        if (got !== null || pkt.serviceCommand !== GET) return
+        const d = pkt.decode()
+        if (d[0] !== key) return
+        got = d[1] ? d[1] : Buffer.alloc(0)
+        if (fib.suspended) fib.resume(null)
+    })
+    try {
+        await settings.get(key)
+        if (got === null) await ds.suspend(waitMs)
+    } finally {
+        unsub()
+    }
+    return got
+}
+
+/** Reads a raw setting; null when missing or empty. Asks again until the settings service answers. */
 export async function readRaw(key: string): Promise<Buffer> {
-    const pkt = await ds.actionReport(
-        settings,
-        "get",
-        async () => await settings.get(key),
-        p => p.decode()[0] === key
-    )
-    const b: Buffer = pkt.decode()[1]
-    return b && b.length > 0 ? b : null
+    let b: Buffer = null
+    while (b === null) b = await getOnce(key, READ_WAIT_MS)
+    return b.length > 0 ? b : null
 }
 
-export async function writeRaw(key: string, value: Buffer) {
+function sameBytes(a: Buffer, b: Buffer): boolean {
+    if (!a || !b || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+    return true
+}
+
+/**
+ * Whether the settings store holds `value` under `key` (null: the key is missing). A settings
+ * write is only a command to the settings service, which applies it (and syncs the flash) when it
+ * gets to it; its answer to a later GET of the same key comes after that. Up to VERIFY_READS
+ * reads: an answer to an earlier GET may arrive first.
+ */
+async function holds(key: string, value: Buffer): Promise<boolean> {
+    for (let i = 0; i < VERIFY_READS; i++) {
+        const b = await getOnce(key, READ_WAIT_MS)
+        if (b === null) continue
+        if (value === null ? b.length === 0 : sameBytes(b, value)) return true
+    }
+    return false
+}
+
+/** Writes a raw setting and reads it back: true only once the store holds exactly `value`. */
+export async function writeRaw(key: string, value: Buffer): Promise<boolean> {
     await settings.set(key, value)
+    return await holds(key, value)
 }
 
-export async function deleteRaw(key: string) {
+/** Deletes a setting and checks that it is gone. */
+export async function deleteRaw(key: string): Promise<boolean> {
     await settings.delete(key)
+    return await holds(key, null)
 }
 
 let deviceKey: Buffer
@@ -147,7 +199,8 @@ export function currentDeviceKey(): Buffer {
     return deviceKey
 }
 
-export async function saveMeta() {
+/** Writes $lk.meta; true once it reads back. */
+export async function saveMeta(): Promise<boolean> {
     const d = Buffer.alloc(META_BYTES)
     d[0] = 1
     d[1] = meta.mode
@@ -163,29 +216,30 @@ export async function saveMeta() {
         d[10] = 1
         for (let i = 0; i < DIGEST_LENGTH; i++) d[11 + i] = meta.recovery[i]
     }
-    await writeRaw(META_SETTING, sealed("M", d))
+    if (!(await writeRaw(META_SETTING, sealed("M", d)))) return false
     metaLost = false
+    return true
 }
 
-export async function saveMode(mode: number) {
+export async function saveMode(mode: number): Promise<boolean> {
     meta.mode = mode
-    await saveMeta()
+    return await saveMeta()
 }
 
-export async function saveRecovery(digest: Bytes) {
+export async function saveRecovery(digest: Bytes): Promise<boolean> {
     meta.recovery = digest ? (digest as Buffer).slice(0, DIGEST_LENGTH) : null
-    await saveMeta()
+    return await saveMeta()
 }
 
 /** Marks bit `bit` of a chunk bitmap (0 users, 1 names, 2 audit) as present; meta written first. */
-async function markPresent(field: number, bit: number) {
+async function markPresent(field: number, bit: number): Promise<boolean> {
     const mask = 1 << bit
     const bits = field === 0 ? meta.userChunks : field === 1 ? meta.nameChunks : meta.auditSegments
-    if ((bits & mask) !== 0 && !metaLost) return
+    if ((bits & mask) !== 0 && !metaLost) return true
     if (field === 0) meta.userChunks = bits | mask
     else if (field === 1) meta.nameChunks = bits | mask
     else meta.auditSegments = bits | mask
-    await saveMeta()
+    return await saveMeta()
 }
 
 /**
@@ -221,25 +275,28 @@ function blank(b: Buffer): boolean {
     return true
 }
 
-/** Saves a user chunk (an all-empty chunk is deleted instead). */
-export async function saveUserChunk(chunk: number, data: Bytes) {
-    await markPresent(0, chunk)
+/**
+ * Saves a user chunk (an all-empty chunk is deleted instead). Resolves true once the chunk (and
+ * the meta bit that lists it) read back: only then may the lock say the change is kept.
+ */
+export async function saveUserChunk(chunk: number, data: Bytes): Promise<boolean> {
+    if (!(await markPresent(0, chunk))) return false
     const b = data as Buffer
-    if (blank(b)) await deleteRaw(userKey(chunk))
-    else await writeRaw(userKey(chunk), sealed("U" + chunk, b))
+    if (blank(b)) return await deleteRaw(userKey(chunk))
+    return await writeRaw(userKey(chunk), sealed("U" + chunk, b))
 }
 
-export async function saveNameChunk(chunk: number, data: Bytes) {
-    await markPresent(1, chunk)
+export async function saveNameChunk(chunk: number, data: Bytes): Promise<boolean> {
+    if (!(await markPresent(1, chunk))) return false
     const b = data as Buffer
-    if (blank(b)) await deleteRaw(nameKey(chunk))
-    else await writeRaw(nameKey(chunk), sealed("N" + chunk, b))
+    if (blank(b)) return await deleteRaw(nameKey(chunk))
+    return await writeRaw(nameKey(chunk), sealed("N" + chunk, b))
 }
 
-/** Saves an audit segment (its chain protects it: no tag). */
-export async function saveAuditSegment(index: number, seg: Bytes) {
-    await markPresent(2, index)
-    await writeRaw(auditKey(index), seg as Buffer)
+/** Saves an audit segment (its chain protects it: no tag); true once it reads back. */
+export async function saveAuditSegment(index: number, seg: Bytes): Promise<boolean> {
+    if (!(await markPresent(2, index))) return false
+    return await writeRaw(auditKey(index), seg as Buffer)
 }
 
 /** Reads audit segment `index` if the meta lists it; null otherwise. */
@@ -254,17 +311,21 @@ export async function loadAuditSegment(index: number): Promise<Buffer> {
  * can no longer be verified, and the next boot (finding no key) wipes it all again. Only keys
  * that may exist are deleted (a delete costs flash space too).
  */
-export async function wipeAll() {
-    await deleteRaw(KEY_SETTING)
-    for (let i = 0; i < USER_CHUNKS; i++) if (meta.userChunks & (1 << i)) await deleteRaw(userKey(i))
-    for (let i = 0; i < NAME_CHUNKS; i++) if (meta.nameChunks & (1 << i)) await deleteRaw(nameKey(i))
-    for (let i = 0; i < AUDIT_SEGMENTS; i++) if (meta.auditSegments & (1 << i)) await deleteRaw(auditKey(i))
-    await deleteRaw(COUNTER_SETTING)
-    await deleteRaw(META_SETTING)
+export async function wipeAll(): Promise<boolean> {
+    // not read back one by one: the settings service applies commands in order, so the new
+    // device key reading back (last) proves every delete before it was applied
+    await settings.delete(KEY_SETTING)
+    for (let i = 0; i < USER_CHUNKS; i++) if (meta.userChunks & (1 << i)) await settings.delete(userKey(i))
+    for (let i = 0; i < NAME_CHUNKS; i++) if (meta.nameChunks & (1 << i)) await settings.delete(nameKey(i))
+    for (let i = 0; i < AUDIT_SEGMENTS; i++) if (meta.auditSegments & (1 << i)) await settings.delete(auditKey(i))
+    await settings.delete(counterKey(0))
+    await settings.delete(counterKey(1))
+    await settings.delete(META_SETTING)
+    counterSeq = 0
     meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null }
     metaLost = false
     deviceKey = randomBuffer(DEVICE_KEY_BYTES)
-    await writeRaw(KEY_SETTING, deviceKey)
+    return await writeRaw(KEY_SETTING, deviceKey)
 }
 
 /** The failure counter as persisted. */
@@ -273,28 +334,50 @@ export interface Counter {
     served: boolean
 }
 
-/** The failure counter; null when it is missing or damaged (the caller picks the safe reading). */
-export async function loadCounter(): Promise<Counter> {
-    const b = await readRaw(COUNTER_SETTING)
-    if (!b || b.length !== 8 || b[5] !== 0x4c || b[6] !== 0x4b) return null
-    if (((b[0] ^ b[1] ^ b[2] ^ b[3] ^ b[4]) & 255) !== b[7]) return null
-    if (b[4] > 1) return null
-    return { failures: b.getAt(0, "u32"), served: b[4] === 1 }
+/** Settings key of counter record `i` (0 or 1). */
+function counterKey(i: number) {
+    return "$lk.c" + i
+}
+
+/** Sequence number of the newest counter record on flash (0: none yet). */
+let counterSeq = 0
+
+/** One counter record: its sequence number and value, or null when missing or damaged. */
+async function loadCounterRecord(i: number): Promise<{ seq: number; c: Counter }> {
+    const d = unsealed("C", await readRaw(counterKey(i)), COUNTER_BYTES)
+    if (!d || d[8] > 1) return null
+    const seq = d.getAt(0, "u32")
+    // a record in the other slot's key is not one this firmware wrote
+    if (seq === 0 || (seq & 1) !== i) return null
+    return { seq: seq, c: { failures: d.getAt(4, "u32"), served: d[8] === 1 } }
 }
 
 /**
- * Persists the failure counter and reads it back: resolves true only once the settings store
- * holds exactly this value (a settings write is a command to the settings service; the read-back
- * is what proves it was applied). False means the write did not take.
+ * The failure counter: the newer of the two records that verify; null when neither does (the
+ * caller picks the safe reading). Each write goes to the record the previous write did not use,
+ * so a write torn by a power cut leaves the previous value whole in the other one.
+ */
+export async function loadCounter(): Promise<Counter> {
+    const a = await loadCounterRecord(0)
+    const b = await loadCounterRecord(1)
+    const r = !a ? b : !b ? a : a.seq > b.seq ? a : b
+    counterSeq = r ? r.seq : 0
+    return r ? r.c : null
+}
+
+/**
+ * Persists the failure counter (record seq+1, in the slot the newest record does not use) and
+ * reads it back: resolves true only once the settings store holds exactly this record (a
+ * settings write is a command to the settings service; the read-back is what proves it was
+ * applied). False means the write did not take.
  */
 export async function saveCounter(c: Counter): Promise<boolean> {
-    const b = Buffer.alloc(8)
-    b.setAt(0, "u32", c.failures)
-    b[4] = c.served ? 1 : 0
-    b[5] = 0x4c
-    b[6] = 0x4b
-    b[7] = (b[0] ^ b[1] ^ b[2] ^ b[3] ^ b[4]) & 255
-    await writeRaw(COUNTER_SETTING, b)
-    const back = await loadCounter()
-    return !!back && back.failures === c.failures && back.served === c.served
+    const seq = counterSeq + 1
+    const d = Buffer.alloc(COUNTER_BYTES)
+    d.setAt(0, "u32", seq)
+    d.setAt(4, "u32", c.failures)
+    d[8] = c.served ? 1 : 0
+    if (!(await writeRaw(counterKey(seq & 1), sealed("C", d)))) return false
+    counterSeq = seq
+    return true
 }
