@@ -3,7 +3,7 @@
  * timing measurements (brute, ct, latency) run one after the other on a machine as quiet as this
  * run can make it; then footprint, power and fuzz, which measure no time, run side by side.
  *
- *   npm run bench -- [--only ct,brute,latency,footprint,power,fuzz] [--quick] [--readme]
+ *   npm run bench -- [--only ct,brute,latency,remote,footprint,power,fuzz] [--quick] [--readme]
  *
  * --quick runs small versions (a smoke test, not results to quote); --readme rewrites the
  * Measured section of README.md with the table.
@@ -18,6 +18,7 @@ const STEPS: { name: string; script: string; quick: string[]; parallel: boolean 
     { name: "brute", script: "brute.ts", quick: ["--quick"], parallel: false },
     { name: "ct", script: "ct.ts", quick: ["--samples", "20000", "--vm-seconds", "8"], parallel: false },
     { name: "latency", script: "latency.ts", quick: ["--unlocks", "40"], parallel: false },
+    { name: "remote", script: "remote.ts", quick: ["--commands", "10"], parallel: false },
     { name: "footprint", script: "footprint.ts", quick: ["--harness-seconds", "3"], parallel: true },
     { name: "power", script: "powercut.ts", quick: ["--cuts", "40"], parallel: true },
     { name: "fuzz", script: "fuzz.ts", quick: ["--storms", "2000", "--frames", "20000", "--profiles", "500", "--vm-keys", "60", "--vm-frames", "150"], parallel: true },

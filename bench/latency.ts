@@ -9,10 +9,8 @@
  *
  *   npm run bench:latency -- [--unlocks N] [--key-ms MS]
  *
- * Users: the firmware's store keeps every code digest in ONE settings value, and the VM aborts at
- * boot once a settings value passes one Jacdac frame (about 220 bytes of JSON, i.e. 3 digests;
- * see npm run bench:footprint). Until issue 3 rewrites the store, this runs with 1 user (the
- * master code), and results.json says so.
+ * Users: 250 (the master code, and 249 named users provisioned on flash); the code typed is the
+ * master's, and every verification scans all 250 slots whatever the code.
  */
 import { performance } from "node:perf_hooks"
 import { join } from "node:path"
@@ -24,12 +22,17 @@ import { runBench } from "./lib/cli"
 import { percentile, round } from "./lib/stats"
 import { histogram, writeSvg } from "./lib/svg"
 import { recordResult } from "./results"
+import { provision, ProvisionedUser } from "../sim/provision"
 
 const MASTER = "4719"
 const GOAL_P99_MS = 20
 const RELOCK_EVERY = 50
 
-/** Adapter: enrols the users the latency run uses; returns how many. (1 until issue 3's store.) */
+/**
+ * The users of the latency run: the master code set up at the keypad (which also makes the device
+ * key), then 249 more named users and a full audit ring written into the flash in the store's own
+ * formats (sim/provision.ts), and the firmware booted again holding all 250.
+ */
 async function enrolUsers(board: SimulatedBoard): Promise<number> {
     await board.pressProgramButton()
     await board.waitForLog(/setup: enter new code/, 5000, 0)
@@ -37,7 +40,14 @@ async function enrolUsers(board: SimulatedBoard): Promise<number> {
     await board.waitForLog(/enter the same code again/, 5000, 0)
     await board.type(MASTER + "#")
     await board.waitForLog(/setup: code saved/, 5000, 0)
-    return 1
+    board.powerCut()
+    const users: ProvisionedUser[] = [{ slot: 1, code: MASTER, name: "owner" }]
+    for (let s = 2; s <= 250; s++) users.push({ slot: s, code: String(10000000 + s * 7919).slice(-8), name: `guest ${s}` })
+    provision(board.flash.image, { users, auditEntries: 540 })
+    const at = board.logs.length
+    await board.powerOn()
+    await board.waitForLog(/boot: 250 user\(s\)/, 15000, at)
+    return 250
 }
 
 export { percentile }

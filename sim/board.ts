@@ -26,6 +26,7 @@ import {
     SRV_REAL_TIME_CLOCK,
     SRV_SERVO,
     SRV_SWITCH,
+    SRV_MAGNETIC_FIELD_LEVEL,
     SwitchServer,
 } from "jacdac-ts"
 import { HubBoardDevice } from "./board-device"
@@ -224,6 +225,7 @@ export class SimulatedBoard {
             this.probe ??= setInterval(() => void read().catch(() => {}), 50)
         } else await bind("latch", this.latch)
         if (this.latchSwitch && !d.ownService(SRV_SWITCH)) await bind("latchSensor", this.latchSwitch)
+        if (this.door && !d.ownService(SRV_MAGNETIC_FIELD_LEVEL)) await bind("door", this.door)
         // the role manager logs each binding; wait for the keypad's (the first key must not be lost)
         await this.waitForLog(/set role keypad -> /, 5000, mark).catch(() => sleep(500))
     }
