@@ -53,7 +53,11 @@ function bytecode() {
     return { size, sections: dbg.sizes, functions_by_source: groups, function_count: (dbg.functions ?? []).length }
 }
 
-async function firmwareHeap(log: (s: string) => void) {
+/**
+ * Heap probes for every VM powered on from now until `stop()`: GC stress on, sampled inside the
+ * VM's callbacks and every 5 ms. `peak()` is the highest seen so far over all of them.
+ */
+function watchHeap() {
     const probes: HeapProbe[] = []
     const undo = onVmPowerOn(mod => {
         mod.devsGcStress(true)
@@ -66,9 +70,23 @@ async function firmwareHeap(log: (s: string) => void) {
             probes[probes.length - 1]?.sample()
         } catch {}
     }, 5)
+    return {
+        probes,
+        peak: () => Math.max(...probes.map(p => p.peak)),
+        samples: () => probes.reduce((s, p) => s + p.samples, 0),
+        stop() {
+            clearInterval(timer)
+            undo()
+        },
+    }
+}
+
+async function firmwareHeap(log: (s: string) => void) {
+    const heap = watchHeap()
+    const probes = heap.probes
     const phases: Record<string, number> = {}
     const mark = (name: string) => {
-        phases[name] = Math.max(...probes.map(p => p.peak))
+        phases[name] = heap.peak()
         log(`footprint: heap peak so far ${phases[name]} B (${name})`)
     }
     const b = newBoard("firmware-fast")
@@ -113,13 +131,10 @@ async function firmwareHeap(log: (s: string) => void) {
             }
         }
     } finally {
-        clearInterval(timer)
-        undo()
+        heap.stop()
         await b.dispose()
     }
-    const peak = Math.max(...probes.map(p => p.peak))
-    const samples = probes.reduce((s, p) => s + p.samples, 0)
-    return { peak, samples, total: probes[0]?.total ?? 0, phases, companionsOk, companionBrick }
+    return { peak: heap.peak(), samples: heap.samples(), total: probes[0]?.total ?? 0, phases, companionsOk, companionBrick }
 }
 
 /**
@@ -129,21 +144,10 @@ async function firmwareHeap(log: (s: string) => void) {
  * user and reads the whole audit log.
  */
 async function fullLockHeap(log: (s: string) => void) {
-    const probes: HeapProbe[] = []
-    const undo = onVmPowerOn(mod => {
-        mod.devsGcStress(true)
-        const p = new HeapProbe(mod)
-        p.hook(mod)
-        probes.push(p)
-    })
-    const timer = setInterval(() => {
-        try {
-            probes[probes.length - 1]?.sample()
-        } catch {}
-    }, 5)
+    const heap = watchHeap()
     const phases: Record<string, number> = {}
     const mark = (name: string) => {
-        phases[name] = Math.max(...probes.map(p => p.peak))
+        phases[name] = heap.peak()
         log(`footprint: full lock: heap peak so far ${phases[name]} B (${name})`)
     }
     const b = newBoard("firmware-fast")
@@ -179,11 +183,10 @@ async function fullLockHeap(log: (s: string) => void) {
         for (let seg = 0; seg < 22; seg++) await request(client, store, "audit-read", [seg])
         mark("a companion lists 250 users and reads the audit log")
     } finally {
-        clearInterval(timer)
-        undo()
+        heap.stop()
         await b.dispose()
     }
-    return { peak: Math.max(...probes.map(p => p.peak)), samples: probes.reduce((s, p) => s + p.samples, 0), phases }
+    return { peak: heap.peak(), samples: heap.samples(), phases }
 }
 
 

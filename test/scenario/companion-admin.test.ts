@@ -4,19 +4,15 @@
  * firmware in the VM, over the Jacdac bus. Each change is checked where it matters: at the
  * keypad, in the lock's answers, in its events and in its own audit log.
  */
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import { addUser, listUsers, readAudit, scheduleParams, setClock } from "../../sim/admin"
-import { command, enrol, KeyStore, LockRefusal, nonce, openReply, request, sealCommand, sendSealedFull } from "../../sim/companion"
+import { command, enrol, LockRefusal, nonce, openReply, request, sealCommand, sendSealedFull } from "../../sim/companion"
 import { writeFstorValue, fstorValue } from "../../sim/fstor"
 import { LatchkeyClient } from "../../sim/latchkey"
 import { civilToSeconds, CMD_USER_LIST, OperatingMode, UserType } from "../../src/core/index"
-import { attempt, freshBoard, MASTER, savedAudit, setUpBoard } from "./helpers"
+import { attempt, freshBoard, MASTER, savedAudit, enrolled, tmpStore } from "./helpers"
 
-const tmpStore = () => new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-keys-")), "keys.json"))
 
 async function refused(p: Promise<unknown>): Promise<LockRefusal> {
     try {
@@ -28,14 +24,6 @@ async function refused(p: Promise<unknown>): Promise<LockRefusal> {
     throw new Error("the lock did not refuse")
 }
 
-async function enrolled() {
-    const b = await setUpBoard()
-    const client = new LatchkeyClient(b.bus)
-    const store = tmpStore()
-    await b.pressProgramButton()
-    const rec = await enrol(client, store)
-    return { b, client, store, rec }
-}
 
 const plain = { type: UserType.Unrestricted, name: "", params: [0, 0, 0, 0, 0, 0, 0, 0] }
 

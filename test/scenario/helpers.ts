@@ -8,6 +8,10 @@
  *   HIL=tcp      whatever lock is already on a running hub (you started the hub yourself)
  * `npm run test:hil` starts the hub and runs these files one at a time (its ports are fixed).
  */
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { enrol, KeyStore } from "../../sim/companion"
+import { LatchkeyClient } from "../../sim/latchkey"
 import { afterEach, beforeAll, expect, it } from "vitest"
 import { loadProfile } from "../../scripts/profile-io"
 import { join } from "node:path"
@@ -212,4 +216,19 @@ export function savedAudit(b: SimulatedBoard): SavedEntry[] {
                 slot: entrySlot(s, i),
             })
     return out
+}
+
+/** A companion key file of its own, in a fresh temporary folder. */
+export function tmpStore(): KeyStore {
+    return new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-keys-")), "keys.json"))
+}
+
+/** A set-up board with one companion enrolled (the program button pressed first). */
+export async function enrolled() {
+    const b = await setUpBoard()
+    const client = new LatchkeyClient(b.bus)
+    const store = tmpStore()
+    await b.pressProgramButton()
+    const rec = await enrol(client, store)
+    return { b, client, store, rec }
 }

@@ -3,17 +3,14 @@
  * against the real firmware in the VM, over the Jacdac bus. Attacks from published smart-lock
  * failures: replayed frames, forged tags, counter rollback, revoked keys, strangers.
  */
-import { mkdtempSync, statSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { statSync } from "node:fs"
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import { command, enrol, KeyStore, LockRefusal, nonce, sealCommand, sendSealed } from "../../sim/companion"
 import { LatchkeyClient } from "../../sim/latchkey"
 import { CMD_UNLOCK } from "../../src/core/remote"
-import { attempt, FAST_PROFILE, freshBoard, MASTER, setUpBoard } from "./helpers"
+import { attempt, FAST_PROFILE, freshBoard, MASTER, enrolled, tmpStore } from "./helpers"
 
-const tmpStore = () => new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-keys-")), "keys.json"))
 
 async function refusal(p: Promise<unknown>): Promise<string> {
     try {
@@ -25,14 +22,6 @@ async function refusal(p: Promise<unknown>): Promise<string> {
     return "Ok"
 }
 
-async function enrolled() {
-    const b = await setUpBoard()
-    const client = new LatchkeyClient(b.bus)
-    const store = tmpStore()
-    await b.pressProgramButton()
-    const rec = await enrol(client, store)
-    return { b, client, store, rec }
-}
 
 describe("companion enrolment", () => {
     it("needs the program button pressed within 30 s, and keeps the key owner-only", async () => {
