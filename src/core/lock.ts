@@ -567,6 +567,7 @@ function onRemoteAttempt(state: LockState, effects: Effect[]) {
         reply(effects, STATUS_BUSY, null)
         return
     }
+    state.remoteServedBefore = state.served
     countAttempt(state, effects)
     effects.push({ type: "checkRemote" })
     state.pending = "remote"
@@ -574,8 +575,8 @@ function onRemoteAttempt(state: LockState, effects: Effect[]) {
 
 /**
  * The checked companion command. Refused: a failed attempt like a wrong code (audited, may start
- * a lockout). Authentic: the companion is trusted, so the failure counter and any keypad lockout
- * are cleared before the command is carried out.
+ * a lockout). Authentic: its own count is taken back (the counter is as it was before it), and
+ * clear-lockout, alone, clears the keypad's failure counter and lockout.
  */
 function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, keyId: number, args: Bytes | undefined, now: number, effects: Effect[]) {
     if (state.pending !== "remote") {
@@ -587,11 +588,18 @@ function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, key
         failAttempt(state, now, effects, `remote command refused (key ${keyId})`, AuditKind.RemoteRejected, 0, AuditSource.Remote)
         return
     }
+    // authentic: its own count is taken back. Only clear-lockout clears the keypad's counter: an
+    // owner's routine command (a nightly remote lock) must not wipe an attacker's failures.
     const wasLockedOut = state.lockoutActive
-    state.failures = 0
-    state.served = false
-    state.lockoutActive = false
-    effects.push({ type: "saveCounter", failures: 0, served: false })
+    if (action === "clearLockout") {
+        state.failures = 0
+        state.served = false
+        state.lockoutActive = false
+    } else {
+        state.failures = state.failures > 0 ? state.failures - 1 : 0
+        state.served = state.remoteServedBefore
+    }
+    effects.push({ type: "saveCounter", failures: state.failures, served: state.served })
     if (action === "unlock" || action === "lock") {
         const why = onRemote(state, action, 0, now, effects)
         if (why === null) reply(effects, STATUS_OK, null)

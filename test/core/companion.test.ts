@@ -146,7 +146,7 @@ describe("companion commands: what the lock does", () => {
         expect(r.remote("clock", u32Args(5)).status).toBe(STATUS_INVALID)
         expect(r.remote("auditRead", [40]).status).toBe(STATUS_INVALID)
         expect(r.state.userCount).toBe(1)
-        expect(r.state.failures).toBe(0) // authentic: the counter is cleared whatever the answer
+        expect(r.state.failures).toBe(0) // authentic: each command's own count is taken back
     })
 
     it("changes nothing on an unprovisioned lock but still answers reads", () => {
@@ -157,6 +157,19 @@ describe("companion commands: what the lock does", () => {
         expect(r.remote("userList", [1]).status).toBe(STATUS_OK)
         expect(r.remote("auditRead", [0]).reply).toEqual({ type: "remoteAudit", segment: 0 })
         expect(r.state.userCount).toBe(0)
+    })
+
+    it("takes back only its own count: an owner's routine command never wipes an attacker's failures", () => {
+        const r = new Rig()
+        for (let i = 0; i < 3; i++) for (const k of "5820#") r.send({ type: "keyDown", key: k })
+        expect(r.state.failures).toBe(3)
+        const { effects } = r.remote("lock")
+        expect(r.state.failures).toBe(3)
+        expect(effects.filter(e => e.type === "saveCounter").map(e => (e.type === "saveCounter" ? e.failures : -1))).toEqual([4, 3])
+        r.remote("userList", [1])
+        expect(r.state.failures).toBe(3)
+        r.remote("clearLockout")
+        expect(r.state.failures).toBe(0)
     })
 
     it("answers Busy at once when a code is being checked", () => {
