@@ -5,6 +5,7 @@
  * Node side: the firmware's verification path is HMAC-SHA256(device key, entry) and then the
  * core's constant-time scan over every slot (src/firmware/lock.ts -> findSlot in src/core/ct.ts).
  */
+import { policyFromProfile } from "../../src/config/policy"
 import { createHmac, randomBytes } from "node:crypto"
 import { Bytes, findSlot, weakCodeReason, DEFAULT_POLICY, Policy } from "../../src/core/index"
 import { Rng } from "./stats"
@@ -82,32 +83,5 @@ export function acceptableCodes(len: number): string[] {
     return out
 }
 
-/** The core policy the shipping firmware builds from a profile (mirrors policyFromProfile in src/firmware/lock.ts). */
-export function policyOf(p: {
-    codes: { minLength: number; maxLength: number }
-    lockout: { freeFailures: number; baseSeconds: number; maxSeconds: number }
-    timing: {
-        autoRelockSeconds: number
-        entryTimeoutSeconds: number
-        longPressMs: number
-        setupTimeoutSeconds: number
-        menuTimeoutSeconds: number
-        resetHoldSeconds: number
-        doorAjarSeconds?: number
-    }
-}): Policy {
-    return {
-        minCodeLength: p.codes.minLength,
-        maxCodeLength: p.codes.maxLength,
-        entryTimeoutMs: Math.round(p.timing.entryTimeoutSeconds * 1000),
-        autoRelockMs: Math.round(p.timing.autoRelockSeconds * 1000),
-        longPressMs: p.timing.longPressMs,
-        setupTimeoutMs: Math.round(p.timing.setupTimeoutSeconds * 1000),
-        freeFailures: p.lockout.freeFailures,
-        lockoutBaseMs: Math.round(p.lockout.baseSeconds * 1000),
-        lockoutMaxMs: Math.round(p.lockout.maxSeconds * 1000),
-        menuTimeoutMs: Math.round(p.timing.menuTimeoutSeconds * 1000),
-        resetHoldMs: Math.round(p.timing.resetHoldSeconds * 1000),
-        doorAjarMs: Math.round((p.timing.doorAjarSeconds ?? 60) * 1000),
-    }
-}
+/** The core policy the firmware builds from a profile (the firmware's own mapping). */
+export const policyOf = policyFromProfile

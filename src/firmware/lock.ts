@@ -38,6 +38,7 @@ import {
 import { reportAlarm, reportAudit, reportPowerCycled, startLatchkeyService } from "./service"
 import { checkSealed, loadCompanions, notePresence, RemoteVerdict, sealReply, wipeCompanions } from "./remote"
 import { PROFILE } from "../config/profile.g"
+import { policyFromProfile } from "../config/policy"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
 import { watchDoor } from "./door"
 import { appendEntry, auditChainKey, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
@@ -61,24 +62,6 @@ import {
 
 const TICK_MS = 100
 
-/** The core policy from the board profile (devs.json). */
-export function policyFromProfile(): Policy {
-    const p = PROFILE
-    return {
-        minCodeLength: p.codes.minLength,
-        maxCodeLength: p.codes.maxLength,
-        entryTimeoutMs: Math.round(p.timing.entryTimeoutSeconds * 1000),
-        autoRelockMs: Math.round(p.timing.autoRelockSeconds * 1000),
-        longPressMs: p.timing.longPressMs,
-        setupTimeoutMs: Math.round(p.timing.setupTimeoutSeconds * 1000),
-        freeFailures: p.lockout.freeFailures,
-        lockoutBaseMs: Math.round(p.lockout.baseSeconds * 1000),
-        lockoutMaxMs: Math.round(p.lockout.maxSeconds * 1000),
-        menuTimeoutMs: Math.round(p.timing.menuTimeoutSeconds * 1000),
-        resetHoldMs: Math.round(p.timing.resetHoldSeconds * 1000),
-        doorAjarMs: Math.round(p.timing.doorAjarSeconds * 1000),
-    }
-}
 
 let state: LockState
 const queue: LockEvent[] = []
@@ -346,7 +329,7 @@ export function wallClockSeconds(): number {
 
 /** Boots the lock: fail secure first, then restore from flash, then listen to the keypad. */
 export async function startLock() {
-    const policy = policyFromProfile()
+    const policy = policyFromProfile(PROFILE)
     const labels = PROFILE.keypad.labels
     keepLatchDriven()
     state = createLock(policy, ds.millis())
