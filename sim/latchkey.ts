@@ -33,6 +33,8 @@ export const ALARM_CODES: { [code: number]: string } = {
 }
 
 const REG = { lockState: 0x101, operatingMode: 0x180, failureCount: 0x181, lockoutRemaining: 0x182, provisioned: 0x183 }
+/** A register read that goes unanswered is asked again this many times before giving up. */
+const READ_TRIES = 5
 const EV = { lockOperation: 0x81, lockOperationError: 0x82, doorLockAlarm: 0x83, lockUserChange: 0x84 }
 export const LOCK_DATA_TYPES: { [code: number]: string } = { 0: "Unspecified", 1: "ProgrammingCode", 2: "UserIndex", 6: "Pin" }
 export const DATA_OPERATIONS = ["Add", "Clear", "Modify"]
@@ -151,10 +153,14 @@ export class LatchkeyClient {
     async status(): Promise<LockServiceStatus> {
         const srv = await this.service()
         const read = async (code: number) => {
+            // jacdac-ts gives one read 150 ms; through the devtools hub on a busy machine an
+            // answer can take longer or be dropped, and a read is idempotent, so ask again.
             const reg = srv.register(code)
-            const ok = await reg.refresh()
-            if (!ok) throw new Error(`lock service: register 0x${code.toString(16)} did not answer`)
-            return (reg.unpackedValue as number[])[0]
+            for (let tries = 1; ; tries++) {
+                if (await reg.refresh()) return (reg.unpackedValue as number[])[0]
+                if (tries >= READ_TRIES)
+                    throw new Error(`lock service: register 0x${code.toString(16)} did not answer ${READ_TRIES} reads`)
+            }
         }
         return {
             lockState: LOCK_STATES[await read(REG.lockState)] ?? "unknown",
