@@ -38,11 +38,14 @@ function vmCrashes(b: SimulatedBoard, from = 0): string[] {
 }
 
 /** Waits out any keypad lockout (fast firmware: at most 8 s), then the master code must open. */
-async function stillAnswers(b: SimulatedBoard): Promise<boolean> {
+async function stillAnswers(b: SimulatedBoard, notes: string[] = []): Promise<boolean> {
     for (let i = 0; i < 4; i++) {
-        await b.press("*")
-        const answer = await attempt(b, MASTER, 10000).catch(() => "")
+        // let whatever the storm left typed time out: a '*' would not do, since on an empty
+        // entry it starts the recovery grammar ('*' code '#') and the master code then fails
+        await sleep(FAST_PROFILE.timing.entryTimeoutSeconds * 1000 + 300)
+        const answer = await attempt(b, MASTER, 10000).catch(e => `no answer: ${(e as Error).message.split("\n")[0]}`)
         if (/unlocked/.test(answer)) return true
+        notes.push(`liveness try ${i + 1}: ${answer}; last logs: ${b.logs.slice(-6).join(" | ")}`)
         const lockout = /lockout (\d+) ms/.exec(b.logs.slice(-20).join("\n"))
         await sleep(lockout ? Number(lockout[1]) + 300 : 9000)
     }
@@ -102,7 +105,7 @@ async function vmKeyStorm(keys: number, seed: number) {
         check()
         out.crashes = vmCrashes(b).length
         checked = b.latchMoves.length // the master code typed by stillAnswers is legitimate
-        if (!(await stillAnswers(b))) out.hangs++
+        if (!(await stillAnswers(b, out.notes))) out.hangs++
     } catch (e) {
         out.hangs++
         out.notes.push((e as Error).message.split("\n")[0])
