@@ -7,7 +7,13 @@
  * runs the same path (count, HMAC, scan, latch). Every 50th unlock starts from a locked latch
  * (long-press relock first) and is reported apart as well.
  *
- *   npm run bench:latency -- [--unlocks N] [--key-ms MS]
+ * Pace: the code is typed at 10 keys a second (40 ms held, 60 ms between), already faster than
+ * people type on a keypad. A further 100 unlocks typed at 16.7 keys a second are reported apart
+ * (`rapid`): there a '#' can come while the previous unlock's flash writes (the counter cleared,
+ * the audit entry, each read back) are still queued at the settings service, and waits for them
+ * before its own counter write; that is the tail seen when this bench typed at that pace.
+ *
+ *   npm run bench:latency -- [--unlocks N] [--key-ms MS] [--gap-ms MS] [--rapid-unlocks N]
  *
  * Users: 250 (the master code, and 249 named users provisioned on flash); the code typed is the
  * master's, and every verification scans all 250 slots whatever the code.
@@ -52,45 +58,57 @@ async function enrolUsers(board: SimulatedBoard): Promise<number> {
 
 export { percentile }
 
+/** Times `count` unlocks typed at the given pace: all samples, and those that started locked. */
+async function timeUnlocks(board: SimulatedBoard, longPressMs: number, count: number, keyMs: number, gapMs: number, label: string) {
+    let opened = 0
+    const onAngle = () => {
+        if (board.isUnlocked()) opened = performance.now()
+    }
+    board.latch.angle.on(REPORT_RECEIVE, onAngle)
+    const samples: number[] = []
+    const fromLocked: number[] = []
+    try {
+        for (let i = 0; i < count; i++) {
+            const relock = i % RELOCK_EVERY === 0
+            if (relock && board.isUnlocked()) {
+                await board.press("#", longPressMs + 150)
+                await board.waitUntil(() => board.isLocked(), "the latch to lock", 5000)
+            }
+            const wasLocked = board.isLocked()
+            for (const k of MASTER) {
+                await board.press(k, keyMs)
+                await sleep(gapMs)
+            }
+            opened = 0
+            const t0 = performance.now()
+            await board.keyDown("#")
+            await board.waitUntil(() => opened > t0, "the latch to open", 5000)
+            samples.push(opened - t0)
+            if (wasLocked) fromLocked.push(opened - t0)
+            await board.keyUp("#")
+            if ((i + 1) % 100 === 0) process.stderr.write(`latency (${label}): ${i + 1}/${count}\n`)
+        }
+    } finally {
+        board.latch.angle.off(REPORT_RECEIVE, onAngle)
+    }
+    return { samples, fromLocked }
+}
+
 runBench("bench:latency", {
-    unlocks: { type: "int", default: 500, min: 1, max: 100000, help: "unlocks to time" },
-    "key-ms": { type: "int", default: 30, min: 1, max: 500, help: "how long each code key is held" },
-    "gap-ms": { type: "int", default: 30, min: 0, max: 500, help: "pause after each code key" },
+    unlocks: { type: "int", default: 500, min: 1, max: 100000, help: "unlocks to time, typed at the pace below" },
+    "key-ms": { type: "int", default: 40, min: 1, max: 500, help: "how long each code key is held" },
+    "gap-ms": { type: "int", default: 60, min: 0, max: 500, help: "pause after each code key (40 + 60: 10 keys a second)" },
+    "rapid-unlocks": { type: "int", default: 100, min: 0, max: 100000, help: "more unlocks typed at 30 + 30 ms a key, reported apart" },
 }, async o => {
     const started = Date.now()
     const profile = loadProfile()
     const board = new SimulatedBoard({ profile, firmware: "firmware", echo: !!process.env.LATCHKEY_ECHO })
     await board.powerOn()
     const users = await enrolUsers(board)
-
-    let opened = 0
-    board.latch.angle.on(REPORT_RECEIVE, () => {
-        if (board.isUnlocked()) opened = performance.now()
-    })
-    const samples: number[] = []
-    const typing = Date.now()
-    const fromLocked: number[] = []
-    for (let i = 0; i < o.unlocks; i++) {
-        const relock = i % RELOCK_EVERY === 0
-        if (relock && board.isUnlocked()) {
-            await board.press("#", profile.timing.longPressMs + 150)
-            await board.waitUntil(() => board.isLocked(), "the latch to lock", 5000)
-        }
-        const wasLocked = board.isLocked()
-        for (const k of MASTER) {
-            await board.press(k, o["key-ms"])
-            await sleep(o["gap-ms"])
-        }
-        opened = 0
-        const t0 = performance.now()
-        await board.keyDown("#")
-        await board.waitUntil(() => opened > t0, "the latch to open", 5000)
-        samples.push(opened - t0)
-        if (wasLocked) fromLocked.push(opened - t0)
-        await board.keyUp("#")
-        if ((i + 1) % 100 === 0) process.stderr.write(`latency: ${i + 1}/${o.unlocks}\n`)
-    }
+    const { samples, fromLocked } = await timeUnlocks(board, profile.timing.longPressMs, o.unlocks, o["key-ms"], o["gap-ms"], "paced")
+    const rapid = o["rapid-unlocks"] ? (await timeUnlocks(board, profile.timing.longPressMs, o["rapid-unlocks"], 30, 30, "rapid")).samples : []
     await board.dispose()
+    const rapidSorted = [...rapid].sort((a, b) => a - b)
 
     const sorted = [...samples].sort((a, b) => a - b)
     const fl = [...fromLocked].sort((a, b) => a - b)
@@ -103,6 +121,17 @@ runBench("bench:latency", {
         min: round(sorted[0], 1),
         mean: round(samples.reduce((s, x) => s + x, 0) / samples.length, 2),
         from_locked: { unlocks: fl.length, p50: round(percentile(fl, 50), 1), max: round(fl[fl.length - 1], 1) },
+        pace: { key_ms: o["key-ms"], gap_ms: o["gap-ms"], keys_per_s: round(1000 / (o["key-ms"] + o["gap-ms"]), 1) },
+        rapid: rapid.length
+            ? {
+                  unlocks: rapid.length,
+                  pace: { key_ms: 30, gap_ms: 30, keys_per_s: round(1000 / 60, 1) },
+                  p50: round(percentile(rapidSorted, 50), 1),
+                  p99: round(percentile(rapidSorted, 99), 1),
+                  max: round(rapidSorted[rapidSorted.length - 1], 1),
+                  note: "codes typed faster than people type: each '#' can queue behind the previous unlock's flash writes (counter cleared, audit entry), each written and read back",
+              }
+            : null,
         goal: `p99 <= ${GOAL_P99_MS} ms with 250 users`,
         goal_met: false,
         goal_note:
@@ -110,7 +139,7 @@ runBench("bench:latency", {
                 ? ""
                 : `measured with ${users} user: the current store cannot hold 250 (its single settings value for all digests aborts the VM at boot past 3 digests); p99 ${percentile(sorted, 99) <= GOAL_P99_MS ? "meets" : "misses"} ${GOAL_P99_MS} ms for ${users} user`,
         firmware: "build/firmware.devs",
-        measured: "keypad '#' Down event sent -> servo angle register written with the unlocked angle",
+        measured: "keypad '#' Down event sent -> servo angle register written with the unlocked angle; codes typed at `pace`",
         chart: "bench/latency.svg",
         seconds: round((Date.now() - started) / 1000, 1),
     }
@@ -123,6 +152,7 @@ runBench("bench:latency", {
             { at: GOAL_P99_MS, label: `goal p99 <= ${GOAL_P99_MS} ms`, color: "#d62728" },
         ], "shipping firmware in the in-process DeviceScript VM; jacdac-ts keypad and servo; machine shared with other work"),
     )
-    console.log(`latency: ${o.unlocks} unlocks, ${users} user(s): p50 ${result.p50} ms, p99 ${result.p99} ms, worst ${result.max} ms (from locked: p50 ${result.from_locked.p50} ms over ${fl.length}); chart bench/latency.svg`)
+    console.log(`latency: ${o.unlocks} unlocks at ${result.pace.keys_per_s} keys/s, ${users} user(s): p50 ${result.p50} ms, p99 ${result.p99} ms, worst ${result.max} ms (from locked: p50 ${result.from_locked.p50} ms over ${fl.length}); chart bench/latency.svg`)
+    if (result.rapid) console.log(`latency: ${result.rapid.unlocks} more unlocks at ${result.rapid.pace.keys_per_s} keys/s: p50 ${result.rapid.p50} ms, p99 ${result.rapid.p99} ms, worst ${result.rapid.max} ms`)
     recordResult("latency_ms", result)
 })
