@@ -17,7 +17,7 @@ import { printTable, readResults, updateReadme } from "./report"
 const STEPS: { name: string; script: string; quick: string[]; parallel: boolean }[] = [
     { name: "brute", script: "brute.ts", quick: ["--quick"], parallel: false },
     { name: "ct", script: "ct.ts", quick: ["--samples", "20000", "--vm-seconds", "8"], parallel: false },
-    { name: "latency", script: "latency.ts", quick: ["--unlocks", "40"], parallel: false },
+    { name: "latency", script: "latency.ts", quick: ["--unlocks", "40", "--rapid-unlocks", "10"], parallel: false },
     { name: "remote", script: "remote.ts", quick: ["--commands", "10"], parallel: false },
     { name: "footprint", script: "footprint.ts", quick: ["--harness-seconds", "3"], parallel: true },
     { name: "power", script: "powercut.ts", quick: ["--cuts", "40"], parallel: true },
