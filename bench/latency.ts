@@ -40,12 +40,7 @@ const RELOCK_EVERY = 50
  * formats (sim/provision.ts), and the firmware booted again holding all 250.
  */
 async function enrolUsers(board: SimulatedBoard): Promise<number> {
-    await board.pressProgramButton()
-    await board.waitForLog(/setup: enter new code/, 5000, 0)
-    await board.type(MASTER + "#")
-    await board.waitForLog(/enter the same code again/, 5000, 0)
-    await board.type(MASTER + "#")
-    await board.waitForLog(/setup: code saved/, 5000, 0)
+    await board.setUpMaster(MASTER)
     board.powerCut()
     const users: ProvisionedUser[] = [{ slot: 1, code: MASTER, name: "owner" }]
     for (let s = 2; s <= 250; s++) users.push({ slot: s, code: String(10000000 + s * 7919).slice(-8), name: `guest ${s}` })

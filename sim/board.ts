@@ -362,6 +362,23 @@ export class SimulatedBoard {
     }
 
     /**
+     * The setup ritual at the door: program button, `code` + '#', the same code + '#'. Resolves
+     * once the lock says the code is saved and its success tune has played (so that the tune is
+     * never taken for the answer to whatever is typed next).
+     */
+    async setUpMaster(code: string, timeoutMs = 5000) {
+        const mark = this.logs.length
+        await this.pressProgramButton()
+        await this.waitForLog(/setup: enter new code/, timeoutMs, mark)
+        await this.type(code + "#")
+        await this.waitForLog(/setup: enter the same code again/, timeoutMs, mark)
+        const heard = this.heard.length
+        await this.type(code + "#")
+        await this.waitForLog(/setup: code saved/, timeoutMs, mark)
+        await this.waitForSound("success", heard, timeoutMs)
+    }
+
+    /**
      * Sets the lock's wall clock to `wall` ("YYYY-MM-DD hh:mm" or "YYYY-MM-DD hh:mm:ss", local
      * time) through the TEST firmware's Real Time Clock service (firmware-fast only: the shipping
      * firmware has no unauthenticated way to set its clock). Resolves once the firmware says so.

@@ -36,6 +36,8 @@ export interface DeviceCapabilities {
     cutAtFlashWrite: boolean
     /** Jam the latch: the latch switch is the test's (a board's own switch follows its real bolt). */
     jamLatch: boolean
+    /** Read and alter the saved flash image (settings, audit segments) from the test. */
+    flashImage: boolean
 }
 
 export interface PowerOnOptions {
@@ -78,8 +80,9 @@ export class NotSupportedError extends Error {}
 
 /** The DeviceScript VM in this process: the default, and the only one with exact power cuts. */
 export class InProcessDevice implements LockDevice {
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true }
     readonly kind = "in-process"
-    readonly capabilities: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
+    readonly capabilities = InProcessDevice.CAPABILITIES
     readonly transport = new VmTransport()
     readonly flash = new Flash()
     readonly deviceId = "1a7c4b3e9d2f0a55"
@@ -142,7 +145,7 @@ function randomDeviceId(): string {
  * (empty or wiped), and otherwise boots what the flash holds, like a board after a power cut.
  */
 export class VmProcessDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true }
     readonly kind = "vm-process"
     readonly capabilities = VmProcessDevice.CAPABILITIES
     readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)

@@ -20,17 +20,9 @@ export function newBoard(firmware: "firmware" | "firmware-fast" = "firmware-fast
     return new SimulatedBoard({ profile: firmware === "firmware" ? SHIPPING_PROFILE : FAST_PROFILE, firmware, echo })
 }
 
-/** Setup ritual: program button, code + '#', same code + '#'; resolves when saved. */
+/** Setup ritual (SimulatedBoard.setUpMaster); resolves when the code is saved. */
 export async function setUpMaster(b: SimulatedBoard, code = MASTER) {
-    const mark = b.logs.length
-    await b.pressProgramButton()
-    await b.waitForLog(/setup: enter new code/, 5000, mark)
-    await b.type(code + "#")
-    await b.waitForLog(/setup: enter the same code again/, 5000, mark)
-    const heard = b.heard.length
-    await b.type(code + "#")
-    await b.waitForLog(/setup: code saved/, 5000, mark)
-    await b.waitForSound("success", heard)
+    await b.setUpMaster(code)
 }
 
 const ANSWERS = /lock: (unlocked|wrong code|invalid entry length|setup:)/

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from "vitest"
 import { readFstor } from "../../sim/fstor"
-import { attempt, logSince, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
+import { attempt, itNeeds, logSince, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
 
 describe("audit log", () => {
-    it("records who, what, how and when (once known), never a code; the chain checks out", async () => {
+    itNeeds("flashImage")("records who, what, how and when (once known), never a code; the chain checks out", async () => {
         const b = await setUpBoard()
         expect(await attempt(b, "8402")).toBe("failure")
         expect(await attempt(b, MASTER)).toBe("success")
@@ -40,7 +40,7 @@ describe("audit log", () => {
         }
     })
 
-    it("an entry altered in the saved flash breaks the chain, and the firmware says where", async () => {
+    itNeeds("flashImage")("an entry altered in the saved flash breaks the chain, and the firmware says where", async () => {
         const b = await setUpBoard()
         for (let i = 0; i < 3; i++) expect(await attempt(b, MASTER)).toBe("success")
         await b.restart()
@@ -61,7 +61,7 @@ describe("audit log", () => {
         await logSince(b, /audit: chain BROKEN at entry 4/, again)
     })
 
-    it("a removed entry breaks the chain too", async () => {
+    itNeeds("flashImage")("a removed entry breaks the chain too", async () => {
         const b = await setUpBoard()
         for (let i = 0; i < 3; i++) expect(await attempt(b, MASTER)).toBe("success")
         await b.restart()
@@ -77,7 +77,7 @@ describe("audit log", () => {
         await logSince(b, /audit: chain BROKEN at entry 2/, mark)
     })
 
-    it("batches: keys alone write nothing; wrong codes write the counter at once, the log later", async () => {
+    itNeeds("flashImage")("batches: keys alone write nothing; wrong codes write the counter at once, the log later", async () => {
         const b = await setUpBoard()
         await sleep(6000) // let any pending entry reach flash
         let saves = b.flash.saves

@@ -11,7 +11,7 @@ import { command, enrol, LockRefusal, nonce, openReply, request, sealCommand, se
 import { writeFstorValue, fstorValue } from "../../sim/fstor"
 import { LatchkeyClient } from "../../sim/latchkey"
 import { civilToSeconds, CMD_USER_LIST, OperatingMode, UserType } from "../../src/core/index"
-import { attempt, freshBoard, MASTER, savedAudit, enrolled, tmpStore } from "./helpers"
+import { attempt, enrolled, freshBoard, itNeeds, MASTER, savedAudit, tmpStore } from "./helpers"
 
 
 async function refused(p: Promise<unknown>): Promise<LockRefusal> {
@@ -28,7 +28,7 @@ async function refused(p: Promise<unknown>): Promise<LockRefusal> {
 const plain = { type: UserType.Unrestricted, name: "", params: [0, 0, 0, 0, 0, 0, 0, 0] }
 
 describe("users through the companion", () => {
-    it("adds, lists, disables, enables and removes users; the keypad follows each change", async () => {
+    itNeeds("flashImage")("adds, lists, disables, enables and removes users; the keypad follows each change", async () => {
         const { b, client, store } = await enrolled()
         const slot = await addUser(client, store, { ...plain, name: "Alice" }, "5283")
         expect(slot).toBe(2)
@@ -147,7 +147,7 @@ describe("the operating mode through the companion", () => {
 })
 
 describe("the audit log through the companion", () => {
-    it("reads the whole log with its chain verified, and finds a changed entry", async () => {
+    itNeeds("flashImage")("reads the whole log with its chain verified, and finds a changed entry", async () => {
         const { b, client, store } = await enrolled()
         await command(client, store, "unlock")
         await b.waitUntil(() => b.isUnlocked(), "the remote unlock")

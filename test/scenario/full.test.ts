@@ -6,12 +6,12 @@
 import { describe, expect, it } from "vitest"
 import { readFstor } from "../../sim/fstor"
 import { provision } from "../../sim/provision"
-import { attempt, logSince, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
+import { attempt, itNeeds, logSince, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
 
 const codeOf = (slot: number) => String(10000000 + slot * 7919).slice(-8)
 
 describe("a full lock", () => {
-    it("loads 250 named users and a full audit ring, opens for slot 250, refuses others, keeps the chain", async () => {
+    itNeeds("flashImage")("loads 250 named users and a full audit ring, opens for slot 250, refuses others, keeps the chain", async () => {
         const b = await setUpBoard()
         await sleep(200)
         b.powerCut()

@@ -58,7 +58,7 @@ export const CAPABILITIES: DeviceCapabilities = newDeviceCapabilities()
 function newDeviceCapabilities(): DeviceCapabilities {
     if (HIL === "vm") return VmProcessDevice.CAPABILITIES
     if (HIL) return HubBoardDevice.CAPABILITIES
-    return { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true }
+    return InProcessDevice.CAPABILITIES
 }
 
 /** `it`, or `it.skip` when this run's device lacks `need` (e.g. an exact power cut on a board). */
@@ -100,18 +100,9 @@ export async function freshBoard(firmware: "firmware-fast" | "firmware" = "firmw
     return b
 }
 
-/** Runs the setup ritual: program button, code + '#', same code + '#'; resolves when saved. */
+/** Runs the setup ritual (SimulatedBoard.setUpMaster); resolves when the code is saved. */
 export async function setUpMaster(b: SimulatedBoard, code = MASTER) {
-    const mark = b.logs.length
-    await b.pressProgramButton()
-    await b.waitForLog(/setup: enter new code/, 3000, mark)
-    await b.type(code + "#")
-    await b.waitForLog(/setup: enter the same code again/, 3000, mark)
-    const heard = b.heard.length
-    await b.type(code + "#")
-    await b.waitForLog(/setup: code saved/, 3000, mark)
-    // its success tune too, so that it is never taken for the answer to the next attempt
-    await b.waitForSound("success", heard)
+    await b.setUpMaster(code, 3000)
 }
 
 const ANSWERS = ["success", "failure", "lockout", "step"]

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { readFstor } from "../../sim/fstor"
-import { answer, attempt, FAST_PROFILE, freshBoard, logSince, MASTER, setUpBoard } from "./helpers"
+import { answer, attempt, FAST_PROFILE, freshBoard, itNeeds, logSince, MASTER, setUpBoard } from "./helpers"
 
 const FREE = FAST_PROFILE.lockout.freeFailures
 
@@ -54,7 +54,7 @@ describe("recovery code", () => {
         expect(await attempt(b, "*123")).toBe("lockout")
     })
 
-    it("is stored only as a digest, never printed again, and a lock in setup mode has none", async () => {
+    itNeeds("flashImage")("is stored only as a digest, never printed again, and a lock in setup mode has none", async () => {
         const b = await setUpBoard()
         const code = b.recoveryCode()!
         await b.restart()

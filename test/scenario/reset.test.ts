@@ -6,20 +6,7 @@
 import { describe, expect, it } from "vitest"
 import { readFstor } from "../../sim/fstor"
 import { provision } from "../../sim/provision"
-import {
-    addUser,
-    attempt,
-    closeMenu,
-    FAST_PROFILE,
-    freshBoard,
-    logSince,
-    MASTER,
-    openMenu,
-    savedAudit,
-    setUpBoard,
-    setUpMaster,
-    sleep,
-} from "./helpers"
+import { addUser, attempt, closeMenu, FAST_PROFILE, freshBoard, itNeeds, logSince, MASTER, openMenu, savedAudit, setUpBoard, setUpMaster, sleep } from "./helpers"
 
 const HOLD_MS = FAST_PROFILE.timing.resetHoldSeconds * 1000
 
@@ -36,7 +23,7 @@ describe("reset ritual", () => {
         expect(await attempt(b, MASTER)).toBe("success")
     })
 
-    it("holding it erases users, codes, mode, counter and audit, records LockFactoryReset, and never opens after", async () => {
+    itNeeds("flashImage")("holding it erases users, codes, mode, counter and audit, records LockFactoryReset, and never opens after", async () => {
         const b = await setUpBoard()
         await openMenu(b)
         await addUser(b, 0, [], "5820")
@@ -77,7 +64,7 @@ describe("reset ritual", () => {
         expect(await attempt(b, "3917")).toBe("success")
     })
 
-    it("a power cut in the middle of the wipe still ends in a wiped lock", async () => {
+    itNeeds("flashImage")("a power cut in the middle of the wipe still ends in a wiped lock", async () => {
         for (const cutAt of [1, 2, 4]) {
             // users in two chunks of the table: slot 1 (chunk 0) and slot 20 (chunk 1)
             const b = await setUpBoard()

@@ -4,7 +4,7 @@
  * records the reason.
  */
 import { describe, expect, it } from "vitest"
-import { addUser, attempt, closeMenu, logSince, MASTER, menuStep, openMenu, setUpBoard, sleep } from "./helpers"
+import { addUser, attempt, closeMenu, itNeeds, logSince, MASTER, menuStep, openMenu, setUpBoard, sleep } from "./helpers"
 
 const T = { Unrestricted: 0, NonAccess: 4, Forced: 5, Disposable: 6, RemoteOnly: 9 }
 
@@ -37,7 +37,7 @@ describe("user types", () => {
         expect(await attempt(b, "6813")).toBe("failure")
     })
 
-    it("a power cut as a Disposable code opens does not give the code back", async () => {
+    itNeeds("flashImage")("a power cut as a Disposable code opens does not give the code back", async () => {
         const b = await setUpBoard()
         await openMenu(b)
         await addUser(b, T.Disposable, [], "6813")
