@@ -62,7 +62,11 @@ async function vmKeyStorm(keys: number, seed: number) {
         // '#' presses that follow the master code typed since the last clear: each unlock must
         // consume one pressed shortly before it (the firmware may answer after later keys)
         const legit: number[] = []
+        // the keypad grammar as the firmware reads it: the master code then '#' opens, not after a
+        // leading '*' (that starts a recovery code); digits '*' digit clears, '*' '*' clears. The
+        // digits only need to END with the code: keys during a lockout are ignored by the lock.
         let typed = ""
+        let star: "none" | "first" | "after" = "none"
         let checked = b.latchMoves.length
         const check = () => {
             for (; checked < b.latchMoves.length; checked++) {
@@ -79,10 +83,22 @@ async function vmKeyStorm(keys: number, seed: number) {
         }
         const pressKey = async (k: string, holdMs: number) => {
             if (k === "#") {
-                if (typed.endsWith(MASTER)) legit.push(Date.now())
+                if (star === "none" && typed.endsWith(MASTER)) legit.push(Date.now())
                 typed = ""
-            } else if (k === "*") typed = ""
-            else typed += k
+                star = "none"
+            } else if (k === "*") {
+                if (star === "none") star = typed === "" ? "first" : "after"
+                else {
+                    typed = ""
+                    star = "none"
+                }
+            } else {
+                if (star === "after") {
+                    typed = ""
+                    star = "none"
+                }
+                typed += k
+            }
             await b.press(k, holdMs)
         }
         while (out.keys < keys) {
@@ -97,6 +113,7 @@ async function vmKeyStorm(keys: number, seed: number) {
                 // a power cut in the middle of it
                 out.power_cuts++
                 typed = ""
+                star = "none"
                 await b.restart()
             }
             check()

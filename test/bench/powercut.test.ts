@@ -15,10 +15,10 @@ const intact = () => (intactRun ??= runCuts(14, 2, 21, { damage: 0, companions: 
 const damaged = () => (damagedRun ??= runCuts(6, 2, 22, { damage: 1, companions: false }))
 
 describe("power cuts (deterministic subset of npm run bench:power)", () => {
-    it("intact writes: never opens without the code, never resets a counter", async () => {
+    it("intact writes: never opens without the code, never resets a counter, never breaks the audit chain", async () => {
         const s = await intact()
         expect(s.cuts).toBe(14)
-        expect(s.counter_resets + s.opened_without_code + s.boot_failures).toBe(0)
+        expect(s.counter_resets + s.opened_without_code + s.boot_failures + s.broken_audit_chains).toBe(0)
     }, 120_000)
 
     // setup answers "code saved" only once the user chunk reads back from the settings store
