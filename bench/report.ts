@@ -94,8 +94,8 @@ export function notes(r: any): string[] {
                 `with 250 users (from a locked latch: p50 ${l.from_locked?.p50} ms); the counter is written to flash and read back before every check.` +
                 (l.rapid
                     ? ` Typed faster still (${l.rapid.pace.keys_per_s} keys a second, ${l.rapid.unlocks} unlocks): p50 ${l.rapid.p50} ms, p99 ${l.rapid.p99} ms, worst ${l.rapid.max} ms. ` +
-                      `There a '#' comes while the previous unlock's flash writes (the cleared counter, the audit entry, each read back) are still queued at the settings service, ` +
-                      `and its own counter write waits behind them; a store that took the audit entry off that queue would close it.`
+                      `The lock handles its events one at a time; at that pace a '#' can wait behind the work of the keys before it and of the previous unlock ` +
+                      `(the counter cleared and read back, tones, events). Which of these costs most has not been measured.`
                     : ""),
         )
     else if (l && l.users >= 250 && l.p99 > 20)
