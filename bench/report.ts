@@ -107,6 +107,16 @@ export function notes(r: any): string[] {
         else
             out.push(`Heap: ${f.heap_peak_bytes} B peak for the firmware with 1 code and 1 companion; 250 digests add ${f.heap_250_digests_added_bytes} B (measured on the VM timing harness), so about ${f.heap_250_users_estimate_bytes} B with 250 users, against a 32 KB goal (${f.heap_250_users_estimate_bytes <= 32768 ? "met" : "missed"} as an estimate).`)
         if (f.store_check?.finding && !/fine/.test(f.store_check.finding)) out.push(`Found while measuring: ${f.store_check.finding}.`)
+        if (f.bytecode_bytes > 49152 && f.bytecode_by_source) {
+            const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
+            const parts = Object.entries<number>(f.bytecode_by_source).map(([k, v]) => `${k} ${kb(v)}`).join(", ")
+            out.push(
+                `Bytecode misses its goal: ${kb(f.bytecode_bytes)} against 48 KB. Code by source: ${parts}; strings ${kb(f.bytecode_sections?.strings ?? 0)} ` +
+                    `(console lines, menu prompts, refusal reasons, field names). It was 56.9 KB before the companion administration and the door contact. ` +
+                    `What would close it: numbered log lines with their text kept on the host (the simulator, the CLI and the tests would print them), ` +
+                    `which removes most of the strings, and a smaller menu; neither is done.`,
+            )
+        }
     }
     const p = r.power_cut
     if (p) {
