@@ -68,17 +68,18 @@ runBench("bench:power", {
         problems_after_intact_writes: s.intact,
         problems_after_damaged_writes: s.damaged,
         by_kind: s.by_kind,
+        confirmed_before_cut: s.confirmed,
         cut_at_a_flash_write: s.at_write,
         cut_at_a_random_time: s.at_random_time,
         harness_errors: s.harness_errors,
         audit_note: "broken_audit_chains: boots whose own audit chain check (every link, under the key derived from the device key) says BROKEN",
-        user_changes_note: "user changes = the first enrolment and companion enrolments (this harness does not add keypad users through the menu)",
+        user_changes_note: "user changes = the first enrolment, companion enrolments, and users a companion adds (named, 6-digit codes); not users added through the keypad menu",
         findings: s.findings,
         firmware: "build/firmware-fast.devs (same code as firmware.devs, short lockouts)",
         seconds: round((Date.now() - started) / 1000, 1),
     }
     recordResult("power_cut", result)
     console.log(`power: ${s.cuts} cuts (${JSON.stringify(s.by_kind)}): counter_resets ${s.counter_resets}, lost_users ${s.lost_users}, broken_audit_chains ${s.broken_audit_chains}, opened_without_code ${s.opened_without_code}, boot_failures ${s.boot_failures}, store formats ${s.store_formats}: ${result.goal_met ? "goal met" : "GOAL MISSED"} (${result.seconds} s)`)
-    console.log(`power:   after intact writes: ${JSON.stringify(s.intact)}; after torn/corrupted writes: ${JSON.stringify(s.damaged)}; harness errors ${s.harness_errors}`)
+    console.log(`power:   after intact writes: ${JSON.stringify(s.intact)}; after torn/corrupted writes: ${JSON.stringify(s.damaged)}; harness errors ${s.harness_errors}; confirmed before a cut: ${JSON.stringify(s.confirmed)}`)
     for (const f of s.findings.slice(0, 8)) console.log(`power:   ${f}`)
 })

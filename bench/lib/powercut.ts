@@ -20,12 +20,14 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { addUser } from "../../sim/admin"
 import { command, enrol, KeyStore } from "../../sim/companion"
 import { LatchkeyClient } from "../../sim/latchkey"
 import { MASTER, newBoard, powerOnWithProgram, sleep, SimulatedBoard } from "./board"
 import { Rng } from "./stats"
+import { weakCodeReason } from "../../src/core/index"
 
-export type CutKind = "wrong_attempt" | "unlock" | "enrolment" | "companion" | "torn_write" | "flipped_bits" | "erased_tail"
+export type CutKind = "wrong_attempt" | "unlock" | "enrolment" | "companion" | "user_change" | "torn_write" | "flipped_bits" | "erased_tail"
 
 export interface CutStats {
     cuts: number
@@ -43,11 +45,13 @@ export interface CutStats {
     by_kind: Record<string, number>
     at_write: number
     at_random_time: number
+    /** Actions the lock confirmed before the cut, which the next boot must still show. */
+    confirmed: Record<string, number>
     findings: string[]
 }
 
 export function emptyStats(): CutStats {
-    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, findings: [] }
+    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, confirmed: {}, findings: [] }
 }
 
 export function addStats(a: CutStats, b: CutStats): CutStats {
@@ -67,6 +71,7 @@ export function addStats(a: CutStats, b: CutStats): CutStats {
         by_kind: by,
         at_write: a.at_write + b.at_write,
         at_random_time: a.at_random_time + b.at_random_time,
+        confirmed: merge(a.confirmed, b.confirmed),
         findings: [...a.findings, ...b.findings].sort((x, y) => Number(/torn|flipped|erased/.test(x)) - Number(/torn|flipped|erased/.test(y))).slice(0, 40),
     }
 }
@@ -105,6 +110,10 @@ export class CutChain {
     }
 
     /** Counts a problem found after the cut described by `what`. */
+    private confirm(kind: string) {
+        this.stats.confirmed[kind] = (this.stats.confirmed[kind] ?? 0) + 1
+    }
+
     private problem(field: "counter_resets" | "lost_users" | "broken_audit_chains" | "opened_without_code" | "boot_failures" | "store_formats", what: string, n = 1) {
         if (n <= 0) return
         this.stats[field] += n
@@ -199,6 +208,7 @@ export class CutChain {
     /** Types keys up to (not including) the final '#', then presses '#' and returns at once. */
     private rightCodeTyped = false
     private companionTries = 0
+    private userAdds = 0
 
     private async typeThenHash(code: string) {
         await this.b.type(code, 30)
@@ -240,6 +250,7 @@ export class CutChain {
             this.truth.minFailures = 0
         } else if (/lock: setup: code saved/.test(line)) {
             this.truth.codes = 1
+            this.confirm("enrolment")
         }
     }
 
@@ -281,6 +292,7 @@ export class CutChain {
             this.b.wipeFlash()
             this.truth = { codes: 0, companions: 0, minFailures: 0, lockoutMs: 0 }
             this.companionTries = 0
+            this.userAdds = 0
             this.prevImage = new Uint8Array(0)
             await this.b.powerOn(12000)
             return
@@ -361,17 +373,41 @@ export class CutChain {
             await b.pressProgramButton()
             await this.cutAfter("companion", async () => {
                 const rec = await enrol(this.client, this.store)
-                if (rec) this.truth.companions++
+                if (rec) {
+                    this.truth.companions++
+                    this.confirm("companion")
+                }
             }, 1)
+            return
+        }
+        if (this.opts.companions && this.truth.companions > 0 && this.userAdds < 40 && r < 0.2) {
+            // a user change: the companion adds a named user (the attempt counted, the user chunk,
+            // the name chunk, the attempt taken back, the urgent audit entry); confirmed when answered
+            this.userAdds++
+            const code = acceptableCode(this.rng)
+            await this.cutAfter("user_change", async () => {
+                await addUser(this.client, this.store, { type: 0, params: [], name: `guest ${this.userAdds}` }, code)
+                this.truth.codes++
+                this.confirm("user_change")
+            }, 5)
             return
         }
         // every action starts on a fresh boot, so nothing is typed yet (a '*' here would start the
         // recovery grammar, '*' code '#', and turn every right code into a wrong one)
         if (this.truth.minFailures >= 4 || r < 0.3) {
-            await this.cutAfter("unlock", () => this.typeThenHash(MASTER), 2)
+            // the counter counted, the counter cleared, the urgent audit entry
+            await this.cutAfter("unlock", () => this.typeThenHash(MASTER), 3)
             return
         }
         await this.cutAfter("wrong_attempt", () => this.typeThenHash(this.rng.chance(0.9) ? wrongCode(this.rng) : this.rng.digits(this.rng.range(1, 3))), 1)
+    }
+}
+
+/** A 6-digit code the lock's weak-code rules take (one another user has is still refused). */
+function acceptableCode(rng: Rng): string {
+    for (;;) {
+        const c = rng.digits(6)
+        if (weakCodeReason(c) === null) return c
     }
 }
 
