@@ -3,7 +3,7 @@
  * `npm run bench:power` and the deterministic version in `npm test`).
  *
  * One board runs a chain: act (a wrong code, the right code, the first enrolment, a companion
- * enrolment), cut the power at the k-th flash write after the action's last key (the VM's flash
+ * enrolment, a user the companion adds), cut the power at the k-th flash write after the action's last key (the VM's flash
  * write has then completed) or after a random delay, power on from whatever the flash kept, check,
  * act again. Some cuts also tear or corrupt the image being written, inside the bytes that write
  * changed (the VM saves its whole flash image at once; a real chip writes only the settings
