@@ -57,6 +57,8 @@ export function rows(r: any): Row[] {
     if (p)
         out.push(
             ["power_cut: cuts", `${p.cuts}`, ">= 1000", yes(p.cuts >= 1000)],
+            ["  by action", JSON.stringify(p.by_kind ?? {}).replace(/"/g, ""), "", ""],
+            ...(p.confirmed_before_cut ? [["  confirmed by the lock before the cut", JSON.stringify(p.confirmed_before_cut).replace(/"/g, ""), "", ""] as Row] : []),
             ["power_cut: counter_resets / lost_users", `${p.counter_resets} / ${p.lost_users}`, "0 / 0", yes(p.counter_resets === 0 && p.lost_users === 0)],
             ["  after intact writes", JSON.stringify(p.problems_after_intact_writes ?? {}).replace(/"/g, ""), "", ""],
             ["  after torn/corrupted writes", JSON.stringify(p.problems_after_damaged_writes ?? {}).replace(/"/g, ""), "", ""],
