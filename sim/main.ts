@@ -17,35 +17,21 @@ import { loadProfile } from "../scripts/profile-io"
 import { SimulatedBoard, sleep } from "./board"
 import { ROOT } from "./paths"
 import { serveBusOverTcp } from "./hub"
+import { commandLine, type OptionSpec } from "./options"
 
-const USAGE = `usage: npm run sim:terminal -- [--fast] [--wipe] [--quiet] [--port N]
-keys: 0-9 * # (keypad), L (long #), p (program button; P holds it past the reset time: factory reset), r (power cut),
+const KEYS_HELP = `keys: 0-9 * # (keypad), L (long #), p (program button; P holds it past the reset time: factory reset), r (power cut),
       w (wipe flash), c (set the clock; --fast only), q (quit)`
 
-interface Args {
-    fast: boolean
-    wipe: boolean
-    quiet: boolean
-    port: number
-}
+const OPTIONS = {
+    fast: { type: "flag", help: "short test timings (build/firmware-fast.devs)" },
+    wipe: { type: "flag", help: "start with an empty flash" },
+    quiet: { type: "flag", help: "hide the VM's own log lines" },
+    port: { type: "int", default: 8082, min: 0, max: 65535, help: "the TCP hub for the companion CLI (0 = none)" },
+} satisfies Record<string, OptionSpec>
 
-function parseArgs(argv: string[]): Args {
-    const a: Args = { fast: false, wipe: false, quiet: false, port: 8082 }
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i]
-        if (arg === "--fast") a.fast = true
-        else if (arg === "--port" && /^\d{1,5}$/.test(argv[i + 1] ?? "") && Number(argv[i + 1]) <= 65535) a.port = Number(argv[++i])
-        else if (arg === "--wipe") a.wipe = true
-        else if (arg === "--quiet") a.quiet = true
-        else if (arg === "--help" || arg === "-h") {
-            console.log(USAGE)
-            process.exit(0)
-        } else {
-            console.error(`latchkey sim: unknown option "${arg}"\n${USAGE}`)
-            process.exit(2)
-        }
-    }
-    return a
+function parseArgs(argv: string[]) {
+    if (argv.includes("--help") || argv.includes("-h")) console.log(KEYS_HELP)
+    return commandLine("latchkey sim", "npm run sim:terminal", argv, OPTIONS)
 }
 
 const FLASH_FILE = join(ROOT, "build", "sim-flash.bin")
@@ -88,7 +74,7 @@ async function main() {
             say(`no TCP hub for the companion CLI: ${(e as Error).message}; try --port N`)
         }
     }
-    say(USAGE.split("\n").slice(1).join("\n"))
+    say(KEYS_HELP)
 
     let busy = Promise.resolve()
     const act = (f: () => Promise<void>) => (busy = busy.then(f).catch(e => say(`error: ${(e as Error).message}`)))
@@ -125,7 +111,7 @@ async function main() {
                 keepSaving()
                 await board.powerOn()
             })
-        if (ch.trim()) say(`no key "${ch}" (${USAGE.split("\n").slice(1).join("\n")})`)
+        if (ch.trim()) say(`no key "${ch}" (${KEYS_HELP})`)
     }
     if (process.stdin.isTTY) process.stdin.setRawMode(true)
     process.stdin.setEncoding("utf8")

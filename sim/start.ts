@@ -14,43 +14,26 @@ import { attachToHub, HUB_TCP_PORT, probeHub } from "./devtools-hub"
 import { serveBusOverTcp } from "./hub"
 import { ROOT } from "./paths"
 import { WebSimulator } from "./webserver"
+import { commandLine, type OptionSpec } from "./options"
 
-const USAGE = "usage: npm start -- [--fast] [--wipe] [--http N] [--port N] [--hub] [--flash FILE] [--echo]"
 const DEFAULT_HTTP = 8090
 const DEFAULT_TCP = 8082
+const DEFAULT_FLASH = join(ROOT, "build", "sim-flash.bin")
 
-interface Args {
-    fast: boolean
-    wipe: boolean
-    echo: boolean
-    hub: boolean
-    http: number | undefined
-    tcp: number
-    flash: string
-}
+const OPTIONS = {
+    fast: { type: "flag", help: "short test timings (build/firmware-fast.devs)" },
+    wipe: { type: "flag", help: "start with an empty flash" },
+    http: { type: "int", min: 0, max: 65535, help: `the page's port (default ${DEFAULT_HTTP}, another if it is taken; 0 = any free port)` },
+    port: { type: "int", default: DEFAULT_TCP, min: 0, max: 65535, help: "the bus served on TCP for the companion CLI (0 = none)" },
+    hub: { type: "flag", help: "attach the board to a running DeviceScript devtools hub instead (npm run watch)" },
+    flash: { type: "string", default: "build/sim-flash.bin", help: "the flash file, shared with the terminal simulator" },
+    echo: { type: "flag", help: "print the firmware console" },
+    quiet: { type: "flag", help: "do not print the firmware console (the default)" },
+} satisfies Record<string, OptionSpec>
 
-function parseArgs(argv: string[]): Args {
-    const a: Args = { fast: false, wipe: false, echo: false, hub: false, http: undefined, tcp: DEFAULT_TCP, flash: join(ROOT, "build", "sim-flash.bin") }
-    const port = (s: string | undefined) => (s !== undefined && /^\d{1,5}$/.test(s) && Number(s) <= 65535 ? Number(s) : undefined)
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i]
-        if (arg === "--fast") a.fast = true
-        else if (arg === "--wipe") a.wipe = true
-        else if (arg === "--echo") a.echo = true
-        else if (arg === "--quiet") a.echo = false
-        else if (arg === "--hub") a.hub = true
-        else if (arg === "--http" && port(argv[i + 1]) !== undefined) a.http = port(argv[++i])
-        else if (arg === "--port" && port(argv[i + 1]) !== undefined) a.tcp = port(argv[++i])!
-        else if (arg === "--flash" && argv[i + 1]) a.flash = resolve(argv[++i])
-        else if (arg === "--help" || arg === "-h") {
-            console.log(USAGE)
-            process.exit(0)
-        } else {
-            console.error(`latchkey sim: unknown option "${arg}"\n${USAGE}`)
-            process.exit(2)
-        }
-    }
-    return a
+function parseArgs(argv: string[]) {
+    const o = commandLine("latchkey sim", "npm start", argv, OPTIONS)
+    return { ...o, echo: o.echo && !o.quiet, tcp: o.port, flash: o.flash === "build/sim-flash.bin" ? DEFAULT_FLASH : resolve(o.flash), http: o.http as number | undefined }
 }
 
 async function main() {
