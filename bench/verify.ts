@@ -25,7 +25,8 @@ import { SimulatedBoard, sleep } from "../sim/board"
 import { readFstor } from "../sim/fstor"
 import { ROOT } from "../sim/paths"
 import { provision } from "../sim/provision"
-import { createVmBus, Flash, FLASH_BYTES, readBytecode, VmTransport } from "../sim/vm"
+import { FLASH_BYTES, runProgram } from "../sim/vm"
+import { commandLine, type OptionSpec } from "../sim/options"
 import { recordResult } from "./results"
 
 function percentile(sorted: number[], p: number): number {
@@ -36,48 +37,15 @@ function percentile(sorted: number[], p: number): number {
 const MASTER = "4719"
 const codeOf = (slot: number) => String(10000000 + slot * 7919).slice(-8)
 
-function parseArgs(argv: string[]): { samples: number } {
-    let samples = 40
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--samples" && /^\d+$/.test(argv[i + 1] ?? "")) samples = Math.max(1, Number(argv[++i]))
-        else {
-            console.error(`verify: unknown argument "${argv[i]}" (usage: verify [--samples N])`)
-            process.exit(2)
-        }
-    }
-    return { samples }
-}
-
-async function runInVm(name: string, until: RegExp, timeoutMs: number): Promise<string[]> {
-    const transport = new VmTransport()
-    const bus = createVmBus(transport)
-    bus.start()
-    await transport.connect()
-    const lines: string[] = []
-    let done!: () => void
-    const finished = new Promise<void>(r => (done = r))
-    const run = await transport.powerOn({
-        bytecode: readBytecode(name),
-        flash: new Flash(),
-        deploy: true,
-        onLog: line => {
-            lines.push(line)
-            if (until.test(line)) done()
-        },
-    })
-    const timer = setTimeout(done, timeoutMs)
-    await finished
-    clearTimeout(timer)
-    run.stop()
-    await bus.dispose()
-    return lines
-}
+const OPTIONS = {
+    samples: { type: "int", default: 40, min: 1, max: 100000, help: "right codes and wrong codes timed on the full lock (each)" },
+} satisfies Record<string, OptionSpec>
 
 /** Part 1: the core alone in the VM. */
 async function coreInVm() {
     execFileSync(join(ROOT, "node_modules", ".bin", "devs"), ["build", "bench/verify.devs.ts", "--quiet"], { cwd: ROOT, stdio: "inherit" })
     copyFileSync(join(ROOT, ".devicescript", "bin", "bytecode.devs"), join(ROOT, "build", "bench-verify.devs"))
-    const lines = await runInVm("bench-verify", /bench: done/, 60_000)
+    const { lines } = await runProgram("bench-verify", /bench: done/, 60_000)
     const m = lines.map(l => /bench: rounds (\d+) base (\d+) hmac (\d+) verify (\d+)/.exec(l)).find(Boolean)
     if (!m) throw new Error(`the in-VM benchmark did not report:\n${lines.join("\n")}`)
     const [n, base, hmac, verify] = m.slice(1).map(Number)
@@ -85,7 +53,7 @@ async function coreInVm() {
 }
 
 async function main() {
-    const { samples } = parseArgs(process.argv.slice(2))
+    const { samples } = commandLine("verify", "npm run bench:verify", process.argv.slice(2), OPTIONS)
     process.stderr.write("verify: core alone in the VM...\n")
     const core = await coreInVm()
 

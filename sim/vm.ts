@@ -178,3 +178,52 @@ export function createVmBus(transport: VmTransport): JDBus {
     const bus = new JDBus([transport], { client: false, disableRoleManager: true })
     return bus
 }
+
+/** What a program run by `runProgram` printed, and how it ended. */
+export interface ProgramRun {
+    lines: string[]
+    /** The line that matched `until`, or null (timed out, or the program stopped first). */
+    matched: string | null
+    /** The program stopped by itself (e.g. a panic) before `until` matched. */
+    stopped: boolean
+}
+
+/**
+ * Runs build/<name>.devs alone in a fresh VM (empty flash) until it prints a line matching
+ * `until`, the program stops, or `timeoutMs` passes; then powers it off.
+ */
+export async function runProgram(name: string, until: RegExp, timeoutMs: number): Promise<ProgramRun> {
+    const transport = new VmTransport()
+    const bus = createVmBus(transport)
+    bus.start()
+    await transport.connect()
+    const out: ProgramRun = { lines: [], matched: null, stopped: false }
+    let done!: () => void
+    const finished = new Promise<void>(r => (done = r))
+    const run = await transport.powerOn({
+        bytecode: readBytecode(name),
+        flash: new Flash(),
+        deploy: true,
+        onLog: line => {
+            out.lines.push(line)
+            if (out.matched === null && until.test(line)) {
+                out.matched = line
+                done()
+            }
+            // a panic (e.g. InfiniteLoop) ends the program: give its last words a moment, then stop
+            if (/^\* stop program/.test(line)) {
+                out.stopped = true
+                setTimeout(done, 200)
+            }
+        },
+    })
+    const timer = setTimeout(done, timeoutMs)
+    try {
+        await finished
+    } finally {
+        clearTimeout(timer)
+        run.stop()
+        await bus.dispose()
+    }
+    return out
+}
