@@ -117,10 +117,7 @@ export class InProcessDevice implements LockDevice {
     }
 
     cutPowerAtNextFlashWrite() {
-        this.flash.onSave = () => {
-            this.flash.onSave = undefined
-            this.powerCut()
-        }
+        this.flash.cutAtNextSave(() => this.powerCut())
     }
 
     async dispose() {
@@ -231,10 +228,7 @@ export class VmProcessDevice implements LockDevice {
     }
 
     cutPowerAtNextFlashWrite() {
-        this.flash.onSave = () => {
-            this.flash.onSave = undefined
-            this.powerCut()
-        }
+        this.flash.cutAtNextSave(() => this.powerCut())
     }
 
     async dispose() {

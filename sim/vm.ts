@@ -72,6 +72,13 @@ export class Flash {
     wipe() {
         this.image = new Uint8Array(0)
     }
+    /** Calls `cut` once, right after the next write has been kept (replacing any onSave). */
+    cutAtNextSave(cut: () => void) {
+        this.onSave = () => {
+            this.onSave = undefined
+            cut()
+        }
+    }
 }
 
 export interface VmOptions {
