@@ -114,10 +114,25 @@ function runTimers(state: LockState, now: number, effects: Effect[]) {
     if (state.buttonHeld && !state.resetDone && now - state.buttonDownAt >= p.resetHoldMs) factoryReset(state, now, effects)
 }
 
+/**
+ * Fail secure: the latch locked first, and nothing half-done survives (no entry, no pending
+ * check, no setup stage, no menu, no relock or long press under way). Boot and reset start here.
+ */
+function lockAndForget(state: LockState, now: number, effects: Effect[]) {
+    effects.push({ type: "latch", locked: true })
+    state.locked = true
+    state.lockedAt = now
+    state.relockActive = false
+    state.hashHeld = false
+    state.pending = ""
+    clearEntry(state)
+    leaveSetupStage(state)
+    closeMenu(state)
+}
+
 /** The program button held for resetHoldMs: erase everything, back to setup mode. */
 function factoryReset(state: LockState, now: number, effects: Effect[]) {
-    // fail secure first
-    effects.push({ type: "latch", locked: true })
+    lockAndForget(state, now, effects)
     effects.push({ type: "factoryReset" })
     state.users = createUserTable()
     state.names = createNameTable()
@@ -127,14 +142,6 @@ function factoryReset(state: LockState, now: number, effects: Effect[]) {
     state.failures = 0
     state.served = true
     state.lockoutActive = false
-    state.locked = true
-    state.lockedAt = now
-    state.relockActive = false
-    state.hashHeld = false
-    state.pending = ""
-    clearEntry(state)
-    leaveSetupStage(state)
-    closeMenu(state)
     state.resetDone = true
     // the first entry of the new, empty log
     audit(state, now, effects, AuditKind.LockFactoryReset, AuditSource.Button, 0)
@@ -158,15 +165,7 @@ function onBoot(
 ) {
     const p = state.policy
     // fail secure: lock before anything else
-    effects.push({ type: "latch", locked: true })
-    state.locked = true
-    state.lockedAt = now
-    state.relockActive = false
-    state.hashHeld = false
-    state.pending = ""
-    clearEntry(state)
-    leaveSetupStage(state)
-    closeMenu(state)
+    lockAndForget(state, now, effects)
     state.clockSet = false
     // the tables are taken over, not copied (copying 6.7 KB costs the VM a whole slice)
     state.users = event.users && event.users.length === MAX_USERS * USER_RECORD_BYTES ? event.users : createUserTable()
