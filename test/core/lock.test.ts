@@ -1,17 +1,14 @@
 import { describe, expect, it } from "vitest"
-import { hmac, kinds, logs, show } from "./rig"
+import { hmac, kinds, logs, Rig as CoreRig, show } from "./rig"
 import {
     Bytes,
     createLock,
     createUserTable,
     DEFAULT_POLICY,
     Effect,
-    LockEvent,
-    LockState,
     lockStatus,
     Policy,
     setUser,
-    step,
     UserStatus,
     UserType,
 } from "../../src/core/index"
@@ -28,85 +25,23 @@ function tableOf(codes: (Bytes | null)[]): Bytes {
     return t
 }
 
-/** The recovery code the rig's "adapter" issues. */
-const RIG_RECOVERY = "845120379164"
-
-/** Drives a lock like the firmware adapter does: time passes explicitly, hashes are answered at once. */
-class Rig {
-    state: LockState
-    now = 1000
-    history: Effect[] = []
-    autoDigest = true
-
-    constructor(policy: Policy = DEFAULT_POLICY) {
-        this.state = createLock(policy, this.now)
+/** The core rig, booted from a plain list of digests: slot i+1 holds codes[i] (null: empty). */
+class Rig extends CoreRig {
+    bootCodes(codes: (Bytes | null)[], failures = 0, served = true): Effect[] {
+        return this.bootTable(tableOf(codes), { failures, served })
     }
 
-    send(event: LockEvent): Effect[] {
-        const out = step(this.state, event, this.now)
-        this.history.push(...out)
-        const all = [...out]
-        if (this.autoDigest)
-            for (const e of out) {
-                if (e.type === "hash") all.push(...this.send({ type: "digest", digest: hmac(e.code) }))
-                if (e.type === "issueRecovery")
-                    all.push(...this.send({ type: "recoveryIssued", digest: hmac("*" + RIG_RECOVERY) }))
-            }
-        return all
-    }
-
-    advance(ms: number): this {
-        this.now += ms
-        return this
-    }
-
-    tick(): Effect[] {
-        return this.send({ type: "tick" })
-    }
-
-    /** Advances in 100 ms ticks, returning every effect on the way. */
-    wait(ms: number): Effect[] {
-        const out: Effect[] = []
-        const end = this.now + ms
-        while (this.now + 100 <= end) out.push(...this.advance(100).tick())
-        if (this.now < end) out.push(...this.advance(end - this.now).tick())
-        return out
-    }
-
-    boot(codes: (Bytes | null)[], failures = 0, served = true): Effect[] {
-        return this.send({ type: "boot", users: tableOf(codes), names: null, failures, served, mode: 0, recovery: null })
-    }
-
-    /** Presses each key (down, 50 ms, up) with 100 ms between keys. */
-    press(keys: string): Effect[] {
-        const out: Effect[] = []
-        for (const key of keys) {
-            out.push(...this.send({ type: "keyDown", key }))
-            this.advance(50)
-            out.push(...this.send({ type: "keyUp", key }))
-            this.advance(50)
-        }
-        return out
-    }
-
-    enter(code: string): Effect[] {
-        return this.press(code + "#")
-    }
-
+    /** The program button pressed for 100 ms. */
     button(): Effect[] {
         const out = this.send({ type: "buttonDown" })
         this.advance(100)
         return [...out, ...this.send({ type: "buttonUp" })]
     }
-
-    status() {
-        return lockStatus(this.state, this.now)
-    }
 }
 
 function ready(policy: Policy = DEFAULT_POLICY): Rig {
     const rig = new Rig(policy)
-    rig.boot([null, hmac(CODE), null])
+    rig.bootCodes([null, hmac(CODE), null])
     return rig
 }
 
@@ -139,7 +74,7 @@ describe("createLock", () => {
 describe("boot", () => {
     it("locks the latch first, then restores codes", () => {
         const rig = new Rig()
-        const out = rig.boot([hmac(CODE)])
+        const out = rig.bootCodes([hmac(CODE)])
         expect(out[0]).toEqual({ type: "latch", locked: true })
         expect(rig.status()).toMatchObject({ setup: false, locked: true, failures: 0 })
     })
@@ -148,7 +83,7 @@ describe("boot", () => {
         const rig = ready()
         rig.enter(CODE)
         expect(rig.status().locked).toBe(false)
-        const out = rig.boot([hmac(CODE)])
+        const out = rig.bootCodes([hmac(CODE)])
         expect(out[0]).toEqual({ type: "latch", locked: true })
         expect(rig.status().locked).toBe(true)
     })
@@ -156,7 +91,7 @@ describe("boot", () => {
     it("stays in setup mode without codes (empty list or all null)", () => {
         for (const codes of [[], [null, null]]) {
             const rig = new Rig()
-            rig.boot(codes)
+            rig.bootCodes(codes)
             expect(rig.status().setup).toBe(true)
         }
     })
@@ -169,7 +104,7 @@ describe("boot", () => {
 
     it("restores the failure counter", () => {
         const rig = new Rig()
-        rig.boot([hmac(CODE)], 3, false)
+        rig.bootCodes([hmac(CODE)], 3, false)
         expect(rig.status()).toMatchObject({ failures: 3, lockoutRemainingMs: 0 })
         expect(kinds(rig.enter(OTHER))).toEqual(["sound key", "sound key", "sound key", "sound key", "saveCounter 4 false", "hash 5820", "sound failure"])
     })
@@ -177,7 +112,7 @@ describe("boot", () => {
     it("restarts an unserved lockout in full from boot time", () => {
         const rig = new Rig()
         rig.advance(5_000_000)
-        rig.boot([hmac(CODE)], 7, false)
+        rig.bootCodes([hmac(CODE)], 7, false)
         expect(rig.status()).toMatchObject({ failures: 7, lockoutRemainingMs: 60000 })
         expect(kinds(rig.press("1"))).toEqual(["sound lockout"])
         rig.wait(59_800)
@@ -188,22 +123,22 @@ describe("boot", () => {
 
     it("does not restart a served lockout", () => {
         const rig = new Rig()
-        rig.boot([hmac(CODE)], 7, true)
+        rig.bootCodes([hmac(CODE)], 7, true)
         expect(rig.status().lockoutRemainingMs).toBe(0)
         expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
     })
 
     it("never starts a lockout within the free failures", () => {
         const rig = new Rig()
-        rig.boot([hmac(CODE)], 5, false)
+        rig.bootCodes([hmac(CODE)], 5, false)
         expect(rig.status().lockoutRemainingMs).toBe(0)
     })
 
     it("treats a nonsense counter as zero", () => {
         const rig = new Rig()
-        rig.boot([hmac(CODE)], NaN, false)
+        rig.bootCodes([hmac(CODE)], NaN, false)
         expect(rig.status().failures).toBe(0)
-        rig.boot([hmac(CODE)], -4, false)
+        rig.bootCodes([hmac(CODE)], -4, false)
         expect(rig.status().failures).toBe(0)
     })
 
@@ -211,11 +146,11 @@ describe("boot", () => {
         const rig = ready()
         rig.autoDigest = false
         rig.press("73")
-        rig.boot([hmac(CODE)])
+        rig.bootCodes([hmac(CODE)])
         expect(rig.status()).toMatchObject({ entryLength: 0, busy: false })
         rig.enter(CODE)
         expect(rig.status().busy).toBe(true)
-        rig.boot([hmac(CODE)])
+        rig.bootCodes([hmac(CODE)])
         expect(rig.status().busy).toBe(false)
         expect(logs(rig.send({ type: "digest", digest: hmac(CODE) }))).toEqual(["unexpected digest ignored"])
         expect(rig.status().locked).toBe(true)
@@ -329,10 +264,10 @@ describe("submitting a code", () => {
 
     it("finds the code in any slot", () => {
         const rig = new Rig()
-        rig.boot([hmac("1111"), null, hmac(OTHER), null, hmac(CODE)])
+        rig.bootCodes([hmac("1111"), null, hmac(OTHER), null, hmac(CODE)])
         expect(kinds(rig.enter(CODE))).toContain("latch unlocked")
         expect(logs(rig.history)).toContain("unlocked (slot 5, Unrestricted)")
-        rig.boot([hmac("1111"), null, hmac(OTHER), null, hmac(CODE)])
+        rig.bootCodes([hmac("1111"), null, hmac(OTHER), null, hmac(CODE)])
         expect(kinds(rig.enter(OTHER))).toContain("latch unlocked")
     })
 
@@ -358,7 +293,7 @@ describe("submitting a code", () => {
         expect(kinds(out).slice(-2)).toEqual(["saveCounter 1 false", "sound failure"])
         expect(out.some((e) => e.type === "hash")).toBe(false)
         const rig2 = new Rig()
-        rig2.boot([hmac("12345670")])
+        rig2.bootCodes([hmac("12345670")])
         expect(kinds(rig2.enter("123456709"))).not.toContain("latch unlocked")
         expect(kinds(rig2.enter("1234567012345670"))).not.toContain("latch unlocked")
         expect(rig2.status().failures).toBe(2)
@@ -367,7 +302,7 @@ describe("submitting a code", () => {
     it("accepts codes of every allowed length", () => {
         for (const code of ["7391", "73915", "739152", "7391520", "73915204"]) {
             const rig = new Rig()
-            rig.boot([hmac(code)])
+            rig.bootCodes([hmac(code)])
             expect(kinds(rig.enter(code)), code).toContain("latch unlocked")
         }
     })
@@ -446,7 +381,7 @@ describe("lockout", () => {
         expect(saved).toEqual({ type: "saveCounter", failures: 6, served: false })
         rig.autoDigest = true
         rig.advance(3_600_000)
-        rig.boot([hmac(CODE)], 6, false)
+        rig.bootCodes([hmac(CODE)], 6, false)
         expect(rig.status().lockoutRemainingMs).toBe(30000)
         expect(kinds(rig.enter(CODE))[0]).toBe("sound lockout")
     })
@@ -456,11 +391,11 @@ describe("lockout", () => {
         failN(rig, 6)
         rig.wait(20_000)
         rig.advance(1_000_000) // powered off
-        rig.boot([hmac(CODE)], 6, false)
+        rig.bootCodes([hmac(CODE)], 6, false)
         expect(rig.status().lockoutRemainingMs).toBe(30000)
         const out = rig.wait(30_000)
         expect(kinds(out)).toEqual(["saveCounter 6 true"])
-        rig.boot([hmac(CODE)], 6, true)
+        rig.bootCodes([hmac(CODE)], 6, true)
         expect(rig.status().lockoutRemainingMs).toBe(0)
         rig.enter(OTHER)
         expect(rig.status()).toMatchObject({ failures: 7, lockoutRemainingMs: 60000 - 100 })
@@ -468,7 +403,7 @@ describe("lockout", () => {
 
     it("caps at 7 days", () => {
         const rig = new Rig()
-        rig.boot([hmac(CODE)], 40, true)
+        rig.bootCodes([hmac(CODE)], 40, true)
         rig.enter(OTHER)
         expect(rig.status().lockoutRemainingMs).toBe(604800000 - 100)
     })
@@ -564,7 +499,7 @@ describe("latch", () => {
 describe("setup", () => {
     function inSetup(): Rig {
         const rig = new Rig()
-        rig.boot([null, null])
+        rig.bootCodes([null, null])
         return rig
     }
 
@@ -730,7 +665,7 @@ describe("setup", () => {
 describe("secrecy", () => {
     it("no effect but 'hash' ever carries the code, no log carries a digest", () => {
         const rig = new Rig()
-        rig.boot([])
+        rig.bootCodes([])
         rig.button()
         rig.enter("1234")
         rig.enter(CODE)

@@ -138,14 +138,19 @@ export class Rig {
             setUser(t, u.slot, u.type ?? UserType.Unrestricted, u.status ?? UserStatus.OccupiedEnabled, null, hmac(u.code))
             for (const [off, bytes, value] of u.params ?? []) setUserParam(t, u.slot, off, bytes, value)
         }
+        return this.bootTable(t, { ...opts, recovery: opts.recovery !== false })
+    }
+
+    /** Boots with this user table as it is (an empty slot 1 too); no recovery code unless asked. */
+    bootTable(users: Bytes, opts: { mode?: number; recovery?: boolean; failures?: number; served?: boolean } = {}): Effect[] {
         return this.send({
             type: "boot",
-            users: t,
+            users,
             names: null,
             failures: opts.failures ?? 0,
             served: opts.served ?? true,
             mode: opts.mode ?? 0,
-            recovery: opts.recovery === false ? null : (hmac("*" + this.recovery) as Bytes),
+            recovery: opts.recovery ? (hmac("*" + this.recovery) as Bytes) : null,
         })
     }
 
