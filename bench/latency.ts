@@ -10,8 +10,9 @@
  * Pace: the code is typed at 10 keys a second (40 ms held, 60 ms between), already faster than
  * people type on a keypad. A further 100 unlocks typed at 16.7 keys a second are reported apart
  * (`rapid`): the lock handles its events one at a time, and at that pace a '#' can arrive while
- * the work of the keys and of the previous unlock (the counter cleared and read back, tones,
- * events) is still queued; the tail this bench showed when it typed at that pace.
+ * the previous unlock's flash writes (the counter cleared, the audit entry, each read back) are
+ * still queued. A 400 ms pause after each unlock, keys still at 16.7 a second, took that run's
+ * p50 from 10.3 to 2.5 ms (80 unlocks, one-off): it is that work, not the keys.
  *
  *   npm run bench:latency -- [--unlocks N] [--key-ms MS] [--gap-ms MS] [--rapid-unlocks N]
  *
@@ -124,7 +125,7 @@ runBench("bench:latency", {
                   p50: round(percentile(rapidSorted, 50), 1),
                   p99: round(percentile(rapidSorted, 99), 1),
                   max: round(rapidSorted[rapidSorted.length - 1], 1),
-                  note: "codes typed faster than people type: a '#' can wait in the lock's event queue behind the work of the keys before it and of the previous unlock (counter cleared and read back, tones, events)",
+                  note: "codes typed faster than people type: a '#' can wait in the lock's event queue behind the previous unlock's flash writes (counter cleared, audit entry, each read back)",
               }
             : null,
         goal: `p99 <= ${GOAL_P99_MS} ms with 250 users`,
