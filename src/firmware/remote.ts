@@ -5,7 +5,7 @@
  */
 import * as ds from "@devicescript/core"
 import { decrypt, encrypt, randomBuffer } from "@devicescript/crypto"
-import { deleteSetting, readSetting, writeSetting } from "@devicescript/settings"
+import { settings } from "@devicescript/settings"
 import {
     checkCommand,
     checkEnvelope,
@@ -23,11 +23,13 @@ import {
     RemoteAction,
     replyIvBytes,
     STATUS_BAD_TAG,
+    STATUS_BUSY,
     STATUS_FULL,
     STATUS_NO_PRESENCE,
     STATUS_OK,
     TAG_BYTES,
 } from "../core/index"
+import { readRaw, sealed, unsealed, writeRaw } from "./store"
 
 /**
  * One settings key per companion ($lk.p0 .. $lk.p7): a settings value holds at most ~230 bytes
@@ -53,31 +55,60 @@ export interface RemoteVerdict {
     args: number[]
 }
 
-/** Saves companion record `i` (its key, counter and whether it is revoked). */
-async function saveOne(i: number) {
+/** A companion record: u8 id, u8 revoked, u32 highest counter accepted, the key (zeros once revoked). */
+const RECORD_BYTES = 6 + COMPANION_KEY_BYTES
+
+/**
+ * Saves companion record `i` sealed under the device key, and reads it back: false when the
+ * store does not hold it (the caller then refuses what depended on it).
+ */
+async function saveOne(i: number): Promise<boolean> {
     const c = companions[i]
-    await writeSetting(companionKey(i), { i: c.id, k: c.revoked ? null : (c.key as Buffer).toString("hex"), c: c.counter, r: c.revoked })
+    const d = Buffer.alloc(RECORD_BYTES)
+    d[0] = c.id
+    d[1] = c.revoked ? 1 : 0
+    d.setAt(2, "u32", c.counter)
+    if (!c.revoked) d.blitAt(6, c.key as Buffer, 0, COMPANION_KEY_BYTES)
+    return await writeRaw(companionKey(i), sealed("P", d))
 }
 
-async function saveAll() {
-    for (let i = 0; i < companions.length; i++) await saveOne(i)
+async function saveAll(): Promise<boolean> {
+    let ok = true
+    for (let i = 0; i < companions.length; i++) if (!(await saveOne(i))) ok = false
+    return ok
 }
 
-/** Loads the enrolled companions; damaged entries are dropped (that key simply stops working). */
+/**
+ * Loads the enrolled companions. A record whose tag does not match (damaged, or written by
+ * someone without the device key) is kept as a revoked entry of no use to anyone: its key
+ * stops working, the others do not, and its place is not taken by a later enrolment.
+ */
 export async function loadCompanions() {
     companions = []
+    let damaged = 0
     for (let i = 0; i < MAX_RECORDS; i++) {
-        const e = await readSetting<any>(companionKey(i), null)
-        if (!e || typeof e.i !== "number" || typeof e.c !== "number") break
-        const revoked = !!e.r
-        if (!revoked && (typeof e.k !== "string" || e.k.length !== COMPANION_KEY_BYTES * 2)) break
-        companions.push({ id: e.i, key: revoked ? null : Buffer.from(e.k, "hex"), counter: e.c, revoked: revoked })
+        const raw = await readRaw(companionKey(i))
+        if (!raw) break
+        const d = unsealed("P", raw, RECORD_BYTES)
+        if (d && d[0] === 0 && d[1] === 1) {
+            // the place of a record found damaged earlier, saved as such
+            companions.push({ id: 0, key: null, counter: 0, revoked: true })
+            continue
+        }
+        if (!d || d[0] < 1 || d[0] > 254 || d[1] > 1) {
+            damaged++
+            companions.push({ id: 0, key: null, counter: 0, revoked: true })
+            continue
+        }
+        const revoked = d[1] === 1
+        companions.push({ id: d[0], key: revoked ? null : d.slice(6, RECORD_BYTES), counter: d.getAt(2, "u32"), revoked: revoked })
     }
+    if (damaged > 0) console.log(`lock: ${damaged} damaged companion record(s) ignored: those keys no longer work`)
 }
 
 /** Forgets every companion (factory reset). */
 export async function wipeCompanions() {
-    for (let i = 0; i < MAX_RECORDS; i++) await deleteSetting(companionKey(i))
+    for (let i = 0; i < MAX_RECORDS; i++) await settings.delete(companionKey(i))
     companions = []
 }
 
@@ -103,7 +134,12 @@ export async function enrolCompanion(): Promise<[number, number, Buffer]> {
     if (id < 0 || companions.length >= MAX_RECORDS) return [STATUS_FULL, 0, Buffer.alloc(0)]
     const key = randomBuffer(COMPANION_KEY_BYTES)
     companions.push({ id: id, key: key, counter: 0, revoked: false })
-    await saveOne(companions.length - 1)
+    if (!(await saveOne(companions.length - 1))) {
+        // not on flash: the phone must not keep a key the lock will have forgotten after a restart
+        companions.pop()
+        console.log("lock: enrolment failed: the companion record did not read back")
+        return [STATUS_BUSY, 0, Buffer.alloc(0)]
+    }
     buttonAt = -1 // one enrolment per press
     console.log(`lock: companion ${id} enrolled`)
     return [STATUS_OK, id, key]
@@ -153,8 +189,13 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
         console.log(`lock: every companion key revoked (lost phone, by companion ${keyId})`)
     }
     // the counter before the command takes effect; every record when keys were revoked
-    if (cmd.command === CMD_REVOKE || cmd.command === CMD_LOST_PHONE) await saveAll()
-    else await saveOne(companionIndex(companions, keyId))
+    const saved =
+        cmd.command === CMD_REVOKE || cmd.command === CMD_LOST_PHONE ? await saveAll() : await saveOne(companionIndex(companions, keyId))
+    if (!saved) {
+        // a counter not on flash could be replayed after a restart: refuse (Busy: not carried out)
+        console.log(`lock: companion record did not read back: command from companion ${keyId} not carried out`)
+        return { status: STATUS_BUSY, action: "none", args: null }
+    }
     return { status: STATUS_OK, action: action, args: cmd.args }
 }
 

@@ -10,6 +10,8 @@
  *   $lk.u0..u20    208 bytes   user records, 12 per chunk (+ 4-byte tag)
  *   $lk.n0..n12    204 bytes   user names, 20 per chunk (+ 4-byte tag), only once a name is set
  *   $lk.a0..a21    196 bytes   audit segments (./auditlog.ts; the hash chain protects them)
+ *   $lk.p0..p11     42 bytes   companion records (./remote.ts): u8 id, u8 revoked, u32 highest
+ *                              counter accepted, 32-byte key (zeros once revoked) (+ 4-byte tag)
  *
  * Limits measured in the VM: a settings value travels in one Jacdac packet, so key + 1 + value
  * must stay within 232 bytes (a 13-character key leaves 218); a bigger one panics the VM. The
@@ -125,13 +127,13 @@ function tagOf(kind: string, data: Buffer): Buffer {
     return mac(Buffer.concat(Buffer.from(kind), data)).slice(0, TAG_BYTES)
 }
 
-/** data ++ tag. */
-function sealed(kind: string, data: Buffer): Buffer {
+/** data ++ tag (an HMAC of `kind` ++ data under the device key, truncated to TAG_BYTES). */
+export function sealed(kind: string, data: Buffer): Buffer {
     return Buffer.concat(data, tagOf(kind, data))
 }
 
 /** The data of a sealed value whose tag matches (compared in constant time), else null. */
-function unsealed(kind: string, value: Buffer, dataBytes: number): Buffer {
+export function unsealed(kind: string, value: Buffer, dataBytes: number): Buffer {
     if (!value || value.length !== dataBytes + TAG_BYTES) return null
     const data = value.slice(0, dataBytes)
     const tag = tagOf(kind, data)

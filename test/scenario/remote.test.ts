@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest"
 import { command, enrol, KeyStore, LockRefusal, nonce, sealCommand, sendSealed } from "../../sim/companion"
 import { LatchkeyClient } from "../../sim/latchkey"
 import { CMD_UNLOCK } from "../../src/core/remote"
-import { attempt, FAST_PROFILE, freshBoard, MASTER, enrolled, tmpStore } from "./helpers"
+import { attempt, enrolled, FAST_PROFILE, freshBoard, itNeeds, MASTER, sleep, tmpStore } from "./helpers"
+import { fstorValue, writeFstorValue } from "../../sim/fstor"
+import { SettingsClient, SRV_SETTINGS } from "jacdac-ts"
 
 
 async function refusal(p: Promise<unknown>): Promise<string> {
@@ -129,5 +131,63 @@ describe("remote lock and unlock", () => {
         expect(await refusal(command(client, store, "unlock"))).toBe("Refused")
         await b.waitForLog(/remote refused: setup mode/, 3000, 0)
         expect(b.openedSince(moves)).toBe(false)
+    })
+})
+
+describe("companion records on flash", () => {
+    itNeeds("flashImage")("keep every key across a power cut; a changed record stops only its own key", async () => {
+        const { b, client, store } = await enrolled()
+        const storeB = tmpStore()
+        await b.pressProgramButton()
+        await enrol(client, storeB)
+        expect(await command(client, store, "lock")).toBe("Ok")
+        await b.restart()
+        expect(await command(client, store, "lock")).toBe("Ok")
+        expect(await command(client, storeB, "lock")).toBe("Ok")
+
+        // the first record altered on the flash chip (one bit of its key): its tag no longer matches
+        b.powerCut()
+        const rec = Uint8Array.from(fstorValue(b.flash.image, "$lk.p0")!)
+        rec[10] ^= 0x01
+        writeFstorValue(b.flash.image, "$lk.p0", rec)
+        const mark = b.logs.length
+        await b.powerOn()
+        await b.waitForLog(/1 damaged companion record\(s\) ignored/, 5000, mark)
+        expect(await refusal(command(client, store, "lock"))).toBe("UnknownKey")
+        expect(await command(client, storeB, "lock")).toBe("Ok")
+        // its place is kept: a new enrolment takes a new id, and works after a restart too
+        const storeC = tmpStore()
+        await b.pressProgramButton()
+        const c = await enrol(client, storeC)
+        expect(c.keyId).toBe(3)
+        await b.restart()
+        expect(await command(client, storeC, "lock")).toBe("Ok")
+        expect(await command(client, storeB, "lock")).toBe("Ok")
+    })
+
+    it("ignores a companion record written over the bus by a device without the device key", async () => {
+        const { b, client } = await enrolled()
+        // a stranger on the bus writes a record for id 9 with a key of its own (the record format,
+        // but a tag made without the device key)
+        const key = randomBytes(32)
+        const forged = Buffer.alloc(42)
+        forged[0] = 9
+        forged.writeUInt32LE(0, 2)
+        key.copy(forged, 6)
+        randomBytes(4).copy(forged, 38)
+        const settings = b.bus.services({ serviceClass: SRV_SETTINGS }).find(s => s.device.deviceId === b.device.deviceId)!
+        const sc = new SettingsClient(settings)
+        await sc.setValue("$lk.p1", forged)
+        for (let i = 0; !Buffer.from((await sc.getValue("$lk.p1")) ?? []).equals(forged); i++) {
+            if (i >= 50) throw new Error("the settings service never held the forged record")
+            await sleep(100)
+        }
+        const mark = b.logs.length
+        await b.restart()
+        await b.waitForLog(/1 damaged companion record\(s\) ignored/, 5000, mark)
+        const stranger = tmpStore()
+        stranger.put({ lock: (await client.service()).device.deviceId, keyId: 9, key: key.toString("hex"), counter: 0 })
+        expect(await refusal(command(client, stranger, "unlock"))).toBe("UnknownKey")
+        expect(b.isLocked()).toBe(true)
     })
 })
