@@ -117,7 +117,7 @@ async function firmwareHeap(log: (s: string) => void) {
         mark("companion enrolment, remote unlock")
         await b.restart()
         mark("restart with a code and a companion")
-        // the firmware keeps all companions in ONE settings value: find where a restart breaks
+        // companions once shared one settings value and a third bricked the VM at boot; still checked
         for (let n = 2; n <= 3; n++) {
             await b.pressProgramButton()
             await enrol(client, new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-bench-")), "keys.json")))

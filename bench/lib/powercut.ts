@@ -365,9 +365,9 @@ export class CutChain {
             return
         }
         const r = this.rng.next()
-        // at most 2 companion enrolments per board, answered or not: a third stored companion makes
-        // the firmware abort at every boot (its companions share one settings value; see footprint)
-        if (this.opts.companions && this.companionTries < 2 && r < 0.06) {
+        // at most 3 companion enrolments per board, answered or not (each is one sealed record of
+        // its own; the lock keeps 12, revoked ones included)
+        if (this.opts.companions && this.companionTries < 3 && r < 0.06) {
             this.companionTries++
             // a user change: a companion enrolled (one flash write); confirmed only when answered
             await b.pressProgramButton()
