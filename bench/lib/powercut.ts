@@ -209,6 +209,8 @@ export class CutChain {
     private rightCodeTyped = false
     private companionTries = 0
     private userAdds = 0
+    /** The last boot found the audit chain broken. */
+    private chainBroken = false
 
     private async typeThenHash(code: string) {
         await this.b.type(code, 30)
@@ -299,10 +301,14 @@ export class CutChain {
         }
         const bootLine = this.b.logs.slice(mark).find(l => /lock: boot: /.test(l)) ?? ""
         const chain = this.b.logs.slice(mark).find(l => /lock: audit: /.test(l)) ?? ""
-        if (/chain BROKEN/.test(chain)) {
+        // a break stays in the log (it is evidence) and every later boot reports it again: count
+        // the cut after which it first shows, not every boot after it
+        const broken = /chain BROKEN/.test(chain)
+        if (broken && !this.chainBroken) {
             this.problem("broken_audit_chains", what)
-            this.note(`after ${what}: ${chain.replace(/^> lock: /, "")}`)
+            this.note(`after ${what}: ${chain.replace(/^> lock: /, "")} (last lines before the cut: ${before})`)
         } else if (!chain) this.note(`after ${what}: no audit verdict at boot`)
+        this.chainBroken = broken
         const m = /boot: (\d+) user\(s\), failures (\d+)/.exec(bootLine)
         const codes = m ? Number(m[1]) : -1
         const failures = m ? Number(m[2]) : -1
