@@ -136,10 +136,12 @@ export function notes(r: any): string[] {
                     ? `broken_audit_chains is 0 by construction: this harness does not check the audit chain.`
                     : `broken_audit_chains counts boots whose own chain check says BROKEN; entries still batched in RAM at the cut are lost, which the chain does not show.`),
         )
-        if (i.counter_resets)
+        if (i.counter_resets || i.lost_users)
             out.push(
-                `Power cuts, intact writes: ${i.counter_resets} counter reset(s), reproducible (\`npm run bench:power\`, default seeds): the firmware answered "wrong code (failures N)" ` +
-                    `and the power cut at the next flash write left N-1 on flash, so that answer cost the attacker nothing. Details in bench/results.json (power_cut.findings).`,
+                `Power cuts, intact writes: ${i.counter_resets ?? 0} counter reset(s) and ${i.lost_users ?? 0} lost user(s) in this run. Runs with the same seeds differ ` +
+                    `(some cuts fall at a random time, and the VM's time slices follow the machine's load): the run before this one had none. ` +
+                    `A counter reset means the lock answered "wrong code (failures N)" and the next boot read fewer; a lost user, that the lock confirmed a user ` +
+                    `the next boot did not have. Not explained yet; each is in bench/results.json (power_cut.findings) with the lines before its cut.`,
             )
     }
     const z = r.fuzz
