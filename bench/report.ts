@@ -139,7 +139,7 @@ export function notes(r: any): string[] {
         if (i.counter_resets || i.lost_users)
             out.push(
                 `Power cuts, intact writes: ${i.counter_resets ?? 0} counter reset(s) and ${i.lost_users ?? 0} lost user(s) in this run. Runs with the same seeds differ ` +
-                    `(some cuts fall at a random time, and the VM's time slices follow the machine's load): the run before this one had none. ` +
+                    `(some cuts fall at a random time, and the VM's time slices follow the machine's load). ` +
                     `A counter reset means the lock answered "wrong code (failures N)" and the next boot read fewer; a lost user, that the lock confirmed a user ` +
                     `the next boot did not have. Not explained yet; each is in bench/results.json (power_cut.findings) with the lines before its cut.`,
             )
