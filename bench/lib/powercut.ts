@@ -139,7 +139,11 @@ export class CutChain {
      */
     private cutLogIndex = Infinity
 
+    /** The log index at every cut so far (a watcher stops at the first cut after it started). */
+    private cutIndices: number[] = []
+
     private cut() {
+        this.cutIndices.push(this.b.running ? this.b.logs.length : this.cutLogIndex)
         if (this.b.running) this.cutLogIndex = this.b.logs.length
         this.b.powerCut()
     }
@@ -222,23 +226,27 @@ export class CutChain {
         // a cut can come while keyDown is still awaited (at the counter's flash write): the lines
         // the stopped VM prints after it must not count as answers
         this.cutLogIndex = Infinity
+        const epoch = this.cutIndices.length
         await this.b.keyDown("#")
-        this.watchAnswers(mark)
+        this.watchAnswers(mark, epoch)
     }
 
-    /** Follows the firmware's answers after `mark` to keep the truth up to date. */
-    private watchAnswers(mark: number) {
+    /**
+     * Follows the firmware's answers after `mark` to keep the truth up to date, up to the first
+     * cut after it started and no further: what a stopped VM still prints after a cut, and
+     * everything after the next boot, belongs to no answer of this action (a watcher that lived
+     * on into the next action once learned a dead chip's "failures N" and reported a reset).
+     */
+    private watchAnswers(mark: number, epoch: number) {
         const scan = () => {
-            const end = Math.min(this.b.logs.length, this.cutLogIndex)
+            const cutAt = this.cutIndices.length > epoch ? this.cutIndices[epoch] : Infinity
+            const end = Math.min(this.b.logs.length, cutAt)
             for (let i = mark; i < end; i++) this.learn(this.b.logs[i])
             mark = Math.max(mark, end)
+            return cutAt !== Infinity
         }
         const iv = setInterval(() => {
-            scan()
-            if (!this.b.running) {
-                scan()
-                clearInterval(iv)
-            }
+            if (scan()) clearInterval(iv)
         }, 2)
         setTimeout(() => clearInterval(iv), 4000)
     }
@@ -349,7 +357,7 @@ export class CutChain {
             this.stats.harness_errors++
             this.note(`harness error (recovered by a power cycle): ${(e as Error).message.split("\n")[0]}`)
             this.cutAtWrite = 0
-            this.b.powerCut()
+            this.cut()
             await this.bootAndCheck("a harness error")
         }
     }
