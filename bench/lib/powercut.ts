@@ -133,18 +133,19 @@ export class CutChain {
     }
 
     /**
-     * Index in the board's log at the last power cut. A VM stopped from inside a callback still
+     * The board's log index at every power cut so far. A VM stopped from inside a callback still
      * finishes its current time slice (its flash writes and frames are dropped, but its console
-     * lines still arrive): lines after the cut come from a dead chip and teach the oracle nothing.
+     * lines still arrive): lines after a cut come from a dead chip and teach the oracle nothing.
      */
-    private cutLogIndex = Infinity
-
-    /** The log index at every cut so far (a watcher stops at the first cut after it started). */
     private cutIndices: number[] = []
 
+    /** Log index of the last cut (Infinity: none yet). */
+    private lastCut(): number {
+        return this.cutIndices.length ? this.cutIndices[this.cutIndices.length - 1] : Infinity
+    }
+
     private cut() {
-        this.cutIndices.push(this.b.running ? this.b.logs.length : this.cutLogIndex)
-        if (this.b.running) this.cutLogIndex = this.b.logs.length
+        this.cutIndices.push(this.b.running ? this.b.logs.length : this.lastCut())
         this.b.powerCut()
     }
 
@@ -223,9 +224,8 @@ export class CutChain {
             this.rightCodeTyped = true
         }
         const mark = this.b.logs.length
-        // a cut can come while keyDown is still awaited (at the counter's flash write): the lines
-        // the stopped VM prints after it must not count as answers
-        this.cutLogIndex = Infinity
+        // a cut can come while keyDown is still awaited (at the counter's flash write): the
+        // watcher stops at it even when it starts after it
         const epoch = this.cutIndices.length
         await this.b.keyDown("#")
         this.watchAnswers(mark, epoch)
@@ -277,7 +277,7 @@ export class CutChain {
     private async bootAndCheck(what: string) {
         this.checkLatch()
         const mark = this.b.logs.length
-        const before = this.b.logs.slice(Math.max(0, Math.min(mark, this.cutLogIndex) - 40), Math.min(mark, this.cutLogIndex)).filter(l => l.startsWith("> ")).slice(-5).map(l => l.slice(2).replace("lock: ", "")).join(" / ")
+        const before = this.b.logs.slice(Math.max(0, Math.min(mark, this.lastCut()) - 40), Math.min(mark, this.lastCut())).filter(l => l.startsWith("> ")).slice(-5).map(l => l.slice(2).replace("lock: ", "")).join(" / ")
         try {
             try {
                 await this.b.powerOn(8000)
