@@ -11,10 +11,10 @@
  * people type on a keypad. A further 100 unlocks typed at 16.7 keys a second are reported apart
  * (`rapid`): the lock handles its events one at a time, and at that pace a '#' can arrive while
  * the previous unlock's flash writes (the counter cleared, the audit entry, each read back) are
- * still queued. A 400 ms pause after each unlock, keys still at 16.7 a second, took that run's
- * p50 from 10.3 to 2.5 ms (80 unlocks, one-off): it is that work, not the keys.
+ * still queued. A 400 ms pause after each unlock, keys still at 16.7 a second, took the rapid
+ * p50 from 10.3 to 2.5 ms (80 unlocks each, --rapid-pause-ms 0 and 400): it is that work, not the keys.
  *
- *   npm run bench:latency -- [--unlocks N] [--key-ms MS] [--gap-ms MS] [--rapid-unlocks N]
+ *   npm run bench:latency -- [--unlocks N] [--key-ms MS] [--gap-ms MS] [--rapid-unlocks N] [--rapid-pause-ms MS]
  *
  * Users: 250 (the master code, and 249 named users provisioned on flash); the code typed is the
  * master's, and every verification scans all 250 slots whatever the code.
@@ -55,7 +55,7 @@ async function enrolUsers(board: SimulatedBoard): Promise<number> {
 export { percentile }
 
 /** Times `count` unlocks typed at the given pace: all samples, and those that started locked. */
-async function timeUnlocks(board: SimulatedBoard, longPressMs: number, count: number, keyMs: number, gapMs: number, label: string) {
+async function timeUnlocks(board: SimulatedBoard, longPressMs: number, count: number, keyMs: number, gapMs: number, label: string, pauseMs = 0) {
     let opened = 0
     const onAngle = () => {
         if (board.isUnlocked()) opened = performance.now()
@@ -82,6 +82,7 @@ async function timeUnlocks(board: SimulatedBoard, longPressMs: number, count: nu
             samples.push(opened - t0)
             if (wasLocked) fromLocked.push(opened - t0)
             await board.keyUp("#")
+            if (pauseMs > 0) await sleep(pauseMs)
             if ((i + 1) % 100 === 0) process.stderr.write(`latency (${label}): ${i + 1}/${count}\n`)
         }
     } finally {
@@ -95,6 +96,7 @@ runBench("bench:latency", {
     "key-ms": { type: "int", default: 40, min: 1, max: 500, help: "how long each code key is held" },
     "gap-ms": { type: "int", default: 60, min: 0, max: 500, help: "pause after each code key (40 + 60: 10 keys a second)" },
     "rapid-unlocks": { type: "int", default: 100, min: 0, max: 100000, help: "more unlocks typed at 30 + 30 ms a key, reported apart" },
+    "rapid-pause-ms": { type: "int", default: 0, min: 0, max: 5000, help: "a pause after each rapid unlock (400 shows what the tail waits for)" },
 }, async o => {
     const started = Date.now()
     const profile = loadProfile()
@@ -102,7 +104,7 @@ runBench("bench:latency", {
     await board.powerOn()
     const users = await enrolUsers(board)
     const { samples, fromLocked } = await timeUnlocks(board, profile.timing.longPressMs, o.unlocks, o["key-ms"], o["gap-ms"], "paced")
-    const rapid = o["rapid-unlocks"] ? (await timeUnlocks(board, profile.timing.longPressMs, o["rapid-unlocks"], 30, 30, "rapid")).samples : []
+    const rapid = o["rapid-unlocks"] ? (await timeUnlocks(board, profile.timing.longPressMs, o["rapid-unlocks"], 30, 30, "rapid", o["rapid-pause-ms"])).samples : []
     await board.dispose()
     const rapidSorted = [...rapid].sort((a, b) => a - b)
 
@@ -122,6 +124,7 @@ runBench("bench:latency", {
             ? {
                   unlocks: rapid.length,
                   pace: { key_ms: 30, gap_ms: 30, keys_per_s: round(1000 / 60, 1) },
+                  pause_after_unlock_ms: o["rapid-pause-ms"],
                   p50: round(percentile(rapidSorted, 50), 1),
                   p99: round(percentile(rapidSorted, 99), 1),
                   max: round(rapidSorted[rapidSorted.length - 1], 1),

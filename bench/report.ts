@@ -98,7 +98,8 @@ export function notes(r: any): string[] {
                     ? ` Typed faster still (${l.rapid.pace.keys_per_s} keys a second, ${l.rapid.unlocks} unlocks): p50 ${l.rapid.p50} ms, p99 ${l.rapid.p99} ms, worst ${l.rapid.max} ms. ` +
                       `The lock handles its events one at a time, and there a '#' comes while the previous unlock's work is still queued: its flash writes ` +
                       `(the counter cleared, the audit entry, each read back). Typed at the same pace with a 400 ms pause after each unlock, 80 unlocks gave p50 2.5 ms, ` +
-                      `p99 13 ms (a one-off run, not in results.json), so it is that work and not the keys.`
+                      `p99 13 ms, so it is that work and not the keys (\`npm run bench:latency -- --unlocks 10 --rapid-unlocks 80 --rapid-pause-ms 400\`, ` +
+                      `against \`--rapid-pause-ms 0\`; each rewrites latency_ms in bench/results.json).`
                     : ""),
         )
     else if (l && l.users >= 250 && l.p99 > 20)
