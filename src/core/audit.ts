@@ -72,6 +72,8 @@ export enum AuditKind {
     DoorForcedOpen = 27,
     /** Alarm DoorAjar: the door stayed open longer than the policy allows. */
     DoorAjar = 28,
+    /** Alarm LockJammed: the latch switch did not confirm a move, even on its retry. */
+    LockJammed = 29,
 }
 
 /** Where an operation came from (Matter OperationSourceEnum values). */
@@ -124,6 +126,7 @@ const KIND_NAMES = [
     "RemoteRejected",
     "DoorForcedOpen",
     "DoorAjar",
+    "LockJammed",
 ]
 
 export function auditKindName(kind: number): string {

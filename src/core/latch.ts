@@ -105,3 +105,30 @@ export function latchStep(m: LatchMonitor, input: LatchInput, now: number): Latc
     }
     return out
 }
+
+/** The values of the lock service's lock_state register (services/latchkey.md; Matter's names, and Jammed). */
+export enum LatchState {
+    NotFullyLocked = 0,
+    Locked = 1,
+    Unlocked = 2,
+    Locking = 3,
+    Unlocking = 4,
+    Jammed = 5,
+}
+
+/**
+ * What the lock reports as its state: the latch as last commanded (`locked`), and where a latch
+ * switch is fitted (`m`) what the switch says. Locking/Unlocking while a move awaits the switch;
+ * Jammed after LockJammed while the bolt is not where it was sent (or the switch is silent);
+ * NotFullyLocked when a latch commanded locked is sensed open with no jam raised (moved by hand
+ * or forced). A latch sent back to locked after a jam, and confirmed there, is Locked.
+ */
+export function latchState(m: LatchMonitor | null, locked: boolean): LatchState {
+    const plain = locked ? LatchState.Locked : LatchState.Unlocked
+    if (!m) return plain
+    if (m.target !== null) return m.target ? LatchState.Locking : LatchState.Unlocking
+    if (m.sensed === null) return m.jammed ? LatchState.Jammed : plain
+    if (m.sensed === locked) return plain
+    if (m.jammed) return LatchState.Jammed
+    return locked ? LatchState.NotFullyLocked : LatchState.Locked
+}

@@ -218,7 +218,7 @@ function failAttempt(
         state.lockoutUntil = now + duration
         sound(effects, "lockout")
         log(effects, `${what} (failures ${state.failures}), lockout ${duration} ms`)
-        audit(state, now, effects, AuditKind.WrongCodeEntryLimit, AuditSource.Keypad, 0)
+        audit(state, now, effects, AuditKind.WrongCodeEntryLimit, source, 0)
         alarm(effects, "WrongCodeEntryLimit", 0)
     } else {
         sound(effects, "failure")
@@ -295,6 +295,8 @@ function onKeyDown(state: LockState, key: string, now: number, effects: Effect[]
     if (!isKey(key) || state.pending !== "") return
     if (state.lockoutActive) {
         sound(effects, "lockout")
+        // one LockOperationError per attempt, not per key (and no flash write: a storm wears nothing)
+        if (key === "#") effects.push({ type: "lockedOut" })
         return
     }
     const setupMode = state.userCount === 0
@@ -628,6 +630,21 @@ function onSetUserName(state: LockState, slot: number, name: string, now: number
 }
 
 /**
+ * LockJammed, in the audit log and as an alarm. A latch that would not open is already on its way
+ * back to locked (the monitor drives it): the lock is locked again, with no auto-relock pending.
+ */
+function onLatchJammed(state: LockState, locked: boolean, now: number, effects: Effect[]) {
+    audit(state, now, effects, AuditKind.LockJammed, AuditSource.Unspecified, 0)
+    alarm(effects, "LockJammed", 0)
+    if (!locked) {
+        state.locked = true
+        state.lockedAt = now
+        state.relockActive = false
+        log(effects, "latch jammed: it would not open, sent back to locked")
+    } else log(effects, "latch jammed: it would not lock")
+}
+
+/**
  * Feeds one event to the lock. Mutates `state` and returns the effects the adapter must apply,
  * in order. `now` is the current time in ms (any monotonic clock).
  */
@@ -668,6 +685,8 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
         onDoor(state, event.open, now, effects)
     } else if (event.type === "setUserName") {
         onSetUserName(state, event.slot, event.name, now, effects)
+    } else if (event.type === "latchJammed") {
+        onLatchJammed(state, event.locked, now, effects)
     }
     return effects
 }

@@ -62,6 +62,11 @@ export type LockEvent =
     | { type: "setUserName"; slot: number; name: string }
     /** The door sensor's reading (the first one after boot only says where the door is). */
     | { type: "door"; open: boolean }
+    /**
+     * The latch switch did not confirm a move to `locked`, even on its retry (src/core/latch.ts).
+     * A latch that would not open has been sent back to locked by the monitor.
+     */
+    | { type: "latchJammed"; locked: boolean }
 
 /** Outputs of the state machine, to be applied in order. */
 export type Effect =
@@ -84,6 +89,8 @@ export type Effect =
     | { type: "audit"; kind: number; source: number; slot: number; time: number }
     /** A Matter alarm (ForcedUser, WrongCodeEntryLimit, LockFactoryReset): never a sound. */
     | { type: "alarm"; alarm: string; slot: number }
+    /** Matter LockOperationError with no audit entry: '#' pressed during a keypad lockout. */
+    | { type: "lockedOut" }
     /**
      * Make a fresh random recovery code, show it ONCE (console / log) and answer with
      * "recoveryIssued" carrying the HMAC of recoveryMessage(code).

@@ -27,13 +27,22 @@ export function watchLatch(watcher: (angle: number) => Promise<void>) {
  * done once per binding, not on every move.
  */
 export async function driveLatch(angle: number) {
+    await setLatchAngle(angle)
+    if (latchWatcher) await latchWatcher(angle)
+}
+
+/**
+ * Drives the latch without telling the watcher: the monitor's own re-drives (a retry, the
+ * fail-secure move back to locked). Remembered like any other move, so a servo that re-binds is
+ * sent where the latch was last driven.
+ */
+export async function setLatchAngle(angle: number) {
     latchAngle = angle
     await latch.angle.write(angle)
     if (!latchEnabled) {
         latchEnabled = true
         await latch.enabled.write(true)
     }
-    if (latchWatcher) await latchWatcher(angle)
 }
 
 /** Whenever the servo (re)appears on the bus it is driven to the last commanded angle. */

@@ -1,26 +1,39 @@
 /**
  * Jammed-latch detection on the firmware side: feeds the pure monitor (src/core/latch.ts) with
  * every commanded latch angle, the latch-position switch and a tick, and applies its effects
- * (re-drive the servo, raise LockJammed with its tune). Only where devs.json configures
+ * (re-drive the servo; on a jam its tune, and the lock is told: LockJammed in its audit log and as
+ * an alarm, and its lock_state from latchState). Only where devs.json configures
  * `board.pins.latchSensor`; the switch is the Jacdac role "latchSensor" (on-board on the lock,
  * hosted on the bus by the simulator and tests).
  */
 import * as ds from "@devicescript/core"
-import { createLatchMonitor, LatchEffect, LatchInput, LatchMonitor, latchStep } from "../core/latch"
+import { createLatchMonitor, LatchEffect, LatchInput, LatchMonitor, latchState, latchStep } from "../core/latch"
 import { PROFILE } from "../config/profile.g"
-import { latch, playSound, watchLatch } from "./hardware"
+import { playSound, setLatchAngle, watchLatch } from "./hardware"
 
 const TICK_MS = 100
 
-let monitor: LatchMonitor
+let monitor: LatchMonitor = null
 const inbox: LatchInput[] = []
 let busy = false
+let jamReport: (locked: boolean) => void = null
+
+/** Tells `report(locked)` of every LockJammed (`locked`: the position the latch did not reach). */
+export function reportJams(report: (locked: boolean) => void) {
+    jamReport = report
+}
+
+/** The lock_state to report for a latch last commanded to `locked` (see core latchState). */
+export function reportedLatchState(locked: boolean): number {
+    return latchState(monitor, locked)
+}
 
 async function apply(e: LatchEffect) {
     if (e.type === "drive") {
-        await latch.angle.write(e.locked ? PROFILE.latch.lockedAngle : PROFILE.latch.unlockedAngle)
+        await setLatchAngle(e.locked ? PROFILE.latch.lockedAngle : PROFILE.latch.unlockedAngle)
     } else if (e.type === "jammed") {
         playSound("jammed")
+        if (jamReport) jamReport(e.target)
     } else if (e.type === "log") {
         console.log(e.message)
     }

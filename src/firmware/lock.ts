@@ -35,7 +35,8 @@ import {
     STATUS_REFUSED,
     userCount,
 } from "../core/index"
-import { reportAlarm, reportAudit, reportPowerCycled, startLatchkeyService } from "./service"
+import { reportAlarm, reportAudit, reportLockedOut, reportPowerCycled, startLatchkeyService } from "./service"
+import { reportJams } from "./latch-monitor"
 import { checkSealed, loadCompanions, notePresence, RemoteVerdict, sealReply, wipeCompanions } from "./remote"
 import { PROFILE } from "../config/profile.g"
 import { policyFromProfile } from "../config/policy"
@@ -124,6 +125,8 @@ async function apply(effects: Effect[]) {
         } else if (e.type === "audit") {
             await appendEntry(e.time, e.kind, e.source, e.slot)
             await reportAudit(e.kind, e.source, e.slot, state.failures)
+        } else if (e.type === "lockedOut") {
+            await reportLockedOut(state.failures)
         } else if (e.type === "alarm") {
             console.log(`lock: alarm ${e.alarm}${e.slot > 0 ? " (slot " + e.slot + ")" : ""}`)
             await reportAlarm(e.alarm)
@@ -393,6 +396,7 @@ export async function startLock() {
     watchDoor(async open => {
         post({ type: "door", open: open })
     })
+    reportJams(locked => post({ type: "latchJammed", locked: locked }))
     setInterval(async () => {
         if (queue.length === 0) post({ type: "tick" })
     }, TICK_MS)

@@ -8,6 +8,7 @@ import { Server, startServer } from "@devicescript/server"
 import { AuditKind, LockStatus } from "../core/index"
 import { enrolCompanion, issueNonce } from "./remote"
 import { runRemoteCommand } from "./lock"
+import { reportedLatchState } from "./latch-monitor"
 
 const NO_USER = 0xffff
 
@@ -20,8 +21,8 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
     constructor(private readonly status: () => LockStatus) {
         super(ds.Latchkey.spec)
     }
-    reading() {
-        return this.status().locked ? ds.LatchkeyLockState.Locked : ds.LatchkeyLockState.Unlocked
+    reading(): ds.LatchkeyLockState {
+        return reportedLatchState(this.status().locked)
     }
     operatingMode() {
         return this.status().mode
@@ -95,6 +96,16 @@ export async function reportAudit(kind: number, src: number, slot: number, failu
     if (err >= 0)
         await server.sendEvent(
             spec.lookup("lockOperationError").encode([ds.LatchkeyLockOperationType.Unlock, source(src), err, 0, failures])
+        )
+}
+
+/** LockOperationError LockedOut: '#' pressed during a keypad lockout (not in the audit log). */
+export async function reportLockedOut(failures: number) {
+    if (server)
+        await server.sendEvent(
+            ds.Latchkey.spec
+                .lookup("lockOperationError")
+                .encode([ds.LatchkeyLockOperationType.Unlock, ds.LatchkeyOperationSource.Keypad, ds.LatchkeyOperationError.LockedOut, 0, failures])
         )
 }
 

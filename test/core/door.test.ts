@@ -75,3 +75,24 @@ describe("the door contact", () => {
         expect(lockStatus(r.state, 0).door).toBe("unknown")
     })
 })
+
+describe("a jammed latch (the monitor's LockJammed)", () => {
+    it("would not open: LockJammed audited and alarmed, the lock is locked again and no relock is pending", () => {
+        const r = rig()
+        r.open()
+        expect(r.state.locked).toBe(false)
+        const out = r.send({ type: "latchJammed", locked: false })
+        expect(r.alarms(out)).toEqual(["LockJammed"])
+        expect(out.some(e => e.type === "audit" && e.kind === 29)).toBe(true)
+        expect(r.latch(out)).toEqual([]) // the monitor drives the latch back itself
+        expect(r.state.locked).toBe(true)
+        expect(r.state.relockActive).toBe(false)
+    })
+
+    it("would not lock: LockJammed, and the lock stays commanded locked", () => {
+        const r = rig()
+        const out = r.send({ type: "latchJammed", locked: true })
+        expect(r.alarms(out)).toEqual(["LockJammed"])
+        expect(r.state.locked).toBe(true)
+    })
+})

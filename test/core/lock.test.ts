@@ -319,11 +319,11 @@ describe("lockout", () => {
         expect(rig.status()).toMatchObject({ failures: 6, lockoutRemainingMs: 30000 - 100 })
     })
 
-    it("refuses every key during the lockout, even the right code", () => {
+    it("refuses every key during the lockout, even the right code; '#' reports LockedOut, unaudited", () => {
         const rig = ready()
         failN(rig, 6)
         const out = rig.enter(CODE)
-        expect(kinds(out)).toEqual(["sound lockout", "sound lockout", "sound lockout", "sound lockout", "sound lockout"])
+        expect(kinds(out)).toEqual(["sound lockout", "sound lockout", "sound lockout", "sound lockout", "sound lockout", "lockedOut"])
         expect(rig.status()).toMatchObject({ entryLength: 0, locked: true, failures: 6, busy: false })
         expect(rig.history.filter((e) => e.type === "hash" && e.code === CODE)).toEqual([])
     })

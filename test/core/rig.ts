@@ -50,6 +50,8 @@ export function show(e: Effect): string {
             return `audit ${auditKindName(e.kind)} ${e.slot}`
         case "alarm":
             return `alarm ${e.alarm}`
+        case "lockedOut":
+            return "lockedOut"
         case "issueRecovery":
             return "issueRecovery"
         case "factoryReset":
