@@ -61,6 +61,7 @@ function show(e: Effect): string {
     if (e.type === "sound") return `sound ${e.sound}`
     if (e.type === "audit") return `audit ${auditKindName(e.kind)} ${e.slot}`
     if (e.type === "alarm") return `alarm ${e.alarm}`
+    if (e.type === "lockedOut") return "lockedOut"
     if (e.type === "issueRecovery") return "issueRecovery"
     if (e.type === "factoryReset") return "factoryReset"
     if (e.type === "log") return `log ${e.message}`
@@ -436,10 +437,10 @@ group("wrong codes to lockout", () => {
         expect(last(await rig.enter(OTHER), 2)).toBe("sound lockout, alarm WrongCodeEntryLimit")
         expect(rig.status().lockoutRemainingMs).toBe(29900)
     })
-    it("keys refused during lockout", async () => {
+    it("keys refused during lockout; '#' reports LockedOut", async () => {
         const rig = ready(DEFAULT_POLICY)
         await failN(rig, 6)
-        expect(kinds(await rig.enter(CODE))).toBe("sound lockout, sound lockout, sound lockout, sound lockout, sound lockout")
+        expect(kinds(await rig.enter(CODE))).toBe("sound lockout, sound lockout, sound lockout, sound lockout, sound lockout, lockedOut")
         expect(rig.status().entryLength).toBe(0)
         expect(rig.status().locked).toBe(true)
     })
