@@ -129,7 +129,10 @@ async function apply(effects: Effect[]) {
             await reportAlarm(e.alarm)
         } else if (e.type === "checkRemote") {
             const r = remote
-            const verdict: RemoteVerdict = r ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none", args: null }
+            // a request its caller gave up on before this point is never checked (nor carried out)
+            const live = r && !r.abandoned
+            if (live) r.checked = true
+            const verdict: RemoteVerdict = live ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none", args: null }
             // a refusal is answered now; an authentic command once the core has carried it out
             if (verdict.status !== STATUS_OK) answerRemote(verdict.status, null)
             queue.unshift({
@@ -231,7 +234,12 @@ async function reportFlood(now: number) {
     await appendEntry(wallClockSeconds(), AuditKind.RemoteRejected, AuditSource.Remote, n > 255 ? 255 : n)
 }
 
-/** The companion command being checked (one at a time). */
+/**
+ * The companion command being checked and carried out (one at a time). It stays here until the
+ * lock has answered it, even after its caller stopped waiting: a command posted but not yet
+ * checked is then marked abandoned (never checked, never carried out), and new commands are
+ * refused Busy until the queue has reached it.
+ */
 interface RemoteRequest {
     counter: number
     keyId: number
@@ -242,21 +250,40 @@ interface RemoteRequest {
     detail: Buffer
     /** The service's fiber, suspended until the answer is ready. */
     waiting: ds.Fiber
+    /** The queue has begun checking it: from then on it is answered by the lock, not by a timeout. */
+    checked: boolean
+    /** Its caller answered Busy before it was checked: it must never be checked or carried out. */
+    abandoned: boolean
+    /** Its caller has returned: whoever answers it last clears `remote`. */
+    left: boolean
 }
 let remote: RemoteRequest = null
+
+/** How long a command may wait for the queue to begin checking it; then Busy (not carried out). */
+const REMOTE_CHECK_WAIT_MS = 3000
+/** How long a checked command waits for its own answer (flash writes and read-backs included). */
+const REMOTE_DONE_WAIT_MS = 60000
 
 /** Answers the companion command being carried out (the answer is sealed with its key). */
 function answerRemote(status: number, plain: Buffer) {
     const r = remote
-    if (!r || r.status >= 0) return
-    r.detail = status === STATUS_OK || status === STATUS_INVALID || status === STATUS_REFUSED ? sealReply(r.keyId, r.counter, plain) : Buffer.alloc(0)
-    r.status = status
-    if (r.waiting && r.waiting.suspended) r.waiting.resume(null)
+    if (!r) return
+    const detail = status === STATUS_OK || status === STATUS_INVALID || status === STATUS_REFUSED ? sealReply(r.keyId, r.counter, plain) : Buffer.alloc(0)
+    if (r.status < 0 && !r.left) {
+        r.detail = detail
+        r.status = status
+        if (r.waiting && r.waiting.suspended) r.waiting.resume(null)
+    }
+    if (r.left) remote = null
 }
 
 /**
  * Runs a companion's sealed command through the lock: counted as an attempt (and saved) first,
  * then checked, then carried out. Resolves with the CommandStatus for the service's report.
+ * Busy always means "not carried out": a command the queue has not begun to check within
+ * REMOTE_CHECK_WAIT_MS is abandoned (never checked); one being checked is waited for, up to
+ * REMOTE_DONE_WAIT_MS, and past that answered Refused "outcome unknown" (never Busy, which the
+ * companion would send again).
  */
 export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer): Promise<[number, Buffer]> {
     if (halted) return [STATUS_BUSY, Buffer.alloc(0)]
@@ -264,18 +291,38 @@ export async function runRemoteCommand(counter: number, keyId: number, sealed: B
         refuseFlood(ds.millis())
         return [STATUS_BUSY, Buffer.alloc(0)]
     }
-    const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1, detail: Buffer.alloc(0), waiting: null }
+    const r: RemoteRequest = {
+        counter: counter,
+        keyId: keyId,
+        sealed: sealed,
+        status: -1,
+        detail: Buffer.alloc(0),
+        waiting: null,
+        checked: false,
+        abandoned: false,
+        left: false,
+    }
     remote = r
+    const start = ds.millis()
     try {
         post({ type: "remoteAttempt" })
         // the queue's own fiber answers (answerRemote), and wakes this one
-        if (r.status < 0) {
-            r.waiting = ds.Fiber.self()
-            await ds.suspend(3000)
+        r.waiting = ds.Fiber.self()
+        if (r.status < 0) await ds.suspend(REMOTE_CHECK_WAIT_MS)
+        if (r.status < 0 && !r.checked) {
+            r.abandoned = true
+            return [STATUS_BUSY, Buffer.alloc(0)]
         }
-        return r.status < 0 ? [STATUS_BUSY, Buffer.alloc(0)] : [r.status, r.detail]
+        while (r.status < 0 && ds.millis() - start < REMOTE_DONE_WAIT_MS) await ds.suspend(Math.max(1, REMOTE_DONE_WAIT_MS - (ds.millis() - start)))
+        if (r.status < 0) {
+            console.log(`lock: command from companion ${keyId} still being carried out: answered "outcome unknown"`)
+            return [STATUS_REFUSED, sealReply(keyId, counter, Buffer.from("outcome unknown: still being carried out; check before asking again"))]
+        }
+        return [r.status, r.detail]
     } finally {
-        remote = null
+        r.left = true
+        // answered: done; otherwise the queue answers it later (answerRemote) and clears it
+        if (r.status >= 0 && remote === r) remote = null
     }
 }
 
@@ -303,6 +350,8 @@ async function drain() {
             const next = queue.shift()
             if (halted && next.type !== "buttonDown" && next.type !== "buttonUp" && next.type !== "tick") {
                 if (next.type === "keyDown") playSound("lockout")
+                // a companion command never checked: answered (Busy: not carried out)
+                if (next.type === "remoteAttempt") answerRemote(STATUS_BUSY, null)
                 continue
             }
             await apply(step(state, next, ds.millis()))
