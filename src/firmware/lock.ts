@@ -97,6 +97,8 @@ function issueRecovery() {
 function writeFailed(what: string) {
     halted = true
     console.log(`lock: flash write failed (${what}): keypad disabled until restart`)
+    // the companion command of this step gets no other answer: Busy if it was never checked
+    if (current) answerRemote(current.checked ? STATUS_REFUSED : STATUS_BUSY, current.checked ? Buffer.from("outcome unknown: a flash write failed") : null)
 }
 
 async function apply(effects: Effect[]) {
@@ -128,7 +130,7 @@ async function apply(effects: Effect[]) {
             console.log(`lock: alarm ${e.alarm}${e.slot > 0 ? " (slot " + e.slot + ")" : ""}`)
             await reportAlarm(e.alarm)
         } else if (e.type === "checkRemote") {
-            const r = remote
+            const r = current
             // a request its caller gave up on before this point is never checked (nor carried out)
             const live = r && !r.abandoned
             if (live) r.checked = true
@@ -234,12 +236,7 @@ async function reportFlood(now: number) {
     await appendEntry(wallClockSeconds(), AuditKind.RemoteRejected, AuditSource.Remote, n > 255 ? 255 : n)
 }
 
-/**
- * The companion command being checked and carried out (one at a time). It stays here until the
- * lock has answered it, even after its caller stopped waiting: a command posted but not yet
- * checked is then marked abandoned (never checked, never carried out), and new commands are
- * refused Busy until the queue has reached it.
- */
+/** A companion command, from its arrival to its answer. */
 interface RemoteRequest {
     counter: number
     keyId: number
@@ -252,29 +249,42 @@ interface RemoteRequest {
     waiting: ds.Fiber
     /** The queue has begun checking it: from then on it is answered by the lock, not by a timeout. */
     checked: boolean
-    /** Its caller answered Busy before it was checked: it must never be checked or carried out. */
+    /** Its caller answered Busy before it was checked: it is never checked or carried out. */
     abandoned: boolean
-    /** Its caller has returned: whoever answers it last clears `remote`. */
+    /** Its caller has returned: a later answer goes nowhere. */
     left: boolean
 }
+/** The command whose caller is waiting (one at a time: others are refused Busy). */
 let remote: RemoteRequest = null
+/** Commands posted whose "remoteAttempt" the queue has not reached yet, oldest first. */
+const posted: RemoteRequest[] = []
+/**
+ * The command the queue is checking or carrying out (taken from `posted` with its
+ * "remoteAttempt"): every answer goes to it, even one that comes after its caller has left, so a
+ * late answer never reaches a newer command.
+ */
+let current: RemoteRequest = null
 
 /** How long a command may wait for the queue to begin checking it; then Busy (not carried out). */
 const REMOTE_CHECK_WAIT_MS = 3000
 /** How long a checked command waits for its own answer (flash writes and read-backs included). */
 const REMOTE_DONE_WAIT_MS = 60000
 
+/** The queue reached a command's "remoteAttempt": that command is the one answered from now on. */
+function takePosted() {
+    current = posted.length > 0 ? posted.shift() : null
+}
+
 /** Answers the companion command being carried out (the answer is sealed with its key). */
 function answerRemote(status: number, plain: Buffer) {
-    const r = remote
+    const r = current
     if (!r) return
+    current = null
     const detail = status === STATUS_OK || status === STATUS_INVALID || status === STATUS_REFUSED ? sealReply(r.keyId, r.counter, plain) : Buffer.alloc(0)
-    if (r.status < 0 && !r.left) {
-        r.detail = detail
-        r.status = status
-        if (r.waiting && r.waiting.suspended) r.waiting.resume(null)
-    }
-    if (r.left) remote = null
+    if (r.status >= 0 || r.left) return
+    r.detail = detail
+    r.status = status
+    if (r.waiting && r.waiting.suspended) r.waiting.resume(null)
 }
 
 /**
@@ -305,9 +315,10 @@ export async function runRemoteCommand(counter: number, keyId: number, sealed: B
     remote = r
     const start = ds.millis()
     try {
+        r.waiting = ds.Fiber.self()
+        posted.push(r)
         post({ type: "remoteAttempt" })
         // the queue's own fiber answers (answerRemote), and wakes this one
-        r.waiting = ds.Fiber.self()
         if (r.status < 0) await ds.suspend(REMOTE_CHECK_WAIT_MS)
         if (r.status < 0 && !r.checked) {
             r.abandoned = true
@@ -321,8 +332,7 @@ export async function runRemoteCommand(counter: number, keyId: number, sealed: B
         return [r.status, r.detail]
     } finally {
         r.left = true
-        // answered: done; otherwise the queue answers it later (answerRemote) and clears it
-        if (r.status >= 0 && remote === r) remote = null
+        remote = null
     }
 }
 
@@ -351,9 +361,13 @@ async function drain() {
             if (halted && next.type !== "buttonDown" && next.type !== "buttonUp" && next.type !== "tick") {
                 if (next.type === "keyDown") playSound("lockout")
                 // a companion command never checked: answered (Busy: not carried out)
-                if (next.type === "remoteAttempt") answerRemote(STATUS_BUSY, null)
+                if (next.type === "remoteAttempt") {
+                    takePosted()
+                    answerRemote(STATUS_BUSY, null)
+                }
                 continue
             }
+            if (next.type === "remoteAttempt") takePosted()
             await apply(step(state, next, ds.millis()))
             await reportFlood(ds.millis())
             if (auditFlushDue(ds.millis(), idle())) await flushAudit()
