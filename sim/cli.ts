@@ -8,7 +8,7 @@
 import { createRequire } from "node:module"
 import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
-import { command, defaultKeyFile, enrol, KeyStore, LockRefusal } from "./companion"
+import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal } from "./companion"
 import { LatchkeyClient } from "./latchkey"
 import { formatWallTime, modeName, UserType } from "../src/core/index"
 
@@ -19,10 +19,14 @@ export const USAGE = `usage: latchkey [options] <command> [args]
 
 commands:
   status                   the lock's state, mode, failure count and lockout
-  enrol                    pair this computer as a companion (press the lock's program button first)
+  enrol [--replace]        pair this computer as a companion (press the lock's program button first);
+                           refused when the key file already holds a key for this lock; --replace
+                           enrols a new key, then revokes the old one with it
   unlock | lock            open or lock the door (challenge-response, AES-256-CCM)
   clear-lockout            clear the keypad's failure counter and lockout
-  revoke KEY_ID            revoke one companion key (1..254)
+  revoke KEY_ID            revoke one companion key (1..254; refused for an id the lock never
+                           issued; a revoked key stays revoked); this computer's own key is then
+                           removed from the key file
   lost-phone               revoke every companion key at once (keypad codes keep working)
   keys                     list the companion keys this computer holds (never the keys themselves)
   users list               every user: slot, type, enabled, name, schedule (never a code)
@@ -67,6 +71,8 @@ export interface CliOptions {
     args: string[]
     /** Options of `users add`. */
     user: { [name: string]: string }
+    /** `enrol --replace`. */
+    replace: boolean
 }
 
 /** A usage error: printed with the usage text, exit code 2. */
@@ -82,7 +88,7 @@ function slotArg(s: string | undefined, what: string): number {
 }
 
 export function parseCli(argv: string[]): CliOptions | "help" {
-    const o: CliOptions = { host: "127.0.0.1", port: 8082, keys: defaultKeyFile(), json: false, timeoutMs: 5000, command: "", args: [], user: {} }
+    const o: CliOptions = { host: "127.0.0.1", port: 8082, keys: defaultKeyFile(), json: false, timeoutMs: 5000, command: "", args: [], user: {}, replace: false }
     const rest: string[] = []
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]
@@ -93,6 +99,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         }
         if (a === "--help" || a === "-h") return "help"
         else if (a === "--json") o.json = true
+        else if (a === "--replace") o.replace = true
         else if (a === "--keys") o.keys = value()
         else if (a === "--tcp") {
             const m = /^([^:]+):(\d{1,5})$/.exec(value())
@@ -118,6 +125,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
     if (!COMMAND_NAMES.includes(o.command)) throw new UsageError(`unknown command "${o.command}" (one of ${COMMAND_NAMES.join(", ")})`)
     const userAdd = o.command === "users" && args[0] === "add"
     if (Object.keys(o.user).length && !userAdd) throw new UsageError(`--${Object.keys(o.user)[0]} is an option of \`users add\` only`)
+    if (o.replace && o.command !== "enrol") throw new UsageError("--replace is an option of `enrol` only")
     if (o.command === "revoke") {
         if (args.length !== 1 || !/^\d+$/.test(args[0]) || Number(args[0]) < 1 || Number(args[0]) > 254)
             throw new UsageError("revoke takes one key id from 1 to 254")
@@ -216,15 +224,35 @@ export async function runCommand(
     if (o.command === "status" || (o.command === "mode" && a.length === 0)) {
         const s = await client.status()
         if (o.command === "mode") return { text: `mode ${s.operatingMode}`, data: { mode: s.operatingMode } }
-        const lockout = s.lockoutRemainingMs > 0 ? `, keypad locked out for ${Math.ceil(s.lockoutRemainingMs / 1000)} s` : ""
+        const lockout =
+            s.lockoutRemainingMs > 0 ? `; keypad LOCKED OUT: ${Math.ceil(s.lockoutRemainingMs / 1000)} s left (\`latchkey clear-lockout\` ends it)` : ""
         return {
             text: `${s.provisioned ? s.lockState : "not set up (setup mode)"}, mode ${s.operatingMode}, ${s.failureCount} failed attempt(s)${lockout}`,
             data: s,
         }
     }
     if (o.command === "enrol") {
+        const lock = (await client.service()).device.deviceId
+        const held = store.get(lock)
+        // a second key would orphan the first on the lock (it still counts toward its 8)
+        if (held && !o.replace) throw new AlreadyEnrolled(lock, held.keyId, store.path)
         const rec = await enrol(client, store)
-        return { text: `enrolled as companion key ${rec.keyId} of lock ${rec.lock}; key saved in ${store.path}`, data: { lock: rec.lock, keyId: rec.keyId } }
+        const text = `enrolled as companion key ${rec.keyId} of lock ${rec.lock}; key saved in ${store.path}`
+        if (!held) return { text, data: { lock: rec.lock, keyId: rec.keyId } }
+        // the lock issued this id again: it no longer knows the old key (a factory reset)
+        if (held.keyId === rec.keyId) return { text: `${text} (the lock had forgotten old key ${held.keyId})`, data: { lock: rec.lock, keyId: rec.keyId, replaced: held.keyId } }
+        try {
+            await command(client, store, "revoke", [held.keyId])
+        } catch (e) {
+            const why = e instanceof LockRefusal && e.reason === "no such companion key" ? null : (e as Error).message
+            if (why === null) return { text: `${text}; old key ${held.keyId} was not known to the lock`, data: { lock: rec.lock, keyId: rec.keyId, replaced: held.keyId } }
+            return {
+                text: `${text}; but revoking old key ${held.keyId} FAILED (${why}): the new key is kept; run \`latchkey revoke ${held.keyId}\``,
+                data: { lock: rec.lock, keyId: rec.keyId, replaced: held.keyId, revokeFailed: why },
+                exit: 1,
+            }
+        }
+        return { text: `${text}; old key ${held.keyId} revoked`, data: { lock: rec.lock, keyId: rec.keyId, replaced: held.keyId } }
     }
     if (o.command === "users") {
         const sub = a[0]
@@ -278,15 +306,27 @@ export async function runCommand(
         return { text: `  seq  time              event                      source      slot\n${rows.join("\n")}\n${verdict}`, data: log, exit: log.intact ? 0 : 3 }
     }
     const args = o.command === "revoke" ? [Number(a[0])] : []
-    await command(client, store, o.command, args)
+    try {
+        await command(client, store, o.command, args)
+    } catch (e) {
+        if (o.command === "revoke" && e instanceof LockRefusal && e.status === "Invalid")
+            throw new LockRefusal(e.status, `${e.reason}: the lock never issued companion key ${a[0]}; nothing was revoked`)
+        throw e
+    }
+    // this computer's own key no longer works: it leaves the key file (so `enrol` may run again)
+    const lock = (await client.service()).device.deviceId
+    const own = store.get(lock)
+    const dropped = o.command === "lost-phone" || (o.command === "revoke" && own?.keyId === Number(a[0]))
+    if (dropped) store.remove(lock)
     const done: { [c: string]: string } = {
         unlock: "unlocked",
         lock: "locked",
         "clear-lockout": "failure counter and lockout cleared",
-        revoke: `companion key ${a[0]} revoked`,
+        revoke: `companion key ${a[0]} is revoked (revoking it again changes nothing)`,
         "lost-phone": "every companion key revoked; keypad codes still work",
     }
-    return { text: done[o.command], data: { command: o.command } }
+    const text = dropped ? `${done[o.command]}; this computer's key removed from ${store.path}` : done[o.command]
+    return { text, data: { command: o.command, ...(dropped ? { keyRemoved: true } : {}) } }
 }
 
 /** The CLI: parses `argv`, runs the command, prints; resolves with the exit code. */
@@ -325,6 +365,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(opts.json ? JSON.stringify({ ok: (out.exit ?? 0) === 0, ...out.data }) : out.text)
         return out.exit ?? 0
     } catch (e) {
+        if (e instanceof AlreadyEnrolled) return fail(e.message, "AlreadyEnrolled")
         if (e instanceof LockRefusal) {
             if (opts.json) {
                 console.log(JSON.stringify({ ok: false, error: e.status, reason: e.reason, message: e.message }))

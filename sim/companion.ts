@@ -130,6 +130,17 @@ export class KeyStore {
     put(rec: CompanionKey) {
         const keys = this.all().filter(k => k.lock !== rec.lock)
         keys.push(rec)
+        this.write(keys)
+    }
+
+    /** Forgets the key held for `lock` (one the lock no longer accepts). */
+    remove(lock: string) {
+        const keys = this.all()
+        const rest = keys.filter(k => k.lock !== lock)
+        if (rest.length !== keys.length) this.write(rest)
+    }
+
+    private write(keys: CompanionKey[]) {
         mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 })
         const tmp = `${this.path}.tmp`
         writeFileSync(tmp, JSON.stringify({ keys }, null, 2) + "\n", { mode: 0o600 })
@@ -178,7 +189,26 @@ export async function lockId(client: LatchkeyClient): Promise<string> {
     return (await client.service()).device.deviceId
 }
 
-/** Enrols with the lock (its program button must have been pressed within 30 s) and stores the key. */
+/** The key file already holds a live-looking key for this lock: enrolling again would orphan it. */
+export class AlreadyEnrolled extends Error {
+    constructor(
+        readonly lock: string,
+        readonly keyId: number,
+        readonly path: string,
+    ) {
+        super(
+            `${path} already holds companion key ${keyId} for lock ${lock}: nothing was asked of the lock. ` +
+                `Revoke it first (\`latchkey revoke ${keyId}\`, which also removes it from the key file), ` +
+                `or run \`latchkey enrol --replace\` (enrols a new key, then revokes key ${keyId} with it)`,
+        )
+        this.name = "AlreadyEnrolled"
+    }
+}
+
+/**
+ * Enrols with the lock (its program button must have been pressed within 30 s) and stores the key,
+ * in place of any key the store held for this lock (the CLI refuses that case first: AlreadyEnrolled).
+ */
 export async function enrol(client: LatchkeyClient, store: KeyStore): Promise<CompanionKey> {
     const srv = await client.service()
     const [status, keyId, key] = jdunpack<[number, number, Uint8Array]>(await ask(srv, CMD_ENROL, new Uint8Array(0)), "u8 u8 b")

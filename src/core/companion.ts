@@ -84,6 +84,8 @@ export function companionCode(state: LockState, digest: Bytes, now: number, effe
 
 /** Carries out an authentic companion command other than unlock, lock and clear-lockout. */
 export function companionAction(state: LockState, action: RemoteAction, args: Bytes, now: number, effects: Effect[]) {
+    // refused by the adapter (e.g. revoking a key the lock never issued): the reason is the args
+    if (action === "invalid") return refuseRemote(effects, STATUS_INVALID, argsText(args, 0))
     if (action === "userList") return reply(effects, STATUS_OK, userListPage(state.users, state.names, args[0]))
     if (action === "auditRead") {
         const segment = args[0]

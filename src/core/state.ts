@@ -139,6 +139,8 @@ export type RemoteAction =
     | "userList"
     | "auditRead"
     | "none"
+    /** Authentic, but its arguments are refused by the adapter (args: the reason, as text). */
+    | "invalid"
 
 /** Keypad programming menu step ("" = closed). See menu.ts. */
 export type MenuStep =

@@ -98,6 +98,8 @@ function issueRecovery() {
 function writeFailed(what: string) {
     halted = true
     console.log(`lock: flash write failed (${what}): keypad disabled until restart`)
+    // the companion command of this step gets no other answer: Busy if it was never checked
+    if (current) answerRemote(current.checked ? STATUS_REFUSED : STATUS_BUSY, current.checked ? Buffer.from("outcome unknown: a flash write failed") : null)
 }
 
 async function apply(effects: Effect[]) {
@@ -131,8 +133,11 @@ async function apply(effects: Effect[]) {
             console.log(`lock: alarm ${e.alarm}${e.slot > 0 ? " (slot " + e.slot + ")" : ""}`)
             await reportAlarm(e.alarm)
         } else if (e.type === "checkRemote") {
-            const r = remote
-            const verdict: RemoteVerdict = r ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none", args: null }
+            const r = current
+            // a request its caller gave up on before this point is never checked (nor carried out)
+            const live = r && !r.abandoned
+            if (live) r.checked = true
+            const verdict: RemoteVerdict = live ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none", args: null }
             // a refusal is answered now; an authentic command once the core has carried it out
             if (verdict.status !== STATUS_OK) answerRemote(verdict.status, null)
             queue.unshift({
@@ -234,7 +239,7 @@ async function reportFlood(now: number) {
     await appendEntry(wallClockSeconds(), AuditKind.RemoteRejected, AuditSource.Remote, n > 255 ? 255 : n)
 }
 
-/** The companion command being checked (one at a time). */
+/** A companion command, from its arrival to its answer. */
 interface RemoteRequest {
     counter: number
     keyId: number
@@ -245,14 +250,42 @@ interface RemoteRequest {
     detail: Buffer
     /** The service's fiber, suspended until the answer is ready. */
     waiting: ds.Fiber
+    /** The queue has begun checking it: from then on it is answered by the lock, not by a timeout. */
+    checked: boolean
+    /** Its caller answered Busy before it was checked: it is never checked or carried out. */
+    abandoned: boolean
+    /** Its caller has returned: a later answer goes nowhere. */
+    left: boolean
 }
+/** The command whose caller is waiting (one at a time: others are refused Busy). */
 let remote: RemoteRequest = null
+/** Commands posted whose "remoteAttempt" the queue has not reached yet, oldest first. */
+const posted: RemoteRequest[] = []
+/**
+ * The command the queue is checking or carrying out (taken from `posted` with its
+ * "remoteAttempt"): every answer goes to it, even one that comes after its caller has left, so a
+ * late answer never reaches a newer command.
+ */
+let current: RemoteRequest = null
+
+/** How long a command may wait for the queue to begin checking it; then Busy (not carried out). */
+const REMOTE_CHECK_WAIT_MS = 3000
+/** How long a checked command waits for its own answer (flash writes and read-backs included). */
+const REMOTE_DONE_WAIT_MS = 60000
+
+/** The queue reached a command's "remoteAttempt": that command is the one answered from now on. */
+function takePosted() {
+    current = posted.length > 0 ? posted.shift() : null
+}
 
 /** Answers the companion command being carried out (the answer is sealed with its key). */
 function answerRemote(status: number, plain: Buffer) {
-    const r = remote
-    if (!r || r.status >= 0) return
-    r.detail = status === STATUS_OK || status === STATUS_INVALID || status === STATUS_REFUSED ? sealReply(r.keyId, r.counter, plain) : Buffer.alloc(0)
+    const r = current
+    if (!r) return
+    current = null
+    const detail = status === STATUS_OK || status === STATUS_INVALID || status === STATUS_REFUSED ? sealReply(r.keyId, r.counter, plain) : Buffer.alloc(0)
+    if (r.status >= 0 || r.left) return
+    r.detail = detail
     r.status = status
     if (r.waiting && r.waiting.suspended) r.waiting.resume(null)
 }
@@ -260,6 +293,10 @@ function answerRemote(status: number, plain: Buffer) {
 /**
  * Runs a companion's sealed command through the lock: counted as an attempt (and saved) first,
  * then checked, then carried out. Resolves with the CommandStatus for the service's report.
+ * Busy always means "not carried out": a command the queue has not begun to check within
+ * REMOTE_CHECK_WAIT_MS is abandoned (never checked); one being checked is waited for, up to
+ * REMOTE_DONE_WAIT_MS, and past that answered Refused "outcome unknown" (never Busy, which the
+ * companion would send again).
  */
 export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer): Promise<[number, Buffer]> {
     if (halted) return [STATUS_BUSY, Buffer.alloc(0)]
@@ -267,17 +304,37 @@ export async function runRemoteCommand(counter: number, keyId: number, sealed: B
         refuseFlood(ds.millis())
         return [STATUS_BUSY, Buffer.alloc(0)]
     }
-    const r: RemoteRequest = { counter: counter, keyId: keyId, sealed: sealed, status: -1, detail: Buffer.alloc(0), waiting: null }
+    const r: RemoteRequest = {
+        counter: counter,
+        keyId: keyId,
+        sealed: sealed,
+        status: -1,
+        detail: Buffer.alloc(0),
+        waiting: null,
+        checked: false,
+        abandoned: false,
+        left: false,
+    }
     remote = r
+    const start = ds.millis()
     try {
+        r.waiting = ds.Fiber.self()
+        posted.push(r)
         post({ type: "remoteAttempt" })
         // the queue's own fiber answers (answerRemote), and wakes this one
-        if (r.status < 0) {
-            r.waiting = ds.Fiber.self()
-            await ds.suspend(3000)
+        if (r.status < 0) await ds.suspend(REMOTE_CHECK_WAIT_MS)
+        if (r.status < 0 && !r.checked) {
+            r.abandoned = true
+            return [STATUS_BUSY, Buffer.alloc(0)]
         }
-        return r.status < 0 ? [STATUS_BUSY, Buffer.alloc(0)] : [r.status, r.detail]
+        while (r.status < 0 && ds.millis() - start < REMOTE_DONE_WAIT_MS) await ds.suspend(Math.max(1, REMOTE_DONE_WAIT_MS - (ds.millis() - start)))
+        if (r.status < 0) {
+            console.log(`lock: command from companion ${keyId} still being carried out: answered "outcome unknown"`)
+            return [STATUS_REFUSED, sealReply(keyId, counter, Buffer.from("outcome unknown: still being carried out; check before asking again"))]
+        }
+        return [r.status, r.detail]
     } finally {
+        r.left = true
         remote = null
     }
 }
@@ -306,8 +363,14 @@ async function drain() {
             const next = queue.shift()
             if (halted && next.type !== "buttonDown" && next.type !== "buttonUp" && next.type !== "tick") {
                 if (next.type === "keyDown") playSound("lockout")
+                // a companion command never checked: answered (Busy: not carried out)
+                if (next.type === "remoteAttempt") {
+                    takePosted()
+                    answerRemote(STATUS_BUSY, null)
+                }
                 continue
             }
+            if (next.type === "remoteAttempt") takePosted()
             await apply(step(state, next, ds.millis()))
             await reportFlood(ds.millis())
             if (auditFlushDue(ds.millis(), idle())) await flushAudit()

@@ -28,6 +28,7 @@ import {
     STATUS_NO_PRESENCE,
     STATUS_OK,
     TAG_BYTES,
+    textBytes,
 } from "../core/index"
 import { readRaw, sealed, unsealed, writeRaw } from "./store"
 
@@ -70,12 +71,6 @@ async function saveOne(i: number): Promise<boolean> {
     d.setAt(2, "u32", c.counter)
     if (!c.revoked) d.blitAt(6, c.key as Buffer, 0, COMPANION_KEY_BYTES)
     return await writeRaw(companionKey(i), sealed("P", d))
-}
-
-async function saveAll(): Promise<boolean> {
-    let ok = true
-    for (let i = 0; i < companions.length; i++) if (!(await saveOne(i))) ok = false
-    return ok
 }
 
 /**
@@ -145,12 +140,36 @@ export async function enrolCompanion(): Promise<[number, number, Buffer]> {
     return [STATUS_OK, id, key]
 }
 
-function revoke(id: number) {
-    const i = companionIndex(companions, id)
-    if (i >= 0) {
+/**
+ * Revokes the companions at `targets` (indices) for the command of companion `keyId` (whose new
+ * counter is already in RAM): writes each changed record, the sender's own record last, and
+ * stops at the first that does not read back. Then, on a failure, the records are read again
+ * from flash, so the lock holds exactly what a restart would find (a record left damaged counts
+ * as revoked, a record left as it was is live again), and the answer is Busy. Revoking again is
+ * harmless, and the sender's record, written last, is only revoked on flash when every other
+ * write held: the same companion can ask again.
+ */
+async function revokeAndSave(targets: number[], keyId: number, counter: number): Promise<boolean> {
+    const sender = companionIndex(companions, keyId)
+    for (const i of targets) {
         companions[i].revoked = true
         companions[i].key = null
     }
+    const order: number[] = []
+    for (const i of targets) if (i !== sender) order.push(i)
+    order.push(sender)
+    for (const i of order) {
+        if (await saveOne(i)) continue
+        await loadCompanions()
+        // the frame's nonce is spent: its counter stays used in RAM even if flash lost it
+        const s = companionIndex(companions, keyId)
+        if (s >= 0 && companions[s].counter < counter) companions[s].counter = counter
+        let revoked = 0
+        for (const c of companions) if (c.revoked) revoked++
+        console.log(`lock: revocation not saved (a record did not read back): the lock holds what its flash holds (${revoked} revoked record(s))`)
+        return false
+    }
+    return true
 }
 
 /**
@@ -163,6 +182,8 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
     const challenge = nonce
     const challengeAt = nonceAt
     nonce = null
+    // no answer of an earlier command may be sealed with its key
+    replyKey = null
     let status = checkEnvelope(companions, keyId, counter, sealed ? sealed.length : 0)
     if (status !== STATUS_OK) return { status: status, action: "none", args: null }
     const c = companions[companionIndex(companions, keyId)]
@@ -180,23 +201,31 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
     c.counter = counter
     // the answer is sealed with this key even when the command revokes it
     replyKey = c.key as Buffer
-    const action = commandAction(cmd.command)
+    let action = commandAction(cmd.command)
+    let args = cmd.args
+    // revocations: only a key the lock issued; revoking a revoked key again changes nothing
+    const targets: number[] = []
     if (cmd.command === CMD_REVOKE) {
-        revoke(cmd.args[0])
-        console.log(`lock: companion ${cmd.args[0]} revoked (by companion ${keyId})`)
+        const id = cmd.args[0]
+        const i = id >= 1 ? companionIndex(companions, id) : -1
+        if (i < 0) {
+            console.log(`lock: revoke refused: no companion key ${id} (asked by companion ${keyId})`)
+            action = "invalid"
+            args = textBytes("no such companion key")
+        } else if (!companions[i].revoked) targets.push(i)
     } else if (cmd.command === CMD_LOST_PHONE) {
-        for (const x of companions) revoke(x.id)
-        console.log(`lock: every companion key revoked (lost phone, by companion ${keyId})`)
+        for (let i = 0; i < companions.length; i++) if (!companions[i].revoked) targets.push(i)
     }
-    // the counter before the command takes effect; every record when keys were revoked
-    const saved =
-        cmd.command === CMD_REVOKE || cmd.command === CMD_LOST_PHONE ? await saveAll() : await saveOne(companionIndex(companions, keyId))
+    // the counter before the command takes effect
+    const saved = targets.length > 0 ? await revokeAndSave(targets, keyId, counter) : await saveOne(companionIndex(companions, keyId))
     if (!saved) {
         // a counter not on flash could be replayed after a restart: refuse (Busy: not carried out)
         console.log(`lock: companion record did not read back: command from companion ${keyId} not carried out`)
         return { status: STATUS_BUSY, action: "none", args: null }
     }
-    return { status: STATUS_OK, action: action, args: cmd.args }
+    if (cmd.command === CMD_REVOKE && action !== "invalid") console.log(`lock: companion ${cmd.args[0]} revoked (by companion ${keyId})`)
+    else if (cmd.command === CMD_LOST_PHONE) console.log(`lock: every companion key revoked (lost phone, by companion ${keyId})`)
+    return { status: STATUS_OK, action: action, args: args }
 }
 
 /** The key of the last authentic command: its answer is sealed with it. */

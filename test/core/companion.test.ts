@@ -145,6 +145,8 @@ describe("companion commands: what the lock does", () => {
         expect(r.remote("mode", [7]).status).toBe(STATUS_INVALID)
         expect(r.remote("clock", u32Args(5)).status).toBe(STATUS_INVALID)
         expect(r.remote("auditRead", [40]).status).toBe(STATUS_INVALID)
+        // refused by the adapter (revoking a key id the lock never issued): the reason is answered
+        expect(r.remote("invalid", Array.from(Buffer.from("no such companion key")))).toMatchObject({ status: STATUS_INVALID, text: "no such companion key" })
         expect(r.state.userCount).toBe(1)
         expect(r.state.failures).toBe(0) // authentic: each command's own count is taken back
     })

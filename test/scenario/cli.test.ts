@@ -1,13 +1,18 @@
 /** The companion CLI as a user runs it: a separate process, over TCP, to the simulated lock. */
 import { execFile, spawn } from "node:child_process"
-import { mkdtempSync, statSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { copyFileSync, mkdtempSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
+import { JDBus } from "jacdac-ts"
 import { afterEach, describe, expect, it } from "vitest"
+import { nonce, sealCommand, sendSealed } from "../../sim/companion"
 import { serveBusOverTcp, TcpHub } from "../../sim/hub"
+import { LatchkeyClient } from "../../sim/latchkey"
 import { ROOT } from "../../sim/paths"
-import { attempt, MASTER, setUpBoard } from "./helpers"
+import { CMD_UNLOCK } from "../../src/core/index"
+import { attempt, freshBoard, MASTER, setUpBoard, setUpMaster, SHIPPING_PROFILE } from "./helpers"
 
 const run = promisify(execFile)
 let hub: TcpHub | undefined
@@ -132,7 +137,90 @@ describe("latchkey CLI", () => {
             expect(r.code, args.join(" ")).toBe(2)
             expect(r.err).toMatch(why)
         }
-        const notEnrolled = await cli(1, keys, "keys")
-        expect(notEnrolled.out).toMatch(/no companion keys/)
+        const noKeys = await cli(1, keys, "keys")
+        expect(noKeys.out).toMatch(/no companion keys/)
+
+        // a hub that answers, on a bus with no lock on it
+        const empty = new JDBus([], { client: false, disableRoleManager: true })
+        try {
+            hub = await serveBusOverTcp(empty, 0)
+            const noLock = await cli(hub.port, keys, "status", "--timeout", "1000")
+            expect(noLock.code).toBe(1)
+            expect(noLock.err).toMatch(/no lock found at 127\.0\.0\.1:\d+ /)
+        } finally {
+            await empty.dispose()
+        }
+    })
+
+    it("keeps one key per lock: not enrolled, a second enrol refused, enrol --replace, revoke of an id never issued", async () => {
+        const b = await setUpBoard()
+        hub = await serveBusOverTcp(b.bus, 0)
+        const dir = mkdtempSync(join(tmpdir(), "latchkey-cli-"))
+        const keys = join(dir, "keys.json")
+
+        const none = await cli(hub.port, keys, "unlock")
+        expect(none.code).toBe(1)
+        expect(none.err).toMatch(/not enrolled with lock [0-9a-f]+: run `latchkey enrol`/)
+
+        expect((await cli(hub.port, keys, "enrol")).code).toBe(0)
+        const oldKeys = join(dir, "old.json")
+        copyFileSync(keys, oldKeys)
+        // the same key file again: refused before the lock is asked, the held key named
+        const twice = await cli(hub.port, keys, "enrol")
+        expect(twice.code).toBe(1)
+        expect(twice.err).toMatch(/already holds companion key 1 for lock [0-9a-f]+: nothing was asked of the lock/)
+        expect(twice.err).toMatch(/`latchkey revoke 1`.*`latchkey enrol --replace`/)
+        expect(readFileSync(keys, "utf8")).toBe(readFileSync(oldKeys, "utf8"))
+
+        await b.pressProgramButton()
+        const replaced = await cli(hub.port, keys, "enrol", "--replace")
+        expect(replaced.code, replaced.err).toBe(0)
+        expect(replaced.out).toMatch(/enrolled as companion key 2 of lock [0-9a-f]+; key saved in .*; old key 1 revoked/)
+        const old = await cli(hub.port, oldKeys, "unlock")
+        expect(old.code).toBe(1)
+        expect(old.err).toMatch(/refused by the lock: Revoked/)
+
+        const never = await cli(hub.port, keys, "revoke", "9")
+        expect(never.code).toBe(1)
+        expect(never.err).toMatch(/refused by the lock: Invalid: no such companion key: the lock never issued companion key 9; nothing was revoked/)
+        const again = await cli(hub.port, keys, "revoke", "1")
+        expect(again.code, again.err).toBe(0)
+        expect(again.out).toMatch(/companion key 1 is revoked \(revoking it again changes nothing\)/)
+        // the new key still works
+        const unlock = await cli(hub.port, keys, "unlock")
+        expect(unlock.code, unlock.err).toBe(0)
+        await b.waitUntil(() => b.isUnlocked(), "the CLI unlock with the new key")
+    })
+
+    it("states a keypad lockout, and its audit log shows refused frames and a companion's clear-lockout", async () => {
+        // the shipping timings: a 30 s first lockout, still running when `status` asks
+        const b = await freshBoard("firmware")
+        await setUpMaster(b)
+        hub = await serveBusOverTcp(b.bus, 0)
+        const keys = join(mkdtempSync(join(tmpdir(), "latchkey-cli-")), "keys.json")
+        expect((await cli(hub.port, keys, "enrol")).code).toBe(0)
+
+        // a forged tag under the enrolled id, then frames of a key the lock never issued
+        const client = new LatchkeyClient(b.bus)
+        expect(await sendSealed(client, 1, 1, sealCommand(randomBytes(32), 1, 1, await nonce(client), CMD_UNLOCK, []))).toBe("BadTag")
+        for (let i = 0; i < SHIPPING_PROFILE.lockout.freeFailures; i++)
+            expect(await sendSealed(client, 1, 200, sealCommand(randomBytes(32), 200, 1, await nonce(client), CMD_UNLOCK, []))).toBe("UnknownKey")
+        const refusedFrames = SHIPPING_PROFILE.lockout.freeFailures + 1
+
+        const status = await cli(hub.port, keys, "status")
+        expect(status.code, status.err).toBe(0)
+        expect(status.out).toMatch(new RegExp(`Locked, mode Normal, ${refusedFrames} failed attempt\\(s\\); keypad LOCKED OUT: \\d+ s left`))
+        expect(await attempt(b, MASTER)).toBe("lockout")
+
+        expect((await cli(hub.port, keys, "clear-lockout")).code).toBe(0)
+        const audit = await cli(hub.port, keys, "audit", "--json")
+        expect(audit.code, audit.err).toBe(0)
+        const log = JSON.parse(audit.out)
+        expect(log).toMatchObject({ ok: true, intact: true })
+        const events: string[] = log.entries.map((e: { event: string; source: string }) => `${e.event} ${e.source}`)
+        expect(events.filter(e => e === "RemoteRejected Remote")).toHaveLength(refusedFrames)
+        expect(events).toContain("LockoutCleared Remote")
+        expect(events.indexOf("LockoutCleared Remote")).toBeGreaterThan(events.lastIndexOf("RemoteRejected Remote"))
+        expect(await attempt(b, MASTER)).toBe("success")
     })
 })

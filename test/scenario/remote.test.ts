@@ -9,6 +9,8 @@ import { describe, expect, it } from "vitest"
 import { command, enrol, KeyStore, LockRefusal, nonce, sealCommand, sendSealed } from "../../sim/companion"
 import { LatchkeyClient } from "../../sim/latchkey"
 import { CMD_UNLOCK } from "../../src/core/remote"
+import { addUser, listUsers } from "../../sim/admin"
+import { OperatingMode, UserType } from "../../src/core/index"
 import { attempt, enrolled, FAST_PROFILE, freshBoard, itNeeds, MASTER, sleep, tmpStore } from "./helpers"
 import { fstorValue, writeFstorValue } from "../../sim/fstor"
 import { SettingsClient, SRV_SETTINGS } from "jacdac-ts"
@@ -90,6 +92,35 @@ describe("remote lock and unlock", () => {
         const n2 = await nonce(client)
         expect(await sendSealed(client, 1, rec.keyId, sealCommand(randomBytes(32), rec.keyId, 1, n2, CMD_UNLOCK, []))).toBe("BadTag")
         expect(b.openedSince(moves)).toBe(false)
+    })
+
+    it("refuses a stranger's and a revoked key's changes (users, mode, revoke, lost-phone); nothing changes", async () => {
+        const { b, client, store, rec } = await enrolled()
+        await b.pressProgramButton()
+        const revoked = tmpStore()
+        const rec2 = await enrol(client, revoked)
+        await b.pressProgramButton()
+        const third = tmpStore()
+        const rec3 = await enrol(client, third)
+        expect(await command(client, store, "revoke", [rec2.keyId])).toBe("Ok")
+        // a key the lock never issued, under an id it never gave out
+        const stranger = tmpStore()
+        stranger.put({ lock: rec.lock, keyId: 77, key: randomBytes(32).toString("hex"), counter: 0 })
+        const users = await listUsers(client, store)
+        const plain = { type: UserType.Unrestricted, name: "", params: [0, 0, 0, 0, 0, 0, 0, 0] }
+        for (const [who, why] of [
+            [stranger, "UnknownKey"],
+            [revoked, "Revoked"],
+        ] as [KeyStore, string][]) {
+            expect(await refusal(addUser(client, who, plain, "5283")), why).toBe(why)
+            expect(await refusal(command(client, who, "mode", [OperatingMode.Passage])), why).toBe(why)
+            expect(await refusal(command(client, who, "revoke", [rec3.keyId])), why).toBe(why)
+            expect(await refusal(command(client, who, "lost-phone")), why).toBe(why)
+        }
+        expect(await listUsers(client, store)).toEqual(users)
+        expect((await client.status()).operatingMode).toBe("Normal")
+        expect(await command(client, third, "lock")).toBe("Ok")
+        expect(await command(client, store, "lock")).toBe("Ok")
     })
 
     it("revokes every companion on lost-phone while keypad codes keep working", async () => {
