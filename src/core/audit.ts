@@ -74,6 +74,10 @@ export enum AuditKind {
     DoorAjar = 28,
     /** Alarm LockJammed: the latch switch did not confirm a move, even on its retry. */
     LockJammed = 29,
+    /** A companion key was enrolled; slot = its key id. */
+    CompanionEnrolled = 30,
+    /** A companion key was revoked; slot = its key id, 0 for every key (lost phone). */
+    CompanionRevoked = 31,
 }
 
 /** Where an operation came from (Matter OperationSourceEnum values). */
@@ -127,6 +131,8 @@ const KIND_NAMES = [
     "DoorForcedOpen",
     "DoorAjar",
     "LockJammed",
+    "CompanionEnrolled",
+    "CompanionRevoked",
 ]
 
 export function auditKindName(kind: number): string {

@@ -609,6 +609,9 @@ function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, key
         log(effects, `failure counter${wasLockedOut ? " and lockout" : ""} cleared (companion ${keyId})`)
         audit(state, now, effects, AuditKind.LockoutCleared, AuditSource.Remote, 0)
         reply(effects, STATUS_OK, null)
+    } else if (action === "revoked") {
+        audit(state, now, effects, AuditKind.CompanionRevoked, AuditSource.Remote, args && args.length > 0 ? args[0] : 0)
+        reply(effects, STATUS_OK, null)
     } else if (action === "none") {
         log(effects, `companion ${keyId} command done`)
         reply(effects, STATUS_OK, null)
@@ -687,6 +690,8 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
         onSetUserName(state, event.slot, event.name, now, effects)
     } else if (event.type === "latchJammed") {
         onLatchJammed(state, event.locked, now, effects)
+    } else if (event.type === "companionEnrolled") {
+        audit(state, now, effects, AuditKind.CompanionEnrolled, AuditSource.Remote, event.keyId)
     }
     return effects
 }

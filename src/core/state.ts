@@ -67,6 +67,8 @@ export type LockEvent =
      * A latch that would not open has been sent back to locked by the monitor.
      */
     | { type: "latchJammed"; locked: boolean }
+    /** A companion key was enrolled (physical presence; the adapter holds the key). */
+    | { type: "companionEnrolled"; keyId: number }
 
 /** Outputs of the state machine, to be applied in order. */
 export type Effect =
@@ -138,6 +140,8 @@ export type RemoteAction =
     | "userName"
     | "userList"
     | "auditRead"
+    /** Companion keys revoked (by the adapter, which holds them); args[0]: the key id, 0 for all. */
+    | "revoked"
     | "none"
     /** Authentic, but its arguments are refused by the adapter (args: the reason, as text). */
     | "invalid"

@@ -212,9 +212,15 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
             console.log(`lock: revoke refused: no companion key ${id} (asked by companion ${keyId})`)
             action = "invalid"
             args = textBytes("no such companion key")
-        } else if (!companions[i].revoked) targets.push(i)
+        } else if (!companions[i].revoked) {
+            targets.push(i)
+            action = "revoked"
+        }
     } else if (cmd.command === CMD_LOST_PHONE) {
         for (let i = 0; i < companions.length; i++) if (!companions[i].revoked) targets.push(i)
+        // audited with key id 0: every key
+        action = "revoked"
+        args = [0]
     }
     // the counter before the command takes effect
     const saved = targets.length > 0 ? await revokeAndSave(targets, keyId, counter) : await saveOne(companionIndex(companions, keyId))

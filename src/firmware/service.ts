@@ -7,7 +7,7 @@ import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
 import { AuditKind, LockStatus } from "../core/index"
 import { enrolCompanion, issueNonce } from "./remote"
-import { runRemoteCommand } from "./lock"
+import { post, runRemoteCommand } from "./lock"
 import { reportedLatchState } from "./latch-monitor"
 
 const NO_USER = 0xffff
@@ -40,7 +40,10 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
         return issueNonce()
     }
     async enrol(): Promise<[ds.LatchkeyCommandStatus, number, Buffer]> {
-        return await enrolCompanion()
+        const answer = await enrolCompanion()
+        // in the audit log: which key id was handed out (never the key)
+        if (answer[0] === ds.LatchkeyCommandStatus.Ok) post({ type: "companionEnrolled", keyId: answer[1] })
+        return answer
     }
     /** The server core passes the decoded fields as one array (see @devicescript/server). */
     async secured(counter: any, keyId?: number, sealed?: Buffer): Promise<[ds.LatchkeyCommandStatus, Buffer]> {

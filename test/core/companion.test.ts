@@ -151,6 +151,16 @@ describe("companion commands: what the lock does", () => {
         expect(r.state.failures).toBe(0) // authentic: each command's own count is taken back
     })
 
+    it("audits companion keys enrolled and revoked (key id; 0 for every key), never a key", () => {
+        const r = new Rig()
+        const audited = (es: Effect[]) => es.filter(e => e.type === "audit").map(e => (e.type === "audit" ? `${e.kind}/${e.source}/${e.slot}` : ""))
+        expect(audited(r.send({ type: "companionEnrolled", keyId: 2 }))).toEqual(["30/7/2"])
+        const one = r.remote("revoked", [2])
+        expect(one.status).toBe(STATUS_OK)
+        expect(audited(one.effects)).toEqual(["31/7/2"])
+        expect(audited(r.remote("revoked", [0]).effects)).toEqual(["31/7/0"])
+    })
+
     it("changes nothing on an unprovisioned lock but still answers reads", () => {
         const r = new Rig(0)
         expect(r.remote("userAdd", userAddArgs(0, null, "52839", ""))).toMatchObject({ status: STATUS_REFUSED })

@@ -190,6 +190,13 @@ describe("latchkey CLI", () => {
         const unlock = await cli(hub.port, keys, "unlock")
         expect(unlock.code, unlock.err).toBe(0)
         await b.waitUntil(() => b.isUnlocked(), "the CLI unlock with the new key")
+        // key changes are in the audit log (key ids, never keys); revoking a revoked key adds nothing
+        const audit = await cli(hub.port, keys, "audit", "--json")
+        expect(audit.code, audit.err).toBe(0)
+        const keyEvents = JSON.parse(audit.out)
+            .entries.filter((e: { event: string }) => e.event.startsWith("Companion"))
+            .map((e: { event: string; source: string; slot: number }) => `${e.event} ${e.source} ${e.slot}`)
+        expect(keyEvents).toEqual(["CompanionEnrolled Remote 1", "CompanionEnrolled Remote 2", "CompanionRevoked Remote 1"])
     })
 
     it("states a keypad lockout, and its audit log shows refused frames and a companion's clear-lockout", async () => {
