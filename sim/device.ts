@@ -34,7 +34,10 @@ export interface DeviceCapabilities {
     wipeFlash: boolean
     /** Cut the power at the exact moment a flash write has completed. */
     cutAtFlashWrite: boolean
-    /** Jam the latch: the latch switch is the test's (a board's own switch follows its real bolt). */
+    /**
+     * Jam the latch: the firmware's latch switch is the test's (on a board too: its "latchSensor"
+     * role is rebound to the test's switch, which follows the angle read from the board's servo).
+     */
     jamLatch: boolean
     /** Read and alter the saved flash image (settings, audit segments) from the test. */
     flashImage: boolean
