@@ -5,7 +5,7 @@ import { createServer } from "node:net"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { LOCK_SETTING_KEYS } from "../../sim/board-device"
-import { dmesgFromCli, portBusy } from "../../sim/hil-hub"
+import { dmesgFromCli, hasFileFilter, portBusy } from "../../sim/hil-hub"
 import { ROOT } from "../../sim/paths"
 
 function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
@@ -29,6 +29,14 @@ describe("npm run flash", () => {
 })
 
 describe("hub helpers", () => {
+    it("test:hil runs the whole HIL suite unless the arguments name files", () => {
+        expect(hasFileFilter([])).toBe(false)
+        expect(hasFileFilter(["--reporter=verbose"])).toBe(false)
+        expect(hasFileFilter(["--reporter", "verbose", "-t", "door"])).toBe(false)
+        expect(hasFileFilter(["test/scenario/door.test.ts"])).toBe(true)
+        expect(hasFileFilter(["--reporter=verbose", "latch"])).toBe(true)
+    })
+
     it("sees a port in use", async () => {
         const srv = createServer()
         await new Promise<void>(r => srv.listen(0, "127.0.0.1", () => r()))
