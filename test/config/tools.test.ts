@@ -28,6 +28,17 @@ describe("npm run flash", () => {
     })
 })
 
+describe("npm run budget", () => {
+    it("refuses --users without a number, clearly, before measuring or writing anything", async () => {
+        for (const args of [["--users"], ["--users", "many"], ["--users=-3"]]) {
+            const r = await run("budget.ts", args)
+            expect(r.code).toBe(2)
+            expect(r.out).toMatch(/^budget: --users (needs a value|must be an integer \(got "many"\)|must be at least 0 \(got -3\))\nusage: npm run budget -- \[options\]/)
+            expect(r.out).not.toMatch(/budget: bytecode|NaN/)
+        }
+    })
+})
+
 describe("hub helpers", () => {
     it("test:hil runs the whole HIL suite unless the arguments name files", () => {
         expect(hasFileFilter([])).toBe(false)
