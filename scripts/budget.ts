@@ -20,6 +20,7 @@ import { fstorValue } from "../sim/fstor"
 import { provision, ProvisionedUser } from "../sim/provision"
 import { devsBin } from "../sim/hil-hub"
 import { ROOT } from "../sim/paths"
+import { commandLine, type OptionSpec } from "../sim/options"
 import { loadProfile } from "./profile-io"
 
 export const DEVICE_HEAP = 64 * 1024
@@ -91,9 +92,13 @@ export async function probeHeap(users: number, opts: { fullLock?: boolean } = {}
     }
 }
 
+const OPTIONS = {
+    users: { type: "int", default: 250, min: 0, max: 1000, help: "separate 32-byte digests held for the older heap estimate" },
+} satisfies Record<string, OptionSpec>
+
 async function main() {
-    const i = process.argv.indexOf("--users")
-    const users = i > 0 ? Number(process.argv[i + 1]) : 250
+    // before anything is measured or written: a bad --users (missing, not a number) stops here, exit 2
+    const { users } = commandLine("budget", "npm run budget", process.argv.slice(2), OPTIONS)
     const code = bytecodeStats()
     console.log(`budget: bytecode ${code.bytes} B (build/firmware.devs); devs build --stats: ${code.statsLine}`)
     console.log(`budget: largest functions: ${code.largest.join(", ")}`)

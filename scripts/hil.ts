@@ -14,6 +14,7 @@
  * whatever happened (test failure, Ctrl-C, crash).
  *
  * Usage: [HIL=vm|serial|tcp] tsx scripts/hil.ts [vitest arguments, e.g. a file filter]
+ *   with no file filter (none, or only options such as --reporter=verbose): test/scenario and test/hil
  */
 import { ChildProcess, spawn } from "node:child_process"
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -29,6 +30,7 @@ import {
     HUB_PORTS,
     killGroup,
     killRegistered,
+    hasFileFilter,
     PIDS_ENV,
     portAnswers,
     portBusy,
@@ -138,7 +140,8 @@ function runVitest(mode: string, extra: string[]): Promise<number> {
     // one retry per test: through the hub a packet can be lost on a busy machine (seen once in
     // CI: a register read). A test that passed on its retry is marked "(retry x1)" in the output;
     // one that fails twice fails the run. `npm test` (in-process) never retries.
-    const args = ["run", ...(extra.length ? extra : ["test/scenario", "test/hil"]), "--no-file-parallelism", "--maxWorkers=1", "--testTimeout=120000", "--hookTimeout=120000", "--silent=passed-only", "--retry=1"]
+    // file filters given: those files; only options (e.g. --reporter=verbose): the whole HIL suite
+    const args = ["run", ...(hasFileFilter(extra) ? extra : ["test/scenario", "test/hil", ...extra]), "--no-file-parallelism", "--maxWorkers=1", "--testTimeout=120000", "--hookTimeout=120000", "--silent=passed-only", "--retry=1"]
     const child = spawn(vitest, args, {
         cwd: ROOT,
         stdio: "inherit",

@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { BoardCatalog } from "../src/config/boards"
-import { findBoard } from "../src/config/boards"
+import { findBoard, settingsAreaBytes } from "../src/config/boards"
+import { LOCK_SETTINGS_BYTES } from "../src/config/profile"
 import type { Profile } from "../src/config/types"
 import { wiring } from "../src/config/wiring"
 import { loadBoardCatalog } from "./boards-io"
@@ -32,13 +33,16 @@ export function wiringTable(profile: Profile, catalog: BoardCatalog): string {
     ].join("\n")
 }
 
-/** The boards DeviceScript can flash, by family. */
+/** The boards DeviceScript can flash, by family, with their settings area and whether the lock fits. */
 export function boardsTable(catalog: BoardCatalog): string {
     const rows = Object.values(catalog.boards)
-        .map(b => ({ b, family: catalog.archs[b.archId]?.name ?? b.archId }))
+        .map(b => ({ b, family: catalog.archs[b.archId]?.name ?? b.archId, area: settingsAreaBytes(catalog.archs[b.archId]) }))
         .sort((x, y) => (x.family === y.family ? x.b.id.localeCompare(y.b.id) : x.family.localeCompare(y.family)))
-        .map(({ b, family }) => `| \`${b.id}\` | ${b.devName} | ${family} |`)
-    return ["| `board.id` | Board | Family |", "|---|---|---|", ...rows].join("\n")
+        .map(({ b, family, area }) => {
+            const fits = area === undefined ? "unknown: refused" : area >= LOCK_SETTINGS_BYTES ? "yes" : "no: refused"
+            return `| \`${b.id}\` | ${b.devName} | ${family} | ${area === undefined ? "?" : `${area / 1024} KB`} | ${fits} |`
+        })
+    return ["| `board.id` | Board | Family | Settings area | Lock fits |", "|---|---|---|---|---|", ...rows].join("\n")
 }
 
 /** Replaces the block NAME of `text` with `body`; throws when the markers are missing. */

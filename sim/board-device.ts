@@ -6,8 +6,10 @@
  * what the firmware sees of a power cycle; "wipe" clears its settings. (Control `reset` would
  * reboot a board, but ends a `devs run` VM process, so it is not used.)
  *
- * The board keeps its own latch servo and switch; the test hosts the keypad, buzzer and program
- * button and rebinds the firmware's roles to them through the board's role manager. The board's
+ * The board keeps its own latch servo (the test reads the latch angle from it); the test hosts
+ * the keypad, buzzer, program button, door contact and latch switch, and rebinds the firmware's
+ * roles to them through the board's role manager (the firmware always serves its own door contact
+ * and latch switch, which on a bench may be unwired: an unwired reed reads "open"). The board's
  * console reaches the test through the hub's output, which `npm run test:hil` writes to the file
  * named by LATCHKEY_HUB_LOG ("DEV> ..." lines, as `devs devtools` prints them).
  */
@@ -109,7 +111,7 @@ class FileTail {
 }
 
 export class HubBoardDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: false, flashImage: false }
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false }
     readonly kind = "board"
     readonly capabilities = HubBoardDevice.CAPABILITIES
     readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)
@@ -120,10 +122,17 @@ export class HubBoardDevice implements LockDevice {
     private fresh = true
     private stopped = false
     private readonly logFile: string | undefined
+    private readonly ownParts: string | undefined
 
-    /** `logFile`: where the lock's console arrives (default: the hub output, $LATCHKEY_HUB_LOG). */
-    constructor(opts: { logFile?: string } = {}) {
+    /**
+     * `logFile`: where the lock's console arrives (default: the hub output, $LATCHKEY_HUB_LOG).
+     * `ownParts`: the device id that hosts the board's own parts when they are not on the lock's
+     * device (a stand-in for a board: a VM process hosts no servers, so test/hil hosts "its"
+     * servo, door contact and switches on a device of their own).
+     */
+    constructor(opts: { logFile?: string; ownParts?: string } = {}) {
         this.logFile = opts.logFile ?? process.env[HUB_LOG_ENV]
+        this.ownParts = opts.ownParts
     }
 
     get deviceId() {
@@ -223,15 +232,33 @@ export class HubBoardDevice implements LockDevice {
     /**
      * Binds firmware role `role` to service `serviceIndex` of device `deviceId` (the test's own
      * peripherals), through the lock's role manager.
+     *
+     * Sent twice. The runtime's SetRole handler (jacdac-c services/rolemgr.c rolemgr_set_role)
+     * takes the role name's length as the payload size minus sizeof(jd_role_manager_set_role_t),
+     * which C pads to 16 bytes (u64 device id, u8 index): the spec's payload (9 bytes + name) is
+     * looked up as a name 7 characters short, matches no role, and is dropped without a word
+     * (seen on the 2.16.4 VM: no "set role" line, the binding unchanged). The same payload
+     * followed by 7 spare bytes is looked up by its true length and applied. The plain form is
+     * sent first for a runtime whose struct is packed; on either, the form that does not match
+     * is a no-op.
      */
     async bindRole(role: string, deviceId: string, serviceIndex: number) {
         const id = Buffer.from(deviceId, "hex")
-        await this.command(SRV_ROLE_MANAGER, RoleManagerCmd.SetRole, jdpack("b[8] u8 s", [id, serviceIndex, role]))
+        const payload = jdpack("b[8] u8 s", [id, serviceIndex, role])
+        await this.command(SRV_ROLE_MANAGER, RoleManagerCmd.SetRole, payload)
+        const padded = new Uint8Array(payload.length + 7)
+        padded.set(payload)
+        await this.command(SRV_ROLE_MANAGER, RoleManagerCmd.SetRole, padded)
     }
 
-    /** The lock's own service of `serviceClass` (e.g. its on-board servo), if it has one. */
+    /**
+     * The board's own service of `serviceClass` (e.g. its on-board servo), if it has one: on the
+     * lock's device, or on the `ownParts` device of a stand-in.
+     */
     ownService(serviceClass: number) {
-        return this.lock?.services({ serviceClass })[0]
+        const own = this.lock?.services({ serviceClass })[0]
+        if (own || !this.ownParts) return own
+        return this.bus?.devices().find(d => d.deviceId === this.ownParts)?.services({ serviceClass })[0]
     }
 
     async dispose() {

@@ -25,9 +25,8 @@ import {
     ServoServer,
     SRV_REAL_TIME_CLOCK,
     SRV_SERVO,
-    SRV_SWITCH,
-    SRV_MAGNETIC_FIELD_LEVEL,
     SwitchServer,
+    shortDeviceId,
 } from "jacdac-ts"
 import { HubBoardDevice } from "./board-device"
 import { join } from "node:path"
@@ -194,40 +193,70 @@ export class SimulatedBoard {
         if (!this.device.transport.connected) await this.device.transport.connect()
         await this.device.powerOn({ bytecode: this.bytecode, bytecodePath: this.bytecodePath, onLog: line => this.log(line) })
         await this.waitForLog(/lock: ready/, timeoutMs, mark)
-        if (this.device.bindRoles) await this.bindRoles(this.device as HubBoardDevice)
+        if (this.device.bindRoles) await this.bindRoles(this.device as HubBoardDevice, mark)
     }
 
     /**
-     * On a board: the keypad, buzzer and program button the test hosts replace the board's own
-     * (through its role manager); the latch and its switch stay the board's when it has them,
-     * the latch angle is then read from the board's servo.
+     * On a board: the keypad, buzzer, program button, door contact and latch switch the test
+     * hosts replace the board's own, through its role manager. The generated firmware always
+     * serves its own door contact and latch switch (unwired on a bench: a reed with nothing on
+     * its pin reads "open"), so those roles are rebound too, or setDoor() and jamLatch() could
+     * not reach the firmware. The latch stays the board's servo when it has one; its angle is
+     * read from that servo, and the test's latch switch follows it (followLatch).
      */
-    private async bindRoles(d: HubBoardDevice) {
-        const mark = this.logs.length
-        const bind = async (role: string, server: JDServiceServer) => {
-            await d.bindRole(role, this.hostId, server.serviceIndex)
-        }
+    private async bindRoles(d: HubBoardDevice, since: number) {
+        const host = this.hostId
+        const bind = (role: string, server: JDServiceServer) => this.bindRole(d, role, host, server.serviceIndex, since)
+        // the keypad first: the first key must not be lost
         await bind("keypad", this.keypad)
         await bind("buzzer", this.buzzer)
         await bind("program", this.program)
+        if (this.latchSwitch) await bind("latchSensor", this.latchSwitch)
+        if (this.door) await bind("door", this.door)
         const servo = d.ownService(SRV_SERVO)
         if (servo) {
+            // a stand-in's own parts live on a device of their own: bind its latch role there,
+            // as the board's startServo() binds it to the on-board servo
+            if (servo.device.deviceId !== d.deviceId) await this.bindRole(d, "latch", servo.device.deviceId, servo.serviceIndex, since)
             const reg = servo.register(ServoReg.Angle)
             const read = async () => {
-                await reg.refresh(true)
+                await reg.refresh() // refresh(true) would answer from the first value read, forever
                 const a = reg.unpackedValue?.[0] as number | undefined
                 if (a !== undefined && a !== this.probedAngle) {
                     this.probedAngle = a
                     this.latchMoves.push({ angle: a, at: Date.now() })
+                    this.followLatch()
                 }
             }
             await read()
             this.probe ??= setInterval(() => void read().catch(() => {}), 50)
         } else await bind("latch", this.latch)
-        if (this.latchSwitch && !d.ownService(SRV_SWITCH)) await bind("latchSensor", this.latchSwitch)
-        if (this.door && !d.ownService(SRV_MAGNETIC_FIELD_LEVEL)) await bind("door", this.door)
-        // the role manager logs each binding; wait for the keypad's (the first key must not be lost)
-        await this.waitForLog(/set role keypad -> /, 5000, mark).catch(() => sleep(500))
+    }
+
+    /**
+     * Binds one firmware role through the lock's role manager and waits for the role manager's
+     * "set role ROLE -> ID:n" line (the board's console; logs since `since`). Asked again every
+     * second: a role the firmware creates late (the door's, after "lock: ready") cannot be bound
+     * before it exists. Without such a line after 5 s (a console that does not show the role
+     * manager's lines), it goes on.
+     */
+    private async bindRole(d: HubBoardDevice, role: string, deviceId: string, serviceIndex: number, since: number) {
+        const want = `${shortDeviceId(deviceId)}:${serviceIndex}`
+        const bound = () => {
+            let last: string | undefined
+            for (let i = since; i < this.logs.length; i++) {
+                const m = /set role (\S+) -> (\S+)/.exec(this.logs[i])
+                if (m && m[1] === role) last = m[2]
+                else if (new RegExp(`clear role ${role}$`).test(this.logs[i])) last = undefined
+            }
+            return last === want
+        }
+        const end = Date.now() + 5000
+        while (!bound() && Date.now() < end) {
+            await d.bindRole(role, deviceId, serviceIndex)
+            const until = Math.min(end, Date.now() + 1000)
+            while (!bound() && Date.now() < until) await sleep(20)
+        }
     }
 
     /** Opens (true) or shuts (false) the door: the contact's magnet leaves or meets the sensor. */

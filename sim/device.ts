@@ -18,7 +18,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { createNodeSocketTransport, JDBus, Transport } from "jacdac-ts"
-import { dmesgFromCli, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup, vmProcessCommand } from "./hil-hub"
+import { devsBin, dmesgFromCli, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup, vmProcessCommand } from "./hil-hub"
 import { Flash, VmRun, VmTransport } from "./vm"
 import { hasFstor } from "./fstor"
 
@@ -34,7 +34,10 @@ export interface DeviceCapabilities {
     wipeFlash: boolean
     /** Cut the power at the exact moment a flash write has completed. */
     cutAtFlashWrite: boolean
-    /** Jam the latch: the latch switch is the test's (a board's own switch follows its real bolt). */
+    /**
+     * Jam the latch: the firmware's latch switch is the test's (on a board too: its "latchSensor"
+     * role is rebound to the test's switch, which follows the angle read from the board's servo).
+     */
     jamLatch: boolean
     /** Read and alter the saved flash image (settings, audit segments) from the test. */
     flashImage: boolean
@@ -125,6 +128,33 @@ export class InProcessDevice implements LockDevice {
     }
 }
 
+/**
+ * Resolves once a VM process (sim/vm-process.ts or `devs run --tcp`) says "connected to" the
+ * hub; rejects, saying what it printed last, when it fails to start, exits first, or is silent
+ * for 30 s.
+ */
+function connectedToHub(child: ChildProcess, output: string[], what: string): Promise<void> {
+    const tail = () => output.slice(-5).join(" | ") || "(no output)"
+    return new Promise<void>((resolve, reject) => {
+        const done = (e?: Error) => {
+            clearTimeout(timer)
+            clearInterval(poll)
+            child.off("exit", onExit)
+            child.off("error", onError)
+            if (e) reject(e)
+            else resolve()
+        }
+        const onExit = (code: number | null) => done(new Error(`${what} exited (${code}) before connecting to the hub on ${HUB_HOST}:${HUB_PORTS.tcp}: ${tail()}`))
+        const onError = (e: Error) => done(new Error(`${what} could not be started: ${e.message}`))
+        const timer = setTimeout(() => done(new Error(`${what} did not connect to the hub on ${HUB_HOST}:${HUB_PORTS.tcp} within 30 s: ${tail()}`)), 30000)
+        const poll = setInterval(() => {
+            if (output.some(l => /^connected to /.test(l))) done()
+        }, 20)
+        child.on("exit", onExit)
+        child.on("error", onError)
+    })
+}
+
 function randomDeviceId(): string {
     let s = ""
     for (let i = 0; i < 16; i++) s += "0123456789abcdef"[Math.floor(Math.random() * 16)]
@@ -187,23 +217,7 @@ export class VmProcessDevice implements LockDevice {
             if (!this.cut && child === this.child) opts.onLog(`! vm-process: the VM process exited (${code}): ${this.output.slice(-5).join(" | ")}`)
         })
         // fail fast and say why when the VM cannot reach the hub (the process exits 1 then)
-        const tail = () => this.output.slice(-5).join(" | ")
-        await new Promise<void>((resolve, reject) => {
-            const done = (e?: Error) => {
-                clearTimeout(timer)
-                clearInterval(poll)
-                child.off("exit", onExit)
-                if (e) reject(e)
-                else resolve()
-            }
-            const onExit = (code: number | null) =>
-                done(new Error(`the VM process exited (${code}) before connecting to the hub on ${HUB_HOST}:${HUB_PORTS.tcp}: ${tail()}`))
-            const timer = setTimeout(() => done(new Error(`the VM process did not connect to the hub within 30 s: ${tail()}`)), 30000)
-            const poll = setInterval(() => {
-                if (this.output.some(l => /^connected to /.test(l))) done()
-            }, 20)
-            child.on("exit", onExit)
-        })
+        await connectedToHub(child, this.output, "the VM process")
     }
 
     /** The VM process has written its flash and waits: take the image in, then let it go on. */
@@ -229,6 +243,84 @@ export class VmProcessDevice implements LockDevice {
 
     cutPowerAtNextFlashWrite() {
         this.flash.cutAtNextSave(() => this.powerCut())
+    }
+
+    async dispose() {
+        this.powerCut()
+        if (this.child) await exited(this.child)
+        rmSync(this.dir, { recursive: true, force: true })
+    }
+}
+
+/**
+ * The pinned CLI's own `devs run <bytecode> --tcp`, unchanged: a VM process on the devtools hub,
+ * as the issue describes the CI stand-in. The HIL suite uses {@link VmProcessDevice} instead
+ * (`devs run` cannot be given a flash size: it keeps the VM's 128 KB, an 8 KB settings area,
+ * too small for a full lock, and its flash cannot be read or cut at a write from the test);
+ * test/hil/devs-run.test.ts runs a short scenario on this one so the real command stays proven.
+ *
+ * `devs run` keeps its flash in `.devicescript/flash/sim.bin` under its working directory: each
+ * device gets a fresh temporary directory, so its flash starts empty; a power cut kills the
+ * process group, power on starts `devs run` again in the same directory (it writes the bytecode
+ * again and boots on the flash it left, settings kept); a wipe deletes that file.
+ */
+export class DevsRunDevice implements LockDevice {
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false }
+    readonly kind = "vm-process"
+    readonly capabilities = DevsRunDevice.CAPABILITIES
+    readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)
+    readonly deviceId = randomDeviceId()
+    readonly bindRoles = false
+    /** Everything `devs run` printed (its own lines and the VM's), for failure messages. */
+    readonly output: string[] = []
+    readonly dir = mkdtempSync(join(tmpdir(), "latchkey-devs-run-"))
+    private child: ChildProcess | undefined
+    private cut = false
+
+    /** `devs`: the pinned CLI (default node_modules/.bin/devs). */
+    constructor(private readonly devs = devsBin()) {}
+
+    /** Where `devs run` keeps its flash (its working directory's .devicescript/flash). */
+    get flashFile() {
+        return join(this.dir, ".devicescript", "flash", "sim.bin")
+    }
+
+    get running() {
+        return !!this.child && !this.cut && this.child.exitCode === null && this.child.signalCode === null
+    }
+
+    async powerOn(opts: PowerOnOptions) {
+        if (this.child) await exited(this.child)
+        this.cut = false
+        const child = spawnGroup(this.devs, ["run", opts.bytecodePath, "--tcp", "--device-id", this.deviceId], { cwd: this.dir })
+        this.child = child
+        const keep = (line: string) => {
+            this.output.push(line)
+            if (this.output.length > 200) this.output.splice(0, 100)
+            const d = dmesgFromCli(line)
+            if (d !== undefined && child === this.child && !this.cut) opts.onLog(d)
+        }
+        if (child.stdout) createInterface({ input: child.stdout }).on("line", keep)
+        if (child.stderr) createInterface({ input: child.stderr }).on("line", keep)
+        child.once("exit", code => {
+            if (!this.cut && child === this.child) opts.onLog(`! devs run exited (${code}): ${this.output.slice(-5).join(" | ")}`)
+        })
+        await connectedToHub(child, this.output, `\`devs run ${opts.bytecodePath} --tcp\` (in ${this.dir})`)
+    }
+
+    powerCut() {
+        this.cut = true
+        killGroup(this.child)
+    }
+
+    async wipeFlash() {
+        if (this.running) throw new Error("power the board off before wiping its flash")
+        if (this.child) await exited(this.child)
+        rmSync(this.flashFile, { force: true })
+    }
+
+    cutPowerAtNextFlashWrite() {
+        throw new NotSupportedError("`devs run` cannot be stopped at the exact moment of a flash write")
     }
 
     async dispose() {

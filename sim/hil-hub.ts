@@ -147,3 +147,20 @@ export function dmesgFromCli(line: string): string | undefined {
     }
     return text.replace(/\x1b\[[0-9;]*m/g, "")
 }
+
+/** Vitest options that take the next argument as their value (not a file filter). */
+const VALUE_OPTIONS = ["-t", "--testNamePattern", "--reporter", "--project", "--config", "-c", "--root", "-r", "--bail"]
+
+/** Whether vitest arguments name files (positional filters), not only options: scripts/hil.ts runs the
+ * whole HIL suite (test/scenario, test/hil) when they do not. */
+export function hasFileFilter(extra: string[]): boolean {
+    for (let i = 0; i < extra.length; i++) {
+        if (extra[i] === "--") continue
+        if (extra[i].startsWith("-")) {
+            if (VALUE_OPTIONS.includes(extra[i])) i++
+            continue
+        }
+        return true
+    }
+    return false
+}

@@ -9,6 +9,9 @@ export interface ArchInfo {
     id: string
     name: string
     pins: { [fn: string]: string }
+    /** Pages of the DeviceScript flash store ("fstor"), and their size in bytes. */
+    fstorPages?: number
+    flashPageSize?: number
 }
 
 /** A service the board's own firmware configuration starts (e.g. its BOOT button). */
@@ -69,6 +72,23 @@ export function pinFunctions(arch: ArchInfo, gpio: number): string[] {
     return Object.keys(arch.pins)
         .filter(fn => expandSpec(arch, fn).indexOf(gpio) >= 0)
         .sort()
+}
+
+/** The highest GPIO number the family's pin specs name (ESP32 39, ESP32-S3 48, RP2040 29). */
+export function archMaxGpio(arch: ArchInfo): number {
+    let max = -1
+    for (const fn of Object.keys(arch.pins)) for (const g of expandSpec(arch, fn)) if (g > max) max = g
+    return max
+}
+
+/**
+ * Bytes of the settings area of a board of this family, or undefined when the catalog does not
+ * say. DeviceScript's flash store (jacdac-c source/jd_fstor.c) keeps every setting in its header
+ * pages: 1/16 of its `fstorPages` (ESP32 families 64 pages of 4 KB: 16 KB; RP2040 32 pages: 8 KB).
+ */
+export function settingsAreaBytes(arch: ArchInfo): number | undefined {
+    if (!arch.fstorPages || !arch.flashPageSize) return undefined
+    return Math.max(1, Math.floor(arch.fstorPages / 16)) * arch.flashPageSize
 }
 
 /** The board, or an error naming the known ones. */

@@ -6,7 +6,10 @@
  */
 
 import type { BoardPins, Profile } from "./types"
-import { BoardCatalog, boardPins, builtinButtonOn, describeNeed, PinNeed, pinMeets } from "./boards"
+import { ArchInfo, archMaxGpio, BoardCatalog, boardPins, builtinButtonOn, describeNeed, PinNeed, pinMeets, settingsAreaBytes } from "./boards"
+import { AUDIT_SEGMENT_BYTES, AUDIT_SEGMENTS } from "../core/audit"
+import { COMPANION_KEY_BYTES, MAX_COMPANIONS } from "../core/remote"
+import { NAME_BYTES, NAME_CHUNKS, NAMES_PER_CHUNK, USER_CHUNKS, USER_RECORD_BYTES, USERS_PER_CHUNK } from "../core/users"
 
 export type { BoardPins, Profile } from "./types"
 
@@ -19,7 +22,34 @@ export class ProfileError extends Error {
 }
 
 const KEYPAD_KEYS = "0123456789*#"
-const MAX_GPIO = 39
+/**
+ * Highest GPIO number accepted without the board catalog (the pure validation the fuzzer runs):
+ * the ESP32's, the shipping board's family. With the catalog (every build, flash and simulator
+ * run), the limit is the board's family's: ESP32 39, ESP32-S3 48, ESP32-C3 21, RP2040 29 (the
+ * highest GPIO its pin specs name), so an S3's GPIO 40-48 are not refused by a range.
+ */
+const ANY_MAX_GPIO = 39
+
+/** One live setting in the flash store (jd_fstor.c): a 24-byte entry plus its value, 8-byte aligned. */
+const fstorEntry = (valueBytes: number) => 24 + ((valueBytes + 7) & ~7)
+const TAG = 4
+/**
+ * The most the lock keeps in the settings store at once (see src/firmware/store.ts and README
+ * "What is on flash"): the store's 24-byte header, the device key, two counter records, meta, every
+ * user chunk, every name chunk, every audit segment and every companion record: 13 600 bytes.
+ * (Measured, `npm run bench:verify`: a full lock without companions keeps 12.8 KB.)
+ */
+export const LOCK_SETTINGS_BYTES =
+    24 +
+    fstorEntry(32) +
+    2 * fstorEntry(9 + TAG) +
+    fstorEntry(20 + TAG) +
+    USER_CHUNKS * fstorEntry(USERS_PER_CHUNK * USER_RECORD_BYTES + TAG) +
+    NAME_CHUNKS * fstorEntry(NAMES_PER_CHUNK * NAME_BYTES + TAG) +
+    AUDIT_SEGMENTS * fstorEntry(AUDIT_SEGMENT_BYTES) +
+    MAX_COMPANIONS * fstorEntry(6 + COMPANION_KEY_BYTES + TAG)
+
+const kb = (bytes: number) => `${Math.round(bytes / 102.4) / 10} KB`
 
 type Obj = { [key: string]: unknown }
 
@@ -73,14 +103,14 @@ class Checker {
         return v
     }
 
-    pinList(o: Obj, key: string, path: string, count: number): number[] {
+    pinList(o: Obj, key: string, path: string, count: number, maxGpio: number): number[] {
         const v = o[key]
         if (!Array.isArray(v) || v.length !== count) {
             this.fail(`${path}.${key}`, `must be a list of ${count} GPIO numbers`, v)
             return []
         }
         const out: number[] = []
-        for (let i = 0; i < v.length; i++) out.push(this.num(v as unknown as Obj, "" + i, `${path}.${key}`, 0, MAX_GPIO, true))
+        for (let i = 0; i < v.length; i++) out.push(this.num(v as unknown as Obj, "" + i, `${path}.${key}`, 0, maxGpio, true))
         return out
     }
 }
@@ -140,6 +170,26 @@ function checkBoardPins(c: Checker, catalog: BoardCatalog, boardId: string, pins
 }
 
 /**
+ * Refuses a board whose flash store cannot hold the lock's settings: the store keeps them in its
+ * header pages, 1/16 of its pages (jd_fstor.c), and a full lock needs LOCK_SETTINGS_BYTES there.
+ * A store that fills up fails the lock's writes (users, failure counter, audit) at run time.
+ */
+function checkSettingsFlash(c: Checker, boardId: string, arch: ArchInfo) {
+    const area = settingsAreaBytes(arch)
+    if (area === undefined) {
+        c.problems.push(`board.id: the board catalog does not say how large ${boardId}'s flash store is (no fstorPages), so the lock's settings cannot be checked to fit`)
+        return
+    }
+    if (area < LOCK_SETTINGS_BYTES)
+        c.problems.push(
+            `board.id: ${boardId} (${arch.name}) has too little flash for the lock's settings: its settings area is ${kb(area)} ` +
+                `(1/16 of ${arch.fstorPages} flash-store pages of ${kb(arch.flashPageSize ?? 0)}), and a full lock keeps up to ` +
+                `${kb(LOCK_SETTINGS_BYTES)} there (250 named users, the audit ring, companions); use a board with at least ` +
+                `${Math.ceil(LOCK_SETTINGS_BYTES / (arch.flashPageSize ?? 4096)) * 16} flash-store pages (the ESP32 families have 64) (got "${boardId}")`,
+        )
+}
+
+/**
  * Validates a parsed devs.json and returns it typed. Throws {@link ProfileError} naming every
  * field at fault and why; unknown fields are errors too, so a typo never silently keeps a default.
  * With `catalog` (DeviceScript's board catalog) every pin is also checked against the board:
@@ -158,15 +208,19 @@ export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
     const pinsRaw = c.section(board, "pins", "board", [
         "keypadRows", "keypadColumns", "servo", "buzzer", "programButton", "doorSensor", "latchSensor",
     ])
+    // the GPIO range is the board's family's when the catalog knows the board
+    const known = catalog && typeof board.id === "string" ? catalog.boards[board.id] : undefined
+    const arch = known && catalog ? catalog.archs[known.archId] : undefined
+    const maxGpio = arch ? archMaxGpio(arch) : ANY_MAX_GPIO
     const pins: BoardPins = {
-        keypadRows: c.pinList(pinsRaw, "keypadRows", "board.pins", 4),
-        keypadColumns: c.pinList(pinsRaw, "keypadColumns", "board.pins", 3),
-        servo: c.num(pinsRaw, "servo", "board.pins", 0, MAX_GPIO, true),
-        buzzer: c.num(pinsRaw, "buzzer", "board.pins", 0, MAX_GPIO, true),
-        programButton: c.num(pinsRaw, "programButton", "board.pins", 0, MAX_GPIO, true),
+        keypadRows: c.pinList(pinsRaw, "keypadRows", "board.pins", 4, maxGpio),
+        keypadColumns: c.pinList(pinsRaw, "keypadColumns", "board.pins", 3, maxGpio),
+        servo: c.num(pinsRaw, "servo", "board.pins", 0, maxGpio, true),
+        buzzer: c.num(pinsRaw, "buzzer", "board.pins", 0, maxGpio, true),
+        programButton: c.num(pinsRaw, "programButton", "board.pins", 0, maxGpio, true),
     }
-    if (pinsRaw.doorSensor !== undefined) pins.doorSensor = c.num(pinsRaw, "doorSensor", "board.pins", 0, MAX_GPIO, true)
-    if (pinsRaw.latchSensor !== undefined) pins.latchSensor = c.num(pinsRaw, "latchSensor", "board.pins", 0, MAX_GPIO, true)
+    if (pinsRaw.doorSensor !== undefined) pins.doorSensor = c.num(pinsRaw, "doorSensor", "board.pins", 0, maxGpio, true)
+    if (pinsRaw.latchSensor !== undefined) pins.latchSensor = c.num(pinsRaw, "latchSensor", "board.pins", 0, maxGpio, true)
     const used: { [pin: string]: string } = {}
     const claim = (pin: number, what: string) => {
         const prev = used["" + pin]
@@ -182,6 +236,7 @@ export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
     if (pins.latchSensor !== undefined) claim(pins.latchSensor, "latchSensor")
     const boardId = c.str(board, "id", "board")
     if (catalog && boardId) checkBoardPins(c, catalog, boardId, pins)
+    if (known && arch) checkSettingsFlash(c, known.id, arch)
 
     const keypad = c.section(root, "keypad", "", ["labels", "debounceMs"])
     const debounceMs = c.num(keypad, "debounceMs", "keypad", 20, 50, true, DEFAULT_DEBOUNCE_MS)

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { mergeProfile, ProfileError, validateProfile } from "../../src/config/profile"
+import { LOCK_SETTINGS_BYTES, mergeProfile, ProfileError, validateProfile } from "../../src/config/profile"
 import { ROOT } from "../../sim/paths"
 import { loadBoardCatalog } from "../../scripts/boards-io"
 
@@ -77,6 +77,64 @@ describe("devs.json validation", () => {
 
     it("accepts another DeviceScript board when the pins fit it", () => {
         expect(problemsOf({ board: { id: "esp32_bare", pins: { programButton: 4 } } })).toEqual([])
+    })
+
+    it("takes the GPIO range from the board's family: an ESP32-S3's GPIO 40-48 are pins, an ESP32's are not", () => {
+        const s3 = { board: { id: "esp32s3_devkit_m", pins: { keypadRows: [40, 41, 42, 43], keypadColumns: [45, 47, 48], servo: 4, buzzer: 5, programButton: 6, doorSensor: 7, latchSensor: 8 } } }
+        expect(problemsOf(s3)).toEqual([])
+        // beyond the S3's highest GPIO (48), and the ESP32's (39)
+        expect(problemsOf({ ...s3, board: { ...s3.board, pins: { ...s3.board.pins, buzzer: 49 } } }).join("\n")).toMatch(
+            /board\.pins\.buzzer: must be an integer from 0 to 48 \(got 49\)/,
+        )
+        expect(problemsOf({ board: { pins: { buzzer: 40 } } }).join("\n")).toMatch(/board\.pins\.buzzer: must be an integer from 0 to 39 \(got 40\)/)
+        // a pin number the S3 has but this S3 board does not offer is refused by the board, not by the range
+        expect(problemsOf({ ...s3, board: { ...s3.board, pins: { ...s3.board.pins, buzzer: 44 } } }).join("\n")).toMatch(
+            /board\.pins\.buzzer: GPIO 44 is not a pin esp32s3_devkit_m offers to programs/,
+        )
+    })
+
+    it("refuses a board whose flash store is too small for the lock's settings (RP2040: 32 pages, an 8 KB settings area)", () => {
+        const picoPins = { keypadRows: [2, 3, 4, 5], keypadColumns: [6, 7, 8], servo: 9, buzzer: 10, programButton: 11, doorSensor: 12, latchSensor: 13 }
+        const problems = problemsOf({ board: { id: "pico", pins: picoPins } })
+        // the pins fit the Pico: the flash is the only problem
+        expect(problems).toHaveLength(1)
+        expect(problems[0]).toMatch(/^board\.id: pico \(RP2040\) has too little flash for the lock's settings: its settings area is 8 KB \(1\/16 of 32 flash-store pages/)
+        expect(problems[0]).toMatch(/a full lock keeps up to 13\.3 KB there/)
+        expect(LOCK_SETTINGS_BYTES).toBeGreaterThan(8 * 1024)
+        expect(LOCK_SETTINGS_BYTES).toBeLessThanOrEqual(16 * 1024)
+        // every ESP32 family has 64 pages (16 KB): accepted; every RP2040 board: refused
+        const catalog = loadBoardCatalog()
+        for (const b of Object.values(catalog.boards)) {
+            const pages = catalog.archs[b.archId].fstorPages
+            const flash = problemsOf({ board: { id: b.id, pins: b.archId.startsWith("rp2040") ? picoPins : {} } }).filter(p => /too little flash/.test(p))
+            expect([b.id, flash.length]).toEqual([b.id, pages! < 64 ? 1 : 0])
+        }
+    })
+
+    it("refuses a too small board before anything is built (and so before anything is flashed)", () => {
+        const dir = mkdtempSync(join(tmpdir(), "latchkey-profile-"))
+        const bad = join(dir, "devs.json")
+        writeFileSync(
+            bad,
+            JSON.stringify(
+                mergeProfile(SHIPPING, {
+                    board: { id: "pico", pins: { keypadRows: [2, 3, 4, 5], keypadColumns: [6, 7, 8], servo: 9, buzzer: 10, programButton: 11, doorSensor: 12, latchSensor: 13 } },
+                }),
+            ),
+        )
+        const firmware = join(ROOT, "build", "firmware.devs")
+        const before = statSync(firmware).mtimeMs
+        let stderr = ""
+        let code = 0
+        try {
+            execFileSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "build.ts"), "--profile", bad], { cwd: ROOT, stdio: "pipe" })
+        } catch (e: any) {
+            code = e.status
+            stderr = e.stderr.toString()
+        }
+        expect(code).toBe(1)
+        expect(stderr).toMatch(/devs\.json: board\.id: pico \(RP2040\) has too little flash/)
+        expect(statSync(firmware).mtimeMs).toBe(before)
     })
 
     it("lists every problem at once, not just the first", () => {

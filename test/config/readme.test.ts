@@ -4,6 +4,9 @@ import { describe, expect, it } from "vitest"
 import { loadBoardCatalog } from "../../scripts/boards-io"
 import { loadProfile } from "../../scripts/profile-io"
 import { README, renderReadme, replaceBlock, wiringTable } from "../../scripts/readme"
+import { HubBoardDevice } from "../../sim/board-device"
+import { VmProcessDevice } from "../../sim/device"
+import { skippedTitle } from "../scenario/helpers"
 
 describe("README hardware section", () => {
     it("has the wiring table and board list generated from devs.json (run `npm run readme` to fix)", () => {
@@ -20,5 +23,21 @@ describe("README hardware section", () => {
 
     it("refuses a README without the markers", () => {
         expect(() => replaceBlock("no markers here", "wiring", "x")).toThrow(/generated:wiring/)
+    })
+
+    it("says which capabilities a board lacks (what its skipped scenarios need), as the code says, with no count to drift", () => {
+        const text = readFileSync(README, "utf8")
+        const m = /On a board \(`serial`, `tcp`\) that is what\s+`HubBoardDevice\.CAPABILITIES` lacks:([\s\S]*?)`HIL=vm` runs them all/.exec(text)
+        expect(m, "README 'Hardware in the loop' lists what a board lacks").not.toBeNull()
+        const caps = HubBoardDevice.CAPABILITIES as unknown as { [k: string]: boolean }
+        const named = [...m![1].matchAll(/`(\w+)`/g)].map(x => x[1]).filter(k => k in caps)
+        expect(named.sort()).toEqual(Object.keys(caps).filter(k => !caps[k]).sort())
+        // and HIL=vm lacks nothing
+        expect(Object.values(VmProcessDevice.CAPABILITIES).every(Boolean)).toBe(true)
+        expect(text).not.toMatch(/the \d+ scenarios that read or alter/)
+    })
+
+    it("a skipped scenario's title says why", () => {
+        expect(skippedTitle("keeps the counter", "flashImage", "a board")).toBe("keeps the counter [skipped on a board: needs flashImage]")
     })
 })

@@ -5,7 +5,7 @@ import { createServer } from "node:net"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { LOCK_SETTING_KEYS } from "../../sim/board-device"
-import { dmesgFromCli, portBusy } from "../../sim/hil-hub"
+import { dmesgFromCli, hasFileFilter, portBusy } from "../../sim/hil-hub"
 import { ROOT } from "../../sim/paths"
 
 function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
@@ -28,7 +28,26 @@ describe("npm run flash", () => {
     })
 })
 
+describe("npm run budget", () => {
+    it("refuses --users without a number, clearly, before measuring or writing anything", async () => {
+        for (const args of [["--users"], ["--users", "many"], ["--users=-3"]]) {
+            const r = await run("budget.ts", args)
+            expect(r.code).toBe(2)
+            expect(r.out).toMatch(/^budget: --users (needs a value|must be an integer \(got "many"\)|must be at least 0 \(got -3\))\nusage: npm run budget -- \[options\]/)
+            expect(r.out).not.toMatch(/budget: bytecode|NaN/)
+        }
+    })
+})
+
 describe("hub helpers", () => {
+    it("test:hil runs the whole HIL suite unless the arguments name files", () => {
+        expect(hasFileFilter([])).toBe(false)
+        expect(hasFileFilter(["--reporter=verbose"])).toBe(false)
+        expect(hasFileFilter(["--reporter", "verbose", "-t", "door"])).toBe(false)
+        expect(hasFileFilter(["test/scenario/door.test.ts"])).toBe(true)
+        expect(hasFileFilter(["--reporter=verbose", "latch"])).toBe(true)
+    })
+
     it("sees a port in use", async () => {
         const srv = createServer()
         await new Promise<void>(r => srv.listen(0, "127.0.0.1", () => r()))

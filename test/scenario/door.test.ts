@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from "vitest"
 import { LatchkeyClient } from "../../sim/latchkey"
-import { attempt, FAST_PROFILE, itNeeds, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
+import { attempt, CAPABILITIES, FAST_PROFILE, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
 
 const alarmSeen = (c: LatchkeyClient, name: string, from: number) => c.events.slice(from).some(e => e.name === "DoorLockAlarm" && e.fields.alarm === name)
 
 describe("the door contact", () => {
-    itNeeds("flashImage")("raises DoorForcedOpen when the door opens while locked", async () => {
+    it("raises DoorForcedOpen when the door opens while locked", async () => {
         const b = await setUpBoard()
         const client = new LatchkeyClient(b.bus)
         await sleep(2100) // the latch has long settled
@@ -19,7 +19,8 @@ describe("the door contact", () => {
         await b.waitForLog(/lock: door forced open while locked/, 3000, 0)
         expect(b.isLocked()).toBe(true)
         b.setDoor(false)
-        await b.waitUntil(() => savedAudit(b).some(e => e.kind === "DoorForcedOpen"), "the audit entry on flash")
+        // the audit entry is read from the saved flash image: only where the test holds it (not on a board)
+        if (CAPABILITIES.flashImage) await b.waitUntil(() => savedAudit(b).some(e => e.kind === "DoorForcedOpen"), "the audit entry on flash")
     })
 
     it("relocks only once the door is shut, and says when it is left open", async () => {

@@ -61,9 +61,24 @@ function newDeviceCapabilities(): DeviceCapabilities {
     return InProcessDevice.CAPABILITIES
 }
 
-/** `it`, or `it.skip` when this run's device lacks `need` (e.g. an exact power cut on a board). */
-export function itNeeds(need: keyof DeviceCapabilities) {
-    return CAPABILITIES[need] ? it : it.skip
+/** The device of this run, in words for a skipped test's title. */
+const DEVICE_WORDS = HIL === "vm" ? "a VM process" : HIL ? "a board" : "the in-process VM"
+
+/** The title a scenario gets when it is skipped for lack of `need`: the output says why. */
+export function skippedTitle(name: string, need: keyof DeviceCapabilities, device = DEVICE_WORDS): string {
+    return `${name} [skipped on ${device}: needs ${need}]`
+}
+
+type Scenario = (name: string, fn: () => Promise<void>, timeout?: number) => void
+
+/**
+ * `it`, or `it.skip` when this run's device lacks `need` (e.g. an exact power cut on a board);
+ * a skipped scenario's title then ends with why, e.g. " [skipped on a board: needs flashImage]",
+ * which vitest prints beside the skip mark.
+ */
+export function itNeeds(need: keyof DeviceCapabilities): Scenario {
+    if (CAPABILITIES[need]) return (name, fn, timeout) => it(name, fn, timeout)
+    return (name, fn, timeout) => it.skip(skippedTitle(name, need), fn, timeout)
 }
 
 /** Generous waits through the hub: a separate process or a serial link, on a busy machine. */
