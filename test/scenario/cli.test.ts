@@ -1,49 +1,22 @@
 /** The companion CLI as a user runs it: a separate process, over TCP, to the simulated lock. */
-import { execFile, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { copyFileSync, mkdtempSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { promisify } from "node:util"
 import { JDBus } from "jacdac-ts"
 import { afterEach, describe, expect, it } from "vitest"
 import { nonce, sealCommand, sendSealed } from "../../sim/companion"
 import { serveBusOverTcp, TcpHub } from "../../sim/hub"
 import { LatchkeyClient } from "../../sim/latchkey"
-import { ROOT } from "../../sim/paths"
 import { CMD_UNLOCK } from "../../src/core/index"
+import { cli, cliInput } from "./cli-run"
 import { attempt, freshBoard, MASTER, setUpBoard, setUpMaster, SHIPPING_PROFILE } from "./helpers"
 
-const run = promisify(execFile)
 let hub: TcpHub | undefined
 afterEach(async () => {
     await hub?.close()
     hub = undefined
 })
-
-async function cli(port: number, keys: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    try {
-        const r = await run(process.execPath, [join(ROOT, "bin", "latchkey.js"), "--tcp", `127.0.0.1:${port}`, "--keys", keys, ...args], {
-            timeout: 60_000,
-        })
-        return { code: 0, out: r.stdout, err: r.stderr }
-    } catch (e: any) {
-        return { code: e.code ?? -1, out: e.stdout ?? "", err: e.stderr ?? "" }
-    }
-}
-
-/** Runs the CLI with `input` on its standard input (how `users add` takes the code). */
-function cliInput(port: number, keys: string, input: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    return new Promise(resolve => {
-        const child = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "--tcp", `127.0.0.1:${port}`, "--keys", keys, ...args])
-        let out = ""
-        let err = ""
-        child.stdout.on("data", d => (out += d))
-        child.stderr.on("data", d => (err += d))
-        child.on("close", code => resolve({ code: code ?? -1, out, err }))
-        child.stdin.end(input)
-    })
-}
 
 describe("latchkey CLI", () => {
     it("enrols, unlocks, reports status and refuses without presence, over TCP", async () => {

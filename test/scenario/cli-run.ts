@@ -1,0 +1,38 @@
+/** The companion CLI (bin/latchkey.js) as a user runs it: a separate process, over TCP to a hub. */
+import { execFile, spawn } from "node:child_process"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { ROOT } from "../../sim/paths"
+
+const run = promisify(execFile)
+
+export interface CliResult {
+    code: number
+    out: string
+    err: string
+}
+
+/** Runs `latchkey --tcp 127.0.0.1:PORT --keys KEYS ARGS…`; never throws on a non-zero exit. */
+export async function cli(port: number, keys: string, ...args: string[]): Promise<CliResult> {
+    try {
+        const r = await run(process.execPath, [join(ROOT, "bin", "latchkey.js"), "--tcp", `127.0.0.1:${port}`, "--keys", keys, ...args], {
+            timeout: 60_000,
+        })
+        return { code: 0, out: r.stdout, err: r.stderr }
+    } catch (e: any) {
+        return { code: e.code ?? -1, out: e.stdout ?? "", err: e.stderr ?? "" }
+    }
+}
+
+/** Runs the CLI with `input` on its standard input (how `users add` takes the code). */
+export function cliInput(port: number, keys: string, input: string, ...args: string[]): Promise<CliResult> {
+    return new Promise(resolve => {
+        const child = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "--tcp", `127.0.0.1:${port}`, "--keys", keys, ...args])
+        let out = ""
+        let err = ""
+        child.stdout.on("data", d => (out += d))
+        child.stderr.on("data", d => (err += d))
+        child.on("close", code => resolve({ code: code ?? -1, out, err }))
+        child.stdin.end(input)
+    })
+}
