@@ -17,7 +17,10 @@
 import { Bytes } from "./ct"
 import { getUint, newBytes, putUint } from "./users"
 
-/** What an entry records. Names follow Matter events and alarms where one exists. */
+/**
+ * What an entry records. Names follow Matter events and alarms where one exists. An entry keeps
+ * the kind in 5 bits: 0..31 are all taken (a new kind needs a wider field, or a shared one).
+ */
 export enum AuditKind {
     None = 0,
     /** LockOperation Unlock. */
@@ -241,8 +244,19 @@ export function createAuditWriter(): AuditWriter {
 /**
  * Resumes writing after the newest segment found on flash (`seg`, or null for an empty log).
  */
+/**
+ * The segment to resume after: the newest of `oldestFirst` whose header is one a writer makes (a
+ * multiple of AUDIT_PER_SEGMENT). A damaged header (an erased one reads 0xffffffff and sorts last)
+ * stays on flash as evidence but is never resumed: its sequence number is not one, and it would
+ * send the next segment into another segment's slot.
+ */
+export function newestSegment(oldestFirst: Bytes[]): Bytes | null {
+    for (let i = oldestFirst.length - 1; i >= 0; i--) if (segmentFirstSeq(oldestFirst[i]) % AUDIT_PER_SEGMENT === 0) return oldestFirst[i]
+    return null
+}
+
 export function resumeAuditWriter(seg: Bytes | null): AuditWriter {
-    if (!seg || seg.length !== AUDIT_SEGMENT_BYTES) return createAuditWriter()
+    if (!seg || seg.length !== AUDIT_SEGMENT_BYTES || segmentFirstSeq(seg) % AUDIT_PER_SEGMENT !== 0) return createAuditWriter()
     const count = segmentCount(seg)
     const first = segmentFirstSeq(seg)
     if (count === 0) return { seg: seg, nextSeq: first, last: null }
@@ -303,7 +317,8 @@ export function checkSegment(c: ChainCheck, seg: Bytes, mac: AuditMac) {
     const first = segmentFirstSeq(seg)
     const count = segmentCount(seg)
     if (first % AUDIT_PER_SEGMENT !== 0 || (c.firstSeq >= 0 && (first !== c.nextSeq || c.ended))) {
-        c.brokenAt = c.firstSeq >= 0 ? c.nextSeq : first
+        // the next entry that cannot be vouched for (0 when none could be): never a damaged header's value
+        c.brokenAt = c.nextSeq
         return
     }
     for (let i = count; i < AUDIT_PER_SEGMENT; i++) {

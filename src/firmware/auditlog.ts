@@ -17,6 +17,7 @@ import {
     checkSegment,
     createAuditWriter,
     isUrgent,
+    newestSegment,
     resumeAuditWriter,
     segmentFirstSeq,
     segmentOf,
@@ -73,7 +74,7 @@ export async function startAuditLog() {
     if (segs.length === 0) console.log("lock: audit: empty log")
     else if (c.brokenAt >= 0) console.log(`lock: audit: chain BROKEN at entry ${c.brokenAt} (${c.entries} entries intact before it)`)
     else console.log(`lock: audit: chain intact, ${c.entries} entries (${c.firstSeq}..${c.nextSeq - 1})`)
-    writer = resumeAuditWriter(segs.length > 0 ? segs[segs.length - 1] : null)
+    writer = resumeAuditWriter(newestSegment(segs))
     dirty = false
     urgent = false
 }

@@ -18,6 +18,7 @@ import {
     entrySource,
     entryTime,
     isUrgent,
+    newestSegment,
     resumeAuditWriter,
     segmentCount,
     segmentFirstSeq,
@@ -122,6 +123,13 @@ describe("audit ring", () => {
         expect(check([segs.get(0)!, segs.get(1)!, segs.get(2)!, s4]).brokenAt).toBe(92)
         // a segment of the wrong size
         expect(check([segs.get(0)!, new Uint8Array(10)]).brokenAt).toBe(24)
+        // a header erased (0xff): reported at the next entry expected, never as "entry 4294967295"
+        const s5 = Uint8Array.from(segs.get(0)!)
+        s5.fill(0xff, 0, 4)
+        expect(check([s5, segs.get(1)!]).brokenAt).toBe(48) // sorted last, after segment 1
+        const first = startChainCheck()
+        checkSegment(first, s5, mac)
+        expect(first.brokenAt).toBe(0) // met first: nothing could be vouched for
     })
 
     it("resumes after the newest segment as if it had never stopped", () => {
@@ -141,6 +149,18 @@ describe("audit ring", () => {
         appendAudit(next, 0, AuditKind.Lock, AuditSource.Auto, 0, mac)
         expect(segmentFirstSeq(next.seg!)).toBe(24)
         expect(segmentOf(24 * AUDIT_SEGMENTS)).toBe(0)
+    })
+
+    it("never resumes after a damaged header (an erased one sorts last): the newest sound segment instead", () => {
+        const segs = ring(30)
+        const erased = Uint8Array.from(segs.get(0)!)
+        erased.fill(0xff, 0, 4)
+        const oldestFirst = [segs.get(1)!, erased]
+        expect(newestSegment(oldestFirst)).toBe(segs.get(1))
+        const w = resumeAuditWriter(newestSegment(oldestFirst))
+        expect(w.nextSeq).toBe(30)
+        expect(newestSegment([erased])).toBe(null)
+        expect(resumeAuditWriter(erased).nextSeq).toBe(0)
     })
 
     it("writes wrong codes and other routine entries in batches, security events at once", () => {
