@@ -162,6 +162,71 @@ function randomDeviceId(): string {
 }
 
 /**
+ * What both VM processes on the devtools hub share (sim/vm-process.ts and the CLI's own `devs run`):
+ * a folder of their own, a process group started per power-on and killed at a power cut, their
+ * lines kept for failure messages and the VM's console passed on, and the wait for the hub.
+ */
+abstract class HubProcessDevice {
+    readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)
+    readonly deviceId = randomDeviceId()
+    readonly bindRoles = false
+    /** What the process printed (its own lines and the VM's), for failure messages. */
+    readonly output: string[] = []
+    protected child: ChildProcess | undefined
+    protected cut = false
+
+    constructor(readonly dir: string) {}
+
+    get running() {
+        return !!this.child && !this.cut && this.child.exitCode === null && this.child.signalCode === null
+    }
+
+    /**
+     * Starts `cmd args` in the device's folder and resolves once it has connected to the hub.
+     * `what` names it in messages; `onLine` may take a line for itself (returns true).
+     */
+    protected async start(cmd: string, args: string[], opts: PowerOnOptions, what: string, stdin = false, onLine?: (line: string, child: ChildProcess) => boolean) {
+        if (this.child) await exited(this.child)
+        this.cut = false
+        const child = spawnGroup(cmd, args, { cwd: this.dir, stdin })
+        this.child = child
+        child.stdin?.on("error", () => {}) // the process may be killed while an ack is on its way
+        const keep = (line: string) => {
+            if (onLine?.(line, child)) return
+            this.output.push(line)
+            if (this.output.length > 200) this.output.splice(0, 100)
+            const d = dmesgFromCli(line)
+            if (d !== undefined && child === this.child && !this.cut) opts.onLog(d)
+        }
+        if (child.stdout) createInterface({ input: child.stdout }).on("line", keep)
+        if (child.stderr) createInterface({ input: child.stderr }).on("line", keep)
+        child.once("exit", code => {
+            if (!this.cut && child === this.child) opts.onLog(`! ${what} exited (${code}): ${this.output.slice(-5).join(" | ")}`)
+        })
+        // fail fast and say why when it cannot reach the hub
+        await connectedToHub(child, this.output, what)
+        return child
+    }
+
+    powerCut() {
+        this.cut = true
+        killGroup(this.child)
+    }
+
+    /** Waits for a stopped process to be gone (the flash file is then free to change). */
+    protected async stopped() {
+        if (this.running) throw new Error("power the board off before wiping its flash")
+        if (this.child) await exited(this.child)
+    }
+
+    async dispose() {
+        this.powerCut()
+        if (this.child) await exited(this.child)
+        rmSync(this.dir, { recursive: true, force: true })
+    }
+}
+
+/**
  * A VM process on the devtools hub (sim/vm-process.ts: the VM of the pinned CLI, connected to
  * the hub on tcp 127.0.0.1:8082 as `devs run <bytecode> --tcp` connects, but with the board's
  * 256 KB flash, which `devs run` cannot be given). Its flash is a file in a folder of its own;
@@ -171,27 +236,19 @@ function randomDeviceId(): string {
  * next power-on loads. A power-on writes the program when the flash holds no settings store
  * (empty or wiped), and otherwise boots what the flash holds, like a board after a power cut.
  */
-export class VmProcessDevice implements LockDevice {
+export class VmProcessDevice extends HubProcessDevice implements LockDevice {
     static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true }
     readonly kind = "vm-process"
     readonly capabilities = VmProcessDevice.CAPABILITIES
-    readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)
-    readonly deviceId = randomDeviceId()
-    readonly bindRoles = false
     /** The flash chip, as the VM process last wrote it (or as the test altered it while off). */
     readonly flash = new Flash()
-    /** The VM process's own lines (connection errors, exit codes), for failure messages. */
-    readonly output: string[] = []
-    private readonly dir = mkdtempSync(join(tmpdir(), "latchkey-vm-"))
-    private child: ChildProcess | undefined
-    private cut = false
+
+    constructor() {
+        super(mkdtempSync(join(tmpdir(), "latchkey-vm-")))
+    }
 
     get flashFile() {
         return join(this.dir, "flash.bin")
-    }
-
-    get running() {
-        return !!this.child && !this.cut && this.child.exitCode === null && this.child.signalCode === null
     }
 
     async powerOn(opts: PowerOnOptions) {
@@ -199,25 +256,12 @@ export class VmProcessDevice implements LockDevice {
         // the chip as it is now: what the VM wrote, with whatever the test changed while it was off
         if (this.flash.image.length) writeFileSync(this.flashFile, this.flash.image)
         else rmSync(this.flashFile, { force: true })
-        this.cut = false
         const { cmd, args } = vmProcessCommand(["--flash", this.flashFile, "--bytecode", opts.bytecodePath, "--device-id", this.deviceId, "--sync-writes"])
-        const child = spawnGroup(cmd, args, { cwd: this.dir, stdin: true })
-        this.child = child
-        child.stdin!.on("error", () => {}) // the process may be killed while an ack is on its way
-        const keep = (line: string) => {
-            if (/^FLASH-SAVED \d+$/.test(line)) return this.flashSaved(child)
-            this.output.push(line)
-            if (this.output.length > 200) this.output.splice(0, 100)
-            const d = dmesgFromCli(line)
-            if (d !== undefined && child === this.child && !this.cut) opts.onLog(d)
-        }
-        createInterface({ input: child.stdout! }).on("line", keep)
-        createInterface({ input: child.stderr! }).on("line", keep)
-        child.once("exit", code => {
-            if (!this.cut && child === this.child) opts.onLog(`! vm-process: the VM process exited (${code}): ${this.output.slice(-5).join(" | ")}`)
+        await this.start(cmd, args, opts, "the VM process", true, (line, child) => {
+            if (!/^FLASH-SAVED \d+$/.test(line)) return false
+            this.flashSaved(child)
+            return true
         })
-        // fail fast and say why when the VM cannot reach the hub (the process exits 1 then)
-        await connectedToHub(child, this.output, "the VM process")
     }
 
     /** The VM process has written its flash and waits: take the image in, then let it go on. */
@@ -229,26 +273,14 @@ export class VmProcessDevice implements LockDevice {
         if (!this.cut) child.stdin!.write("\n")
     }
 
-    powerCut() {
-        this.cut = true
-        killGroup(this.child)
-    }
-
     async wipeFlash() {
-        if (this.running) throw new Error("power the board off before wiping its flash")
-        if (this.child) await exited(this.child)
+        await this.stopped()
         this.flash.wipe()
         rmSync(this.flashFile, { force: true })
     }
 
     cutPowerAtNextFlashWrite() {
         this.flash.cutAtNextSave(() => this.powerCut())
-    }
-
-    async dispose() {
-        this.powerCut()
-        if (this.child) await exited(this.child)
-        rmSync(this.dir, { recursive: true, force: true })
     }
 }
 
@@ -264,68 +296,31 @@ export class VmProcessDevice implements LockDevice {
  * process group, power on starts `devs run` again in the same directory (it writes the bytecode
  * again and boots on the flash it left, settings kept); a wipe deletes that file.
  */
-export class DevsRunDevice implements LockDevice {
+export class DevsRunDevice extends HubProcessDevice implements LockDevice {
     static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false }
     readonly kind = "vm-process"
     readonly capabilities = DevsRunDevice.CAPABILITIES
-    readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)
-    readonly deviceId = randomDeviceId()
-    readonly bindRoles = false
-    /** Everything `devs run` printed (its own lines and the VM's), for failure messages. */
-    readonly output: string[] = []
-    readonly dir = mkdtempSync(join(tmpdir(), "latchkey-devs-run-"))
-    private child: ChildProcess | undefined
-    private cut = false
 
     /** `devs`: the pinned CLI (default node_modules/.bin/devs). */
-    constructor(private readonly devs = devsBin()) {}
+    constructor(private readonly devs = devsBin()) {
+        super(mkdtempSync(join(tmpdir(), "latchkey-devs-run-")))
+    }
 
     /** Where `devs run` keeps its flash (its working directory's .devicescript/flash). */
     get flashFile() {
         return join(this.dir, ".devicescript", "flash", "sim.bin")
     }
 
-    get running() {
-        return !!this.child && !this.cut && this.child.exitCode === null && this.child.signalCode === null
-    }
-
     async powerOn(opts: PowerOnOptions) {
-        if (this.child) await exited(this.child)
-        this.cut = false
-        const child = spawnGroup(this.devs, ["run", opts.bytecodePath, "--tcp", "--device-id", this.deviceId], { cwd: this.dir })
-        this.child = child
-        const keep = (line: string) => {
-            this.output.push(line)
-            if (this.output.length > 200) this.output.splice(0, 100)
-            const d = dmesgFromCli(line)
-            if (d !== undefined && child === this.child && !this.cut) opts.onLog(d)
-        }
-        if (child.stdout) createInterface({ input: child.stdout }).on("line", keep)
-        if (child.stderr) createInterface({ input: child.stderr }).on("line", keep)
-        child.once("exit", code => {
-            if (!this.cut && child === this.child) opts.onLog(`! devs run exited (${code}): ${this.output.slice(-5).join(" | ")}`)
-        })
-        await connectedToHub(child, this.output, `\`devs run ${opts.bytecodePath} --tcp\` (in ${this.dir})`)
-    }
-
-    powerCut() {
-        this.cut = true
-        killGroup(this.child)
+        await this.start(this.devs, ["run", opts.bytecodePath, "--tcp", "--device-id", this.deviceId], opts, `\`devs run ${opts.bytecodePath} --tcp\` (in ${this.dir})`)
     }
 
     async wipeFlash() {
-        if (this.running) throw new Error("power the board off before wiping its flash")
-        if (this.child) await exited(this.child)
+        await this.stopped()
         rmSync(this.flashFile, { force: true })
     }
 
     cutPowerAtNextFlashWrite() {
         throw new NotSupportedError("`devs run` cannot be stopped at the exact moment of a flash write")
-    }
-
-    async dispose() {
-        this.powerCut()
-        if (this.child) await exited(this.child)
-        rmSync(this.dir, { recursive: true, force: true })
     }
 }
