@@ -111,6 +111,11 @@ function decodeEvent(ev: JDEvent): LockServiceEvent | undefined {
 /** Watches the first Latchkey service on `bus`: collects its events and reads its registers. */
 export class LatchkeyClient {
     readonly events: LockServiceEvent[] = []
+
+    /** Whether a DoorLockAlarm `alarm` (e.g. "LockJammed") arrived among the events from index `from` on. */
+    alarmSeen(alarm: string, from: number): boolean {
+        return this.events.slice(from).some(e => e.name === "DoorLockAlarm" && e.fields.alarm === alarm)
+    }
     private readonly listeners: ((e: LockServiceEvent) => void)[] = []
     private attached: JDService | undefined
 

@@ -6,8 +6,6 @@ import { describe, expect, it } from "vitest"
 import { LatchkeyClient } from "../../sim/latchkey"
 import { attempt, CAPABILITIES, FAST_PROFILE, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
 
-const alarmSeen = (c: LatchkeyClient, name: string, from: number) => c.events.slice(from).some(e => e.name === "DoorLockAlarm" && e.fields.alarm === name)
-
 describe("the door contact", () => {
     it("raises DoorForcedOpen when the door opens while locked", async () => {
         const b = await setUpBoard()
@@ -15,7 +13,7 @@ describe("the door contact", () => {
         await sleep(2100) // the latch has long settled
         const from = client.events.length
         b.setDoor(true)
-        await b.waitUntil(() => alarmSeen(client, "DoorForcedOpen", from), "a DoorForcedOpen alarm")
+        await b.waitUntil(() => client.alarmSeen("DoorForcedOpen", from), "a DoorForcedOpen alarm")
         await b.waitForLog(/lock: door forced open while locked/, 3000, 0)
         expect(b.isLocked()).toBe(true)
         b.setDoor(false)
@@ -31,10 +29,10 @@ describe("the door contact", () => {
         const from = client.events.length
         b.setDoor(true)
         // past the auto-relock (1.5 s) and the ajar time (2 s): still open, DoorAjar raised
-        await b.waitUntil(() => alarmSeen(client, "DoorAjar", from), "a DoorAjar alarm", 5000)
+        await b.waitUntil(() => client.alarmSeen("DoorAjar", from), "a DoorAjar alarm", 5000)
         expect(FAST_PROFILE.timing.autoRelockSeconds).toBeLessThan(FAST_PROFILE.timing.doorAjarSeconds)
         expect(b.isUnlocked()).toBe(true)
-        expect(alarmSeen(client, "DoorForcedOpen", from)).toBe(false)
+        expect(client.alarmSeen("DoorForcedOpen", from)).toBe(false)
         b.setDoor(false)
         await b.waitUntil(() => b.isLocked(), "the relock once the door shut")
         await b.waitForLog(/locked \(auto-relock, door closed\)/, 3000, 0)

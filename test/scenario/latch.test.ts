@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest"
 import { LatchkeyClient } from "../../sim/latchkey"
 import { attempt, FAST_PROFILE, itNeeds, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
 
-const jamAlarmSeen = (c: LatchkeyClient, from: number) => c.events.slice(from).some(e => e.name === "DoorLockAlarm" && e.fields.alarm === "LockJammed")
 
 const JAM_MS = FAST_PROFILE.latch.jamTimeoutMs
 /** First try + one retry, then the alarm; plenty of margin for a busy machine. */
@@ -32,7 +31,7 @@ describe("jammed latch (latch switch fitted)", () => {
         await b.waitForLog(/latch: LockJammed: not unlocked after 2 attempts/, ALARM_MS, mark)
         await b.waitForSound("jammed", heard, 5000)
         // on the lock's service and in its log: the alarm, and the lock locked again
-        await b.waitUntil(() => jamAlarmSeen(client, from), "a LockJammed alarm on the lock's service", 5000)
+        await b.waitUntil(() => client.alarmSeen("LockJammed", from), "a LockJammed alarm on the lock's service", 5000)
         await b.waitForLog(/lock: latch jammed: it would not open, sent back to locked/, 5000, mark)
         // fail secure: the servo is sent back to locked, and stays there
         await b.waitUntil(() => b.isLocked(), "the latch to be driven back to locked", 5000)
@@ -52,7 +51,7 @@ describe("jammed latch (latch switch fitted)", () => {
         await b.press("#", FAST_PROFILE.timing.longPressMs + 200)
         await b.waitForLog(/latch: LockJammed: not locked after 2 attempts/, ALARM_MS, mark)
         expect(b.isLocked()).toBe(true)
-        await b.waitUntil(() => jamAlarmSeen(client, from), "a LockJammed alarm on the lock's service", 5000)
+        await b.waitUntil(() => client.alarmSeen("LockJammed", from), "a LockJammed alarm on the lock's service", 5000)
         // the bolt is not home: the service says so
         expect((await client.status()).lockState).toBe("Jammed")
         // freed, the next move is confirmed and the jam is cleared
