@@ -10,7 +10,7 @@
  */
 import { spawn } from "node:child_process"
 import { join } from "node:path"
-import { ROOT } from "../sim/paths"
+import { ROOT } from "../host/paths"
 import { runBench, UsageError } from "./lib/cli"
 import { printTable, readResults, updateReadme } from "./report"
 

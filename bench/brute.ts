@@ -15,8 +15,8 @@
  */
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { loadProfile } from "../scripts/profile-io"
-import { ROOT } from "../sim/paths"
+import { loadProfile } from "../host/profile-io"
+import { ROOT } from "../host/paths"
 import { lockoutDurationMs, Policy } from "../src/core/index"
 import { acceptableCodes, deviceKey, policyOf } from "./lib/adapters"
 import { runBench } from "./lib/cli"

@@ -15,7 +15,7 @@
  *   npm run bench:ct -- [--samples N] [--vm-seconds S] [--vms K] [--seed N]
  */
 import { join } from "node:path"
-import { ROOT } from "../sim/paths"
+import { ROOT } from "../host/paths"
 import { Bytes } from "../src/core/index"
 import { digestOf, enrolUsers, leakyVerify, USERS, verify, verifyDigest } from "./lib/adapters"
 import { runBench } from "./lib/cli"

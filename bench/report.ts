@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { ROOT } from "../sim/paths"
+import { ROOT } from "../host/paths"
 import { runBench } from "./lib/cli"
 import { RESULTS_FILE } from "./results"
 

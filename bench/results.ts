@@ -1,7 +1,7 @@
 /** bench/results.json: one object, one field per benchmark (see issue 7 for the field names). */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { ROOT } from "../sim/paths"
+import { ROOT } from "../host/paths"
 
 export const RESULTS_FILE = join(ROOT, "bench", "results.json")
 const LOCK = RESULTS_FILE + ".lock"

@@ -3,7 +3,7 @@
 import { register } from "tsx/esm/api"
 
 register()
-const { main } = await import("../sim/cli.ts")
+const { main } = await import("../companion/cli.ts")
 main(process.argv.slice(2)).then(
     code => process.exit(code),
     e => {

@@ -24,9 +24,9 @@ import { execFileSync } from "node:child_process"
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, relative, resolve } from "node:path"
-import { loadProfile, profileSource, ROOT } from "./profile-io"
-import { loadBoardCatalog } from "./boards-io"
-import { boardSource } from "./board-gen"
+import { loadProfile, profileSource, ROOT } from "../host/profile-io"
+import { loadBoardCatalog } from "../host/boards-io"
+import { boardSource } from "../host/board-gen"
 import { ProfileError } from "../src/config/profile"
 
 const require = createRequire(import.meta.url)
@@ -91,9 +91,9 @@ function inputStamp(): string {
         join(ROOT, "devsconfig.json"),
         FAST_OVERRIDES,
         join(ROOT, "scripts", "build.ts"),
-        join(ROOT, "scripts", "profile-io.ts"),
-        join(ROOT, "scripts", "boards-io.ts"),
-        join(ROOT, "scripts", "board-gen.ts"),
+        join(ROOT, "host", "profile-io.ts"),
+        join(ROOT, "host", "boards-io.ts"),
+        join(ROOT, "host", "board-gen.ts"),
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),

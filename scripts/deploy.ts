@@ -17,8 +17,8 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { createNodeSocketTransport, DeviceScriptManagerClient, DeviceScriptManagerReg, JDBus, JDService, SRV_DEVICE_SCRIPT_MANAGER } from "jacdac-ts"
-import { devsBin, exited, HUB_HOST, HUB_PORTS, killGroup, portAnswers, portBusy, spawnGroup, waitForPort } from "../sim/hil-hub"
-import { ROOT } from "../sim/paths"
+import { devsBin, exited, HUB_HOST, HUB_PORTS, killGroup, portAnswers, portBusy, spawnGroup, waitForPort } from "../host/devtools"
+import { ROOT } from "../host/paths"
 
 ;(globalThis as { require?: NodeRequire }).require ??= createRequire(import.meta.url)
 

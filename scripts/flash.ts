@@ -12,9 +12,9 @@ import { existsSync, readdirSync } from "node:fs"
 import { delimiter, join } from "node:path"
 import { ProfileError } from "../src/config/profile"
 import { findBoard } from "../src/config/boards"
-import { loadBoardCatalog } from "./boards-io"
-import { loadProfile } from "./profile-io"
-import { devsBin } from "../sim/hil-hub"
+import { loadBoardCatalog } from "../host/boards-io"
+import { loadProfile } from "../host/profile-io"
+import { devsBin } from "../host/devtools"
 
 /** `devs flash` subcommand per DeviceScript architecture. */
 const FAMILY: { [arch: string]: string } = {

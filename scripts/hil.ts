@@ -22,7 +22,7 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DeviceScriptManagerClient, JDBus, SRV_DEVICE_SCRIPT_MANAGER, createNodeSocketTransport } from "jacdac-ts"
-import { HUB_LOG_ENV, LOCK_ID_ENV, noBoardMessage } from "../sim/board-device"
+import { HUB_LOG_ENV, LOCK_ID_ENV, noBoardMessage } from "../sim/devices/board-device"
 import {
     devsBin,
     exited,
@@ -36,8 +36,8 @@ import {
     portBusy,
     spawnGroup,
     waitForPort,
-} from "../sim/hil-hub"
-import { ROOT } from "../sim/paths"
+} from "../host/devtools"
+import { ROOT } from "../host/paths"
 
 ;(globalThis as { require?: NodeRequire }).require ??= createRequire(import.meta.url)
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { launchChromium } from "../test/e2e/chromium"
-import { ROOT } from "./profile-io"
+import { ROOT } from "../host/profile-io"
 
 const runsArg = process.argv.indexOf("--runs")
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3

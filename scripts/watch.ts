@@ -10,7 +10,7 @@
 import { spawn } from "node:child_process"
 import { createServer } from "node:net"
 import { join } from "node:path"
-import { ROOT } from "./profile-io"
+import { ROOT } from "../host/profile-io"
 
 const PORTS = [8081, 8082, 8083]
 

@@ -28,13 +28,13 @@ import {
     SwitchServer,
     shortDeviceId,
 } from "jacdac-ts"
-import { HubBoardDevice } from "./board-device"
+import { HubBoardDevice } from "./devices/board-device"
 import { join } from "node:path"
 import type { Profile } from "../src/config/types"
 import { soundOfTone } from "../src/firmware/tones"
-import { InProcessDevice, LockDevice } from "./device"
-import { loadLatchkeySpec } from "./latchkey"
-import { ROOT } from "./paths"
+import { InProcessDevice, LockDevice } from "./devices/device"
+import { loadLatchkeySpec } from "../host/lock-client"
+import { ROOT } from "../host/paths"
 import { Flash, readBytecode } from "./vm"
 
 /** A tune the buzzer started playing, named by the firmware's tone table. */

@@ -13,11 +13,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { loadProfile } from "../scripts/profile-io"
+import { loadProfile } from "../host/profile-io"
 import { SimulatedBoard, sleep } from "./board"
-import { ROOT } from "./paths"
+import { ROOT } from "../host/paths"
 import { serveBusOverTcp } from "./hub"
-import { commandLine, type OptionSpec } from "./options"
+import { commandLine, type OptionSpec } from "../host/options"
 
 const KEYS_HELP = `keys: 0-9 * # (keypad), L (long #), p (program button; P holds it past the reset time: factory reset), r (power cut),
       w (wipe flash), c (set the clock; --fast only), q (quit)`

@@ -9,12 +9,12 @@
  * build/sim-flash.bin, shared with the terminal simulator), --echo (print the firmware console).
  */
 import { join, resolve } from "node:path"
-import { loadProfile } from "../scripts/profile-io"
+import { loadProfile } from "../host/profile-io"
 import { attachToHub, HUB_TCP_PORT, probeHub } from "./devtools-hub"
 import { serveBusOverTcp } from "./hub"
-import { ROOT } from "./paths"
+import { ROOT } from "../host/paths"
 import { WebSimulator } from "./webserver"
-import { commandLine, type OptionSpec } from "./options"
+import { commandLine, type OptionSpec } from "../host/options"
 
 const DEFAULT_HTTP = 8090
 const DEFAULT_TCP = 8082

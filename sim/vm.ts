@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import { JDBus, Transport } from "jacdac-ts"
-import { ROOT } from "./paths"
+import { ROOT } from "../host/paths"
 
 const require = createRequire(import.meta.url)
 

@@ -24,7 +24,7 @@ import { WebSocket, WebSocketServer } from "ws"
 import type { Profile } from "../src/config/types"
 import { parseClientMessage, type ClientMessage, type ServerMessage, type VmState } from "../web/protocol"
 import { sendEventsOnce, SimulatedBoard, sleep } from "./board"
-import { ROOT } from "./paths"
+import { ROOT } from "../host/paths"
 
 export const HARDWARE_ID = "5e11ab0a7d000001"
 export const DOOR_ID = "5e11ab0a7d000002"

@@ -4,9 +4,9 @@
  * issue 3 changes enrolment, change setUpMaster/enrol here.
  */
 import { join } from "node:path"
-import { loadProfile } from "../../scripts/profile-io"
+import { loadProfile } from "../../host/profile-io"
 import { SimulatedBoard, sleep } from "../../sim/board"
-import { ROOT } from "../../sim/paths"
+import { ROOT } from "../../host/paths"
 import { readBytecode, VmTransport } from "../../sim/vm"
 import type { Profile } from "../../src/config/types"
 

@@ -1,8 +1,8 @@
 /** The benchmarks' entry point; their options are parsed as everywhere else (sim/options.ts). */
-import { commandLine, type OptionSpec, type Options } from "../../sim/options"
+import { commandLine, type OptionSpec, type Options } from "../../host/options"
 
-export { parseOptions, usage, UsageError } from "../../sim/options"
-export type { OptionSpec, Options } from "../../sim/options"
+export { parseOptions, usage, UsageError } from "../../host/options"
+export type { OptionSpec, Options } from "../../host/options"
 
 /**
  * Standard entry point of a benchmark script: parses options (exit 2 with usage on error),

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { ROOT } from "../../sim/paths"
+import { ROOT } from "../../host/paths"
 import { policyOf } from "../../bench/lib/adapters"
 import { frameFuzz, keyStorms, profileFuzz } from "../../bench/lib/fuzzers"
 import { FAST_PROFILE, SHIPPING_PROFILE } from "../../bench/lib/board"

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { LOCK_SETTINGS_BYTES, mergeProfile, ProfileError, validateProfile } from "../../src/config/profile"
-import { ROOT } from "../../sim/paths"
-import { loadBoardCatalog } from "../../scripts/boards-io"
+import { ROOT } from "../../host/paths"
+import { loadBoardCatalog } from "../../host/boards-io"
 
 const SHIPPING = JSON.parse(readFileSync(join(ROOT, "devs.json"), "utf8"))
 

@@ -1,11 +1,11 @@
 /** The README's generated blocks (wiring table, board list) match devs.json and the board catalog. */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { loadBoardCatalog } from "../../scripts/boards-io"
-import { loadProfile } from "../../scripts/profile-io"
-import { README, renderReadme, replaceBlock, wiringTable } from "../../scripts/readme"
-import { HubBoardDevice } from "../../sim/board-device"
-import { VmProcessDevice } from "../../sim/device"
+import { loadBoardCatalog } from "../../host/boards-io"
+import { loadProfile } from "../../host/profile-io"
+import { README, renderReadme, replaceBlock, wiringTable } from "../../host/doc-blocks"
+import { HubBoardDevice } from "../../sim/devices/board-device"
+import { VmProcessDevice } from "../../sim/devices/device"
 import { skippedTitle } from "../scenario/helpers"
 
 describe("README hardware section", () => {

@@ -4,9 +4,9 @@ import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { LOCK_SETTING_KEYS } from "../../sim/board-device"
-import { dmesgFromCli, hasFileFilter, portBusy } from "../../sim/hil-hub"
-import { ROOT } from "../../sim/paths"
+import { LOCK_SETTING_KEYS } from "../../sim/devices/board-device"
+import { dmesgFromCli, hasFileFilter, portBusy } from "../../host/devtools"
+import { ROOT } from "../../host/paths"
 
 function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
     return new Promise(resolve =>

@@ -13,7 +13,7 @@ import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WebSimulator } from "../../sim/webserver"
-import { ROOT } from "../../sim/paths"
+import { ROOT } from "../../host/paths"
 import { FAST_PROFILE, MASTER } from "../scenario/helpers"
 import { launchChromium, type LaunchedBrowser } from "./chromium"
 

@@ -7,7 +7,7 @@
  * `npm run budget` prints the numbers.
  */
 import { describe, expect, it } from "vitest"
-import { DEVICE_HEAP, probeHeap } from "../../scripts/budget"
+import { DEVICE_HEAP, probeHeap } from "../../bench/lib/budget"
 
 describe("heap budget", () => {
     it("a full lock (250 named users, full audit ring) fits the 64 KB heap with a quarter to spare", async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { HUB_PORTS } from "../../sim/hil-hub"
+import { HUB_PORTS } from "../../host/devtools"
 import { cli as cliOn } from "./cli-run"
 import { HIL, setUpBoard } from "./helpers"
 

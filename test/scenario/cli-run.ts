@@ -2,7 +2,7 @@
 import { execFile, spawn } from "node:child_process"
 import { join } from "node:path"
 import { promisify } from "node:util"
-import { ROOT } from "../../sim/paths"
+import { ROOT } from "../../host/paths"
 
 const run = promisify(execFile)
 

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "vitest"
-import { addUser, listUsers, readAudit, scheduleParams, setClock } from "../../sim/admin"
-import { command, enrol, LockRefusal, nonce, openReply, request, sealCommand, sendSealedFull } from "../../sim/companion"
+import { addUser, listUsers, readAudit, scheduleParams, setClock } from "../../companion/admin"
+import { command, enrol, LockRefusal, nonce, openReply, request, sealCommand, sendSealedFull } from "../../companion/protocol"
 import { writeFstorValue, fstorValue } from "../../sim/fstor"
-import { LatchkeyClient } from "../../sim/latchkey"
+import { LatchkeyClient } from "../../host/lock-client"
 import { civilToSeconds, CMD_USER_LIST, OperatingMode, UserType } from "../../src/core/index"
 import { attempt, enrolled, freshBoard, itNeeds, MASTER, savedAudit, tmpStore } from "./helpers"
 

@@ -3,7 +3,7 @@
  * Matter's alarms on the lock's service, and the auto-relock waits for the door to shut.
  */
 import { describe, expect, it } from "vitest"
-import { LatchkeyClient } from "../../sim/latchkey"
+import { LatchkeyClient } from "../../host/lock-client"
 import { attempt, CAPABILITIES, FAST_PROFILE, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
 
 describe("the door contact", () => {

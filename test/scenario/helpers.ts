@@ -10,16 +10,16 @@
  */
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { enrol, KeyStore } from "../../sim/companion"
-import { LatchkeyClient } from "../../sim/latchkey"
+import { enrol, KeyStore } from "../../companion/protocol"
+import { LatchkeyClient } from "../../host/lock-client"
 import { afterEach, beforeAll, expect, it } from "vitest"
-import { loadProfile } from "../../scripts/profile-io"
+import { loadProfile } from "../../host/profile-io"
 import { join } from "node:path"
-import { ROOT } from "../../sim/paths"
+import { ROOT } from "../../host/paths"
 import { SimulatedBoard, sleep } from "../../sim/board"
-import { DeviceCapabilities, InProcessDevice, LockDevice, VmProcessDevice } from "../../sim/device"
-import { HubBoardDevice } from "../../sim/board-device"
-import { HUB_HOST, HUB_PORTS, portAnswers } from "../../sim/hil-hub"
+import { DeviceCapabilities, InProcessDevice, LockDevice, VmProcessDevice } from "../../sim/devices/device"
+import { HubBoardDevice } from "../../sim/devices/board-device"
+import { HUB_HOST, HUB_PORTS, portAnswers } from "../../host/devtools"
 import type { Profile } from "../../src/config/types"
 import {
     AUDIT_SEGMENTS,

@@ -1,6 +1,6 @@
 /** Jammed latch: the latch switch must confirm each move; the real firmware in the VM. */
 import { describe, expect, it } from "vitest"
-import { LatchkeyClient } from "../../sim/latchkey"
+import { LatchkeyClient } from "../../host/lock-client"
 import { attempt, FAST_PROFILE, itNeeds, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
 
 

@@ -1,6 +1,6 @@
 /** The lock's own Jacdac service, read from the bus by a jacdac-ts client: state and events. */
 import { describe, expect, it } from "vitest"
-import { LatchkeyClient, LockServiceEvent } from "../../sim/latchkey"
+import { LatchkeyClient, LockServiceEvent } from "../../host/lock-client"
 import { attempt, FAST_PROFILE, freshBoard, MASTER, setUpMaster } from "./helpers"
 
 const FREE = FAST_PROFILE.lockout.freeFailures

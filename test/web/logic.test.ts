@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { TUNES } from "../../src/firmware/tones"
-import { ROOT } from "../../sim/paths"
+import { ROOT } from "../../host/paths"
 import { decodeFields, describeLockEvent, ownRegisters } from "../../web/lockservice"
 import {
     formatCountdown,

@@ -28,7 +28,7 @@ import {
     replyIvBytes,
     TAG_BYTES,
 } from "../src/core/remote"
-import { LatchkeyClient } from "./latchkey"
+import { LatchkeyClient } from "../host/lock-client"
 
 const CMD_NONCE = 0x80
 const CMD_ENROL = 0x81

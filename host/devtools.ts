@@ -29,7 +29,7 @@ export function devsBin(): string {
  */
 export function vmProcessCommand(args: string[]): { cmd: string; args: string[] } {
     const loader = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href
-    return { cmd: process.execPath, args: ["--import", loader, join(ROOT, "sim", "vm-process.ts"), ...args] }
+    return { cmd: process.execPath, args: ["--import", loader, join(ROOT, "sim", "devices", "vm-process.ts"), ...args] }
 }
 
 /** True when something already listens on `port` (or it cannot be bound for another reason). */

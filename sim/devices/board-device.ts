@@ -30,7 +30,7 @@ import {
     Transport,
 } from "jacdac-ts"
 import { DeviceCapabilities, LockDevice, NotSupportedError, PowerOnOptions } from "./device"
-import { dmesgFromCli, HUB_HOST, HUB_PORTS } from "./hil-hub"
+import { dmesgFromCli, HUB_HOST, HUB_PORTS } from "../../host/devtools"
 
 ;(globalThis as { require?: NodeRequire }).require ??= createRequire(import.meta.url)
 

@@ -8,8 +8,8 @@
 import { createRequire } from "node:module"
 import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
-import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal } from "./companion"
-import { LatchkeyClient } from "./latchkey"
+import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal } from "./protocol"
+import { LatchkeyClient } from "../host/lock-client"
 import { formatWallTime, modeName, UserType } from "../src/core/index"
 
 // jacdac-ts's ESM build loads "net" through a lazy require()

@@ -31,9 +31,9 @@
 import { existsSync, mkdirSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
-import { hasFstor } from "./fstor"
-import { HUB_HOST, HUB_PORTS } from "./hil-hub"
-import { ROOT } from "./paths"
+import { hasFstor } from "../fstor"
+import { HUB_HOST, HUB_PORTS } from "../../host/devtools"
+import { ROOT } from "../../host/paths"
 
 const require = createRequire(import.meta.url)
 

@@ -1,13 +1,13 @@
 /** Reads devs.json (optionally with test overrides laid over it) and validates it. Node only. */
 import { readFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
-import { fileURLToPath } from "node:url"
 import { mergeProfile, ProfileError, validateProfile } from "../src/config/profile"
 import type { Profile } from "../src/config/types"
 import { loadBoardCatalog } from "./boards-io"
 
-/** The project root (the folder holding devs.json). */
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..")
+import { ROOT } from "./paths"
+
+export { ROOT }
 
 function readJson(path: string): unknown {
     let text: string

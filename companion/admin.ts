@@ -34,8 +34,8 @@ import {
     UserType,
     userTypeName,
 } from "../src/core/index"
-import { KeyStore, request } from "./companion"
-import { LatchkeyClient, OPERATION_SOURCES } from "./latchkey"
+import { KeyStore, request } from "./protocol"
+import { LatchkeyClient, OPERATION_SOURCES } from "../host/lock-client"
 
 /** A user as `users list` shows it: metadata only. */
 export interface UserInfo {

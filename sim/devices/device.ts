@@ -18,9 +18,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { createNodeSocketTransport, JDBus, Transport } from "jacdac-ts"
-import { devsBin, dmesgFromCli, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup, vmProcessCommand } from "./hil-hub"
-import { Flash, VmRun, VmTransport } from "./vm"
-import { hasFstor } from "./fstor"
+import { devsBin, dmesgFromCli, exited, HUB_HOST, HUB_PORTS, killGroup, spawnGroup, vmProcessCommand } from "../../host/devtools"
+import { Flash, VmRun, VmTransport } from "../vm"
+import { hasFstor } from "../fstor"
 
 // jacdac-ts's ESM build calls require() lazily (for "net"): without this the TCP transport
 // silently never connects
