@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every measurement of issue 7 (each its own process), then the table. The
+ * `npm run bench`: every measurement (each its own process), then the table. The
  * timing measurements (brute, ct, latency) run one after the other on a machine as quiet as this
  * run can make it; then footprint, power and fuzz, which measure no time, run side by side.
  *

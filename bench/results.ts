@@ -1,4 +1,4 @@
-/** bench/results.json: one object, one field per benchmark (see issue 7 for the field names). */
+/** bench/results.json: one object, one field per benchmark . */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { ROOT } from "../host/paths"

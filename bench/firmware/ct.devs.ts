@@ -5,7 +5,7 @@
 //
 // The current core scans every slot in one call, and the VM throws InfiniteLoop after about 180
 // slots without a suspension, so 250 slots are scanned as two calls of 125 with an await in
-// between (what the 250-user firmware of issue 3 has to do too). Update verify() when it lands.
+// between (as the 250-user firmware does).
 import * as ds from "@devicescript/core"
 import { hmac } from "@devicescript/crypto"
 import { findSlot, Bytes } from "../../src/core/index"

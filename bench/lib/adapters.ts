@@ -1,6 +1,6 @@
 /**
- * The ONE place where the benchmarks touch the lock's API. Issue 3 (250 users, audit log) will
- * change the core and the firmware store; update these adapters and every benchmark follows.
+ * The ONE place where the benchmarks touch the lock's API: when the core or the firmware store
+ * changes, update these adapters and every benchmark follows.
  *
  * Node side: the firmware's verification path is HMAC-SHA256(device key, entry) and then the
  * core's constant-time scan over every slot (src/firmware/lock.ts -> findSlot in src/core/ct.ts).

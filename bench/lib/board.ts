@@ -1,7 +1,7 @@
 /**
  * Simulated boards for the benchmarks (the real firmware bytecode in the in-process VM, driven
- * only through its Jacdac peripherals), plus the few flows every benchmark needs. Adapter: when
- * issue 3 changes enrolment, change setUpMaster/enrol here.
+ * only through its Jacdac peripherals), plus the few flows every benchmark needs. When enrolment
+ * changes, change setUpMaster/enrol here.
  */
 import { join } from "node:path"
 import { loadProfile } from "../../host/profile-io"

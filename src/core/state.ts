@@ -52,7 +52,7 @@ export type LockEvent =
     | { type: "setClock"; epochMs: number }
     /** Answer to "issueRecovery": the digest of the recovery code just shown. */
     | { type: "recoveryIssued"; digest: Bytes }
-    /** An authenticated remote operation (the companion's job: issue 4). `slot` 0 = none. */
+    /** An authenticated remote operation (a companion's sealed command). `slot` 0 = none. */
     | { type: "remote"; op: string; slot: number }
     /** A companion's sealed command arrived: it counts as an attempt until it proves itself. */
     | { type: "remoteAttempt" }

@@ -2,7 +2,7 @@
  * TEST BUILDS ONLY (build/firmware-fast.devs, entry src/main-test.ts): sets the lock's wall
  * clock from the bus with the standard Jacdac Real Time Clock service's `set_time` command,
  * unauthenticated. The shipping firmware (src/main.ts) does not contain it: there the clock
- * will come from the companion's authenticated command (issue 4), through the same seam,
+ * comes from the companion's sealed command, through the same seam,
  * `setClock()` in ./lock.ts.
  *
  * The service's `reading` register reports the lock's wall clock (all zeros while unset).
