@@ -8,7 +8,8 @@
 import { createRequire } from "node:module"
 import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
-import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal } from "./protocol"
+import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal, UnsafeKeyFile } from "./protocol"
+import { LockBusy } from "./file-lock"
 import { LatchkeyClient } from "../host/lock-client"
 import { formatWallTime, modeName, UserType } from "../src/core/index"
 
@@ -54,7 +55,9 @@ user options (users add):
 
 options:
   --tcp HOST:PORT          where the lock is reached (default 127.0.0.1:8082: \`npm start\` or \`devs devtools\`)
-  --keys FILE              key file (default ${defaultKeyFile()}; set LATCHKEY_HOME to move it)
+  --keys FILE              key file (default ${defaultKeyFile()}; set LATCHKEY_HOME to move it);
+                           refused when it or its folder is a link, is another user's, or others
+                           may change it (or read the file)
   --json                   machine-readable output
   --timeout MS             how long to look for the lock (default 5000)
   --help                   this text
@@ -366,6 +369,8 @@ export async function main(argv: string[]): Promise<number> {
         return out.exit ?? 0
     } catch (e) {
         if (e instanceof AlreadyEnrolled) return fail(e.message, "AlreadyEnrolled")
+        if (e instanceof UnsafeKeyFile) return fail(e.message, "UnsafeKeyFile")
+        if (e instanceof LockBusy) return fail(e.message, "KeyFileBusy")
         if (e instanceof LockRefusal) {
             if (opts.json) {
                 console.log(JSON.stringify({ ok: false, error: e.status, reason: e.reason, message: e.message }))
