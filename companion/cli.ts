@@ -25,9 +25,9 @@ commands:
                            enrols a new key, then revokes the old one with it
   unlock | lock            open or lock the door (challenge-response, AES-256-CCM)
   clear-lockout            clear the keypad's failure counter and lockout
-  revoke KEY_ID            revoke one companion key (1..254; refused for an id the lock never
-                           issued; a revoked key stays revoked); this computer's own key is then
-                           removed from the key file
+  revoke KEY_ID            revoke one companion key (1..254; refused for an id the lock does not
+                           know; a revoked key stays revoked, and its id is never issued again);
+                           this computer's own key is then removed from the key file
   lost-phone               revoke every companion key at once (keypad codes keep working)
   keys                     list the companion keys this computer holds (never the keys themselves)
   users list               every user: slot, type, enabled, name, schedule (never a code)
@@ -237,7 +237,7 @@ export async function runCommand(
     if (o.command === "enrol") {
         const lock = (await client.service()).device.deviceId
         const held = store.get(lock)
-        // a second key would orphan the first on the lock (it still counts toward its 8)
+        // a second key would orphan the first on the lock (it would stay live, one of its 8)
         if (held && !o.replace) throw new AlreadyEnrolled(lock, held.keyId, store.path)
         const rec = await enrol(client, store)
         const text = `enrolled as companion key ${rec.keyId} of lock ${rec.lock}; key saved in ${store.path}`
@@ -313,7 +313,7 @@ export async function runCommand(
         await command(client, store, o.command, args)
     } catch (e) {
         if (o.command === "revoke" && e instanceof LockRefusal && e.status === "Invalid")
-            throw new LockRefusal(e.status, `${e.reason}: the lock never issued companion key ${a[0]}; nothing was revoked`)
+            throw new LockRefusal(e.status, `${e.reason}: the lock knows no companion key ${a[0]} (never issued, or revoked and its record since reused); nothing was revoked`)
         throw e
     }
     // this computer's own key no longer works: it leaves the key file (so `enrol` may run again)

@@ -22,9 +22,11 @@ import {
     CMD_USER_REMOVE,
     commandBytes,
     ivBytes,
+    MAX_COMPANIONS,
     replyIvBytes,
     TAG_BYTES,
 } from "../src/core/remote"
+import { MAX_KEY_ID } from "../src/core/enrolment"
 import { LatchkeyClient } from "../host/lock-client"
 import { CompanionKey, KeyStore } from "./keyfile"
 
@@ -54,7 +56,10 @@ export const STATUS_NAMES = [
 /** What the user is told for each refusal. */
 export const STATUS_HELP: { [name: string]: string } = {
     NoPresence: "press the lock's inside program button, then run enrol again within 30 s",
-    Full: "the lock already has its maximum of companion keys: revoke one first",
+    Full:
+        `the lock's ${MAX_COMPANIONS} companion keys are all live: from an enrolled companion, run \`latchkey revoke KEY_ID\` for one ` +
+        "no longer used (`latchkey audit` lists the keys enrolled and revoked), then press the program button and enrol again; " +
+        `a lock that has issued all ${MAX_KEY_ID} key ids since its last factory reset enrols again only after one`,
     BadFrame: "the lock could not read the command",
     UnknownKey: "this companion is not enrolled with this lock",
     Revoked: "this companion's key was revoked: enrol again at the lock",
