@@ -1,7 +1,7 @@
 /**
- * End to end, in a real browser: Debian's Chromium (playwright-core, no download) on the
- * simulator page, which drives the real fast firmware in the DeviceScript VM over the Jacdac bus.
- * Sets up a master code, opens the door, locks with a long press, enters wrong codes until the
+ * End to end, in a real browser: a headless Chromium (host/chromium.ts finds one and prints which;
+ * playwright-core drives it, nothing is downloaded) on the simulator page, which drives the real
+ * fast firmware in the DeviceScript VM over the Jacdac bus. Sets up a master code, opens the door, locks with a long press, enters wrong codes until the
  * lockout countdown appears, cuts the power and sees the lockout still there. Saves a screenshot
  * to test-results/simulator.png (named in the README).
  *
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WebSimulator } from "../../sim/webserver"
 import { ROOT } from "../../host/paths"
 import { FAST_PROFILE, MASTER } from "../scenario/helpers"
-import { launchChromium, type LaunchedBrowser } from "./chromium"
+import { launchChromium, type LaunchedBrowser } from "../../host/chromium"
 
 /** The little of the DOM that the functions run inside the page use (this file is type-checked for Node). */
 declare const document: {
