@@ -138,8 +138,11 @@ export interface LaunchedBrowser {
     close(): Promise<void>
 }
 
-/** Starts Chromium with a fresh, empty profile directory (removed on close) and prints which browser it is. */
-export async function launchChromium(): Promise<LaunchedBrowser> {
+/**
+ * Starts Chromium with a fresh, empty profile directory (removed on close) and prints which
+ * browser it is. `extraArgs` go after the usual flags.
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<LaunchedBrowser> {
     const found = await findChromium()
     const description = `${versionOf(found.path) || "Chromium"} (${found.source}: ${found.path})`
     console.log(`browser: ${description}`)
@@ -149,7 +152,7 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
         context = await chromium.launchPersistentContext(userDataDir, {
             executablePath: found.path,
             headless: true,
-            args: CHROMIUM_ARGS,
+            args: [...CHROMIUM_ARGS, ...extraArgs],
             viewport: { width: 1280, height: 1000 },
             timeout: 60_000,
         })
