@@ -35,10 +35,10 @@ const ANY_MAX_GPIO = 39
 const fstorEntry = (valueBytes: number) => 24 + ((valueBytes + 7) & ~7)
 const TAG = 4
 /**
- * The most the lock keeps in the settings store at once (see src/firmware/store.ts and README
- * "What is on flash"): the store's 24-byte header, the device key, two counter records, meta, every
- * user chunk, every name chunk, every audit segment, every companion record and the highest
- * companion key id issued: 13 920 bytes.
+ * The most the lock keeps in the settings store at once (see src/firmware/store.ts and
+ * docs/architecture.md, "What is on flash"): the store's 24-byte header, the device key, two
+ * counter records, meta, every user chunk, every name chunk, every audit segment, every companion
+ * record and the highest companion key id issued: 13 920 bytes.
  * (Measured, `npm run bench:verify`: a full lock without companions keeps 12.8 KB.)
  */
 export const LOCK_SETTINGS_BYTES =

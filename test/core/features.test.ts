@@ -298,7 +298,7 @@ describe("programming menu", () => {
         expect(rig.status().menu).toBe("")
     })
 
-    it("the README's example adds a Monday and Thursday 09:00-12:00 user", () => {
+    it("the user guide's example adds a Monday and Thursday 09:00-12:00 user", () => {
         const rig = withUser()
         for (const step of ["7391*#", "1#", "2#", "14#", "0900#", "1200#", "6813#", "6813#", "*"]) rig.press(step)
         expect(rig.status().menu).toBe("")

@@ -1,5 +1,5 @@
 /**
- * Companion (phone) commands: the real companion code (sim/companion.ts, what the CLI runs)
+ * Companion (phone) commands: the real companion code (companion/protocol.ts, what the CLI runs)
  * against the real firmware in the VM, over the Jacdac bus. Attacks from published smart-lock
  * failures: replayed frames, forged tags, counter rollback, revoked keys, strangers.
  */
