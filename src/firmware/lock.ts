@@ -21,6 +21,7 @@ import {
     loadUserChunk,
     LockEvent,
     LockState,
+    LockStatus,
     lockStatus,
     modeName,
     Policy,
@@ -37,6 +38,7 @@ import {
 } from "../core/index"
 import { reportAlarm, reportAudit, reportLockedOut, reportPowerCycled, startLatchkeyService } from "./service"
 import { reportJams } from "./latch-monitor"
+import { announceAlarm } from "./alarm-listeners"
 import { checkSealed, loadCompanions, notePresence, RemoteVerdict, sealReply, wipeCompanions } from "./remote"
 import { PROFILE } from "../config/profile.g"
 import { policyFromProfile } from "../config/policy"
@@ -131,6 +133,7 @@ async function apply(effects: Effect[]) {
             await reportLockedOut(state.failures)
         } else if (e.type === "alarm") {
             console.log(`lock: alarm ${e.alarm}${e.slot > 0 ? " (slot " + e.slot + ")" : ""}`)
+            announceAlarm(e.alarm)
             await reportAlarm(e.alarm)
         } else if (e.type === "checkRemote") {
             const r = current
@@ -386,6 +389,11 @@ async function drain() {
  */
 export async function setClock(epochMs: number) {
     post({ type: "setClock", epochMs: epochMs })
+}
+
+/** The lock's status now (what the lock service's registers report). */
+export function currentStatus(): LockStatus {
+    return lockStatus(state, ds.millis())
 }
 
 /** The wall clock in seconds since 1970 (local time), 0 while not set. */
