@@ -3,17 +3,17 @@
  *   - Debian's mosquitto (the broker people run), started with a generated config: anonymous, or
  *     with a password file made by mosquitto_passwd. When mosquitto is not installed, the tests
  *     that need it are skipped and say why (`.ci/run` installs it).
- *   - aedes (npm), embedded in this process.
+ *   - aedes (npm), embedded in this process: the simulator's own broker (sim/broker.ts).
  * Each can be killed (mosquitto: SIGKILL; aedes: every connection cut, the listener closed) and
  * started again on the same port, with no retained message kept: what a broker restart without
  * persistence does.
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
-import { createServer, Server, Socket } from "node:net"
+import { createServer, Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Aedes } from "aedes"
+import { startBroker } from "../../sim/broker"
 
 export const HOST = "127.0.0.1"
 
@@ -154,75 +154,20 @@ export async function startMosquitto(opts: BrokerOptions = {}): Promise<TestBrok
     return b
 }
 
-class EmbeddedAedes implements TestBroker {
-    readonly kind = "aedes"
-    readonly url: string
-    private broker: Aedes | undefined
-    private server: Server | undefined
-    private sockets = new Set<Socket>()
-
-    constructor(
-        readonly port: number,
-        readonly username?: string,
-        readonly password?: string,
-    ) {
-        this.url = `mqtt://${HOST}:${port}`
-    }
-
-    get running() {
-        return !!this.server?.listening
-    }
-
-    async restart() {
-        if (this.running) throw new Error("aedes is already running")
-        const broker = await Aedes.createBroker()
-        if (this.username !== undefined) {
-            const user = this.username
-            const pass = Buffer.from(this.password ?? "")
-            broker.authenticate = (_client, username, password, done) => {
-                const ok = username === user && !!password && password.length === pass.length && password.equals(pass)
-                if (ok) done(null, true)
-                else {
-                    const err = new Error("bad user name or password") as Error & { returnCode: number }
-                    err.returnCode = 4
-                    done(err, false)
-                }
-            }
-        }
-        const server = createServer(socket => {
-            this.sockets.add(socket)
-            socket.once("close", () => this.sockets.delete(socket))
-            broker.handle(socket)
-        })
-        await new Promise<void>((resolve, reject) => {
-            server.once("error", reject)
-            server.listen(this.port, HOST, () => resolve())
-        })
-        this.broker = broker
-        this.server = server
-    }
-
-    async kill() {
-        const server = this.server
-        const broker = this.broker
-        if (!server || !broker) return
-        this.server = undefined
-        this.broker = undefined
-        const closed = new Promise<void>(r => server.close(() => r()))
-        for (const s of this.sockets) s.destroy()
-        this.sockets.clear()
-        await new Promise<void>(r => broker.close(() => r()))
-        await closed
-    }
-
-    async stop() {
-        await this.kill()
-    }
-}
-
-/** Starts an aedes broker (npm) in this process on 127.0.0.1 at a free port. */
+/** aedes (npm) in this process on 127.0.0.1 at a free port: the simulator's own broker (sim/broker.ts). */
 export async function startAedes(opts: BrokerOptions = {}): Promise<TestBroker> {
-    const b = new EmbeddedAedes(await freePort(), opts.username, opts.password)
-    await b.restart()
-    return b
+    const b = await startBroker({ username: opts.username, password: opts.password })
+    return {
+        kind: "aedes",
+        port: b.port,
+        url: b.url,
+        username: opts.username,
+        password: opts.password,
+        get running() {
+            return b.running
+        },
+        kill: () => b.down(),
+        restart: () => b.up(),
+        stop: () => b.stop(),
+    }
 }
