@@ -46,7 +46,7 @@ for (const [kind, missing] of KINDS) {
             await c.endAsync()
             expect((await retainedNow(b, ["t/#"])).get("t/retained")).toBe("kept")
             const watcher = await mqtt.connectAsync(b.url, { reconnectPeriod: 0 })
-            const closed = new Promise(r => watcher.once("close", r))
+            const closed = new Promise<void>(r => watcher.once("close", () => r()))
             await b.kill()
             expect(b.running).toBe(false)
             await closed
