@@ -16,8 +16,11 @@
  *   refused in setup mode, NoRemoteLockUnlock and Passage), at most one per LOCK_MIN_GAP_MS and
  *   not when already locked. Nothing else on that topic is ever obeyed: an unlock needs a
  *   companion key.
- * - Requests go to `onRequest` when one is given (the companion's sealed commands); without one
- *   they are not answered.
+ * - Requests go to `onRequest` when the entry point gives one; without one they are not answered.
+ *   The shipping firmware gives none: the bus's sealed-command handler (./../lock.ts
+ *   runRemoteCommand) counts every refused frame toward the keypad's lockout, so wired to the
+ *   broker it would let anyone allowed to publish there lock the keypad out. The test firmware
+ *   gives one that answers each request with its bytes reversed.
  */
 import * as ds from "@devicescript/core"
 import { PROFILE } from "../../config/profile.g"
