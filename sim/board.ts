@@ -217,8 +217,9 @@ export class SimulatedBoard {
     /**
      * Watches for the device that hosts the lock's service (the firmware's own servers, a device
      * of their own) to announce itself after the firmware's "lock: ready" line (a console line
-     * from index `since`). The firmware's server core sends its first announce 500 ms after the
-     * service starts, so after "lock: ready". Until that announce, this bus still holds the
+     * from index `since`). The firmware's server core announces every 500 ms, the first time
+     * 500 ms after its first server starts (in the simulator: after "lock: ready"). Until the
+     * first announce of a power-on, this bus still holds the
      * previous power-on's device and services; the announce shows the restart (its counter starts
      * again) and jacdac-ts then replaces the device's service objects, so a command sent on the
      * old object would get its answer delivered to the new one and time out. Only announces
