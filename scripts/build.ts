@@ -5,7 +5,7 @@
  *   build/firmware-fast.devs    the TEST firmware: src/main-test.ts (the same firmware plus a test-only
  *                               clock service, src/firmware/testclock.ts) with test/fixtures/fast-timing.json
  *                               laid over devs.json (short lockouts and timeouts so tests never wait minutes)
- *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
+ *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's cases (test/cases/) inside the VM
  *   build/ct-harness.devs       bench/firmware/ct.devs.ts: the verification path timed in the VM (npm run bench:ct)
  *   build/services.json         the lock's Jacdac service spec (services/latchkey.md) for jacdac-ts
  *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
@@ -97,6 +97,7 @@ function inputStamp(): string {
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),
+        ...listFiles(join(ROOT, "test", "cases")),
         ...listFiles(join(ROOT, "test", "fixtures")),
         ...listFiles(join(ROOT, "bench", "firmware")),
     ]

@@ -101,21 +101,6 @@ describe("user types at the keypad", () => {
     })
 })
 
-describe("clock", () => {
-    it("accepts 2020..2099 and stamps audit entries with wall-clock seconds", () => {
-        const rig = withUser()
-        expect(logs(rig.send({ type: "setClock", epochMs: 1000 }))).toEqual(["clock refused: out of range"])
-        expect(logs(rig.send({ type: "setClock", epochMs: NaN }))).toEqual(["clock refused: out of range"])
-        expect(rig.status().clockSet).toBe(false)
-        const out = rig.clock("2025-02-28T12:30")
-        expect(audits(out)).toEqual(["audit ClockSet 0"])
-        rig.wait(60_000)
-        expect(rig.status().wallSeconds).toBe(Date.UTC(2025, 1, 28, 12, 31) / 1000)
-        const unlock = rig.enter(USER).find(e => e.type === "audit")!
-        expect(unlock).toMatchObject({ time: Date.UTC(2025, 1, 28, 12, 31) / 1000 })
-    })
-})
-
 describe("keypad grammar", () => {
     it("digits then * then a digit: the * cleared them", () => {
         const rig = withUser()
@@ -455,16 +440,6 @@ describe("recovery code", () => {
     })
 })
 
-describe("names", () => {
-    it("names an occupied slot; refuses bad names and empty slots", () => {
-        const rig = withUser()
-        expect(kinds(rig.send({ type: "setUserName", slot: 2, name: "Cleaner" }))).toEqual(["saveNames 0"])
-        expect(userName(rig.state.names, 2)).toBe("Cleaner")
-        expect(logs(rig.send({ type: "setUserName", slot: 3, name: "x" }))).toEqual(["name refused: no user in that slot"])
-        expect(logs(rig.send({ type: "setUserName", slot: 2, name: "much too long" }))).toEqual(["name refused: name too long"])
-    })
-})
-
 describe("secrecy", () => {
     it("no effect but 'hash' carries a code, across menu, recovery and reset", () => {
         const rig = withUser()
@@ -484,13 +459,5 @@ describe("secrecy", () => {
             const text = JSON.stringify(e, (_, v) => (v instanceof Uint8Array ? "bytes" : v))
             for (const secret of [MASTER, USER, "8402", "2468", "3917", RIG_RECOVERY]) expect(text, text).not.toContain(secret)
         }
-    })
-})
-
-describe("audit kinds", () => {
-    it("AuditKind numbers are stable (they are on flash)", () => {
-        expect(AuditKind.Unlock).toBe(1)
-        expect(AuditKind.LockFactoryReset).toBe(11)
-        expect(AuditKind.UserNamed).toBe(24)
     })
 })

@@ -1,0 +1,155 @@
+/**
+ * What a case of the pure lock core gets from its runner, and what a case file exports.
+ *
+ * The cases under test/cases/ are written once, in the TypeScript subset DeviceScript compiles,
+ * and run twice: by vitest in Node (test/core/cases.test.ts) and by @devicescript/test inside the
+ * VM (test/firmware/core.devs.ts). Each reports through `check.eq(actual, expected, what)` with
+ * strings, so both runners compare the same way and a failure shows the whole trace.
+ */
+import { Bytes } from "../../src/core/index"
+
+export interface Check {
+    /** One assertion: `actual` must equal `expected`; `what` names it in the failure. */
+    eq(actual: string, expected: string, what: string): void
+    /** Lets the runner breathe (the VM panics after ~100k opcodes without a suspension). */
+    breathe(): Promise<void>
+    /** HMAC-SHA256 of `message` under `key`: node:crypto in Node, @devicescript/crypto in the VM. */
+    hmac(key: string, message: string | Bytes): Bytes
+}
+
+export interface Case {
+    name: string
+    run: (check: Check) => Promise<void>
+}
+
+/**
+ * The cases of one behaviour of the core (one file under test/cases/). They are made when asked
+ * for: the VM keeps only the suite it runs on its 64 KB heap.
+ */
+export interface Suite {
+    name: string
+    cases: () => Case[]
+}
+
+/** A value as the cases compare it: numbers as written, booleans and null by name. */
+export function str(v: number | boolean | string | null | undefined): string {
+    if (v === null || v === undefined) return "null"
+    if (v === true) return "true"
+    if (v === false) return "false"
+    return "" + v
+}
+
+/** The strings as one, comma separated (how lists of effects are compared). */
+export function list(items: string[]): string {
+    return items.join(", ")
+}
+
+/** The last `n` items, comma separated. */
+export function tail(items: string[], n: number): string {
+    return items.slice(Math.max(0, items.length - n)).join(", ")
+}
+
+/** The last item, or "" when there is none. */
+export function lastOf(items: string[]): string {
+    return items.length > 0 ? items[items.length - 1] : ""
+}
+
+/** Whether `items` holds `item`, as "yes" or "no". */
+export function has(items: string[], item: string): string {
+    return items.indexOf(item) >= 0 ? "yes" : "no"
+}
+
+/** Whether `text` contains `part`, as "yes" or "no". */
+export function contains(text: string, part: string): string {
+    return text.indexOf(part) >= 0 ? "yes" : "no"
+}
+
+/** `text` with every `from` replaced by `to`. */
+export function swap(text: string, from: string, to: string): string {
+    let out = ""
+    let rest = text
+    for (let i = rest.indexOf(from); i >= 0; i = rest.indexOf(from)) {
+        out = out + rest.slice(0, i) + to
+        rest = rest.slice(i + from.length)
+    }
+    return out + rest
+}
+
+/** `s` written `n` times. */
+export function repeat(s: string, n: number): string {
+    let out = ""
+    for (let i = 0; i < n; i++) out = out + s
+    return out
+}
+
+/** Bytes as decimal numbers, "[1,2,3]" (how JSON shows a byte array). */
+export function bytesText(b: Bytes | null): string {
+    if (b === null || b === undefined) return "null"
+    const parts: string[] = []
+    for (let i = 0; i < b.length; i++) parts.push("" + b[i])
+    return "[" + parts.join(",") + "]"
+}
+
+/** Bytes as lowercase hexadecimal. */
+export function hex(b: Bytes): string {
+    const digits = "0123456789abcdef"
+    let out = ""
+    for (let i = 0; i < b.length; i++) out = out + digits.charAt(b[i] >> 4) + digits.charAt(b[i] & 15)
+    return out
+}
+
+/** A fresh copy of some bytes (a Buffer in both runtimes). */
+export function copyBytes(b: Bytes): Bytes {
+    const out = Buffer.alloc(b.length)
+    for (let i = 0; i < b.length; i++) out[i] = b[i]
+    return out
+}
+
+/** Bytes from a list of numbers. */
+export function bytesOf(values: number[]): Bytes {
+    const out = Buffer.alloc(values.length)
+    for (let i = 0; i < values.length; i++) out[i] = values[i]
+    return out
+}
+
+/** Bytes `from` (included) to `to` (excluded) of `b`, as a fresh copy. */
+export function sliceBytes(b: Bytes, from: number, to: number): Bytes {
+    const out = Buffer.alloc(to - from)
+    for (let i = from; i < to; i++) out[i - from] = b[i]
+    return out
+}
+
+/** Whether the byte sequence `part` occurs anywhere in `b`, as "yes" or "no". */
+export function holdsBytes(b: Bytes, part: Bytes): string {
+    for (let i = 0; i + part.length <= b.length; i++) {
+        let same = true
+        for (let j = 0; j < part.length && same; j++) if (b[i + j] !== part[j]) same = false
+        if (same) return "yes"
+    }
+    return "no"
+}
+
+/** Text from character codes. */
+export function textOf(b: Bytes | null): string {
+    if (b === null || b === undefined) return ""
+    let out = ""
+    for (let i = 0; i < b.length; i++) out = out + String.fromCharCode(b[i])
+    return out
+}
+
+/**
+ * Seconds since 1970 of a UTC wall time, worked out by counting days (independent of the core's
+ * calendar, which the cases check against it; Node also checks this one against Date.UTC).
+ */
+export function utc(year: number, month: number, day: number, hour: number, minute: number): number {
+    const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    let days = 0
+    for (let y = 1970; y < year; y++) days += leap(y) ? 366 : 365
+    for (let m = 1; m < month; m++) days += m === 2 && leap(year) ? 29 : monthDays[m - 1]
+    days += day - 1
+    return days * 86400 + hour * 3600 + minute * 60
+}
+
+function leap(y: number): boolean {
+    return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+}
