@@ -69,6 +69,13 @@ export function full(e: Effect): string {
     return e.type
 }
 
+/** Every effect, short (logs and audit entries too). */
+export function shown(effects: Effect[]): string[] {
+    const out: string[] = []
+    for (const e of effects) out.push(show(e))
+    return out
+}
+
 /** Effects but logs and audit entries, short. */
 export function kinds(effects: Effect[]): string[] {
     const out: string[] = []
@@ -188,6 +195,31 @@ export function tableOf(codes: (Bytes | null)[]): Bytes {
         if (c) setUser(t, i + 1, i === 0 ? UserType.Programming : UserType.Unrestricted, UserStatus.OccupiedEnabled, null, c)
     }
     return t
+}
+
+/** The code the rig's plainest lock opens with (slot 2; slot 1 empty). */
+export const CODE = "7391"
+/** A code no user has. */
+export const OTHER = "5820"
+
+/** A lock whose only user is CODE in slot 2 (no master in slot 1). */
+export function ready(check: Check, policy: Policy = DEFAULT_POLICY): Rig {
+    const rig = new Rig(check, policy)
+    rig.bootCodes([null, rig.hmac(CODE), null])
+    return rig
+}
+
+/** The second user of withUser(). */
+export const USER = "5820"
+
+/**
+ * A lock with the master (MASTER, slot 1), the recovery code and one user (USER, slot 2) of the
+ * given type, status and [offset, bytes, value] parameters.
+ */
+export async function withUser(check: Check, type: UserType = UserType.Unrestricted, status: UserStatus = UserStatus.OccupiedEnabled, params: number[][] = []): Promise<Rig> {
+    const rig = new Rig(check)
+    await rig.boot([{ slot: 2, code: USER, type: type, status: status, params: params }])
+    return rig
 }
 
 export class Rig {

@@ -101,34 +101,6 @@ describe("user types at the keypad", () => {
     })
 })
 
-describe("keypad grammar", () => {
-    it("digits then * then a digit: the * cleared them", () => {
-        const rig = withUser()
-        rig.press("83*")
-        expect(rig.status().entryLength).toBe(0)
-        expect(rig.opened(rig.enter(USER))).toBe(true)
-    })
-
-    it("** and *# clear without an attempt", () => {
-        const rig = withUser()
-        rig.press("**")
-        rig.press("*#")
-        rig.press("12**")
-        expect(rig.status()).toMatchObject({ failures: 0, entryLength: 0 })
-        expect(rig.history.some(e => e.type === "saveCounter")).toBe(false)
-    })
-
-    it("* then 12 digits then # is a counted recovery attempt; another length is an invalid entry", () => {
-        const rig = withUser()
-        rig.autoDigest = false
-        expect(kinds(rig.press("*123456789012#")).slice(-2)).toEqual(["saveCounter 1 false", "hash *123456789012"])
-        rig.autoDigest = true
-        rig.send({ type: "digest", digest: hmac("*123456789012") })
-        for (const bad of ["*12345678901#", "*1234567890123#"]) expect(kinds(rig.press(bad)).slice(-2)[1]).toBe("sound failure")
-        expect(rig.status().failures).toBe(3)
-    })
-})
-
 describe("programming menu", () => {
     it("opens with the master code and *#: counter cleared, menu tune, audit, latch untouched", () => {
         const rig = withUser()
@@ -437,27 +409,5 @@ describe("recovery code", () => {
         used.boot([], { recovery: false })
         expect(used.opened(used.enter("*" + RIG_RECOVERY))).toBe(false)
         expect(used.status().failures).toBe(1)
-    })
-})
-
-describe("secrecy", () => {
-    it("no effect but 'hash' carries a code, across menu, recovery and reset", () => {
-        const rig = withUser()
-        rig.enter("8402")
-        rig.menu()
-        rig.enter("1")
-        rig.enter("0")
-        rig.enter("2468")
-        rig.enter("2468")
-        rig.press("*")
-        rig.enter("*" + RIG_RECOVERY)
-        rig.enter("3917")
-        rig.enter("3917")
-        rig.hold(10_000)
-        for (const e of rig.history) {
-            if (e.type === "hash") continue
-            const text = JSON.stringify(e, (_, v) => (v instanceof Uint8Array ? "bytes" : v))
-            for (const secret of [MASTER, USER, "8402", "2468", "3917", RIG_RECOVERY]) expect(text, text).not.toContain(secret)
-        }
     })
 })
