@@ -2,9 +2,9 @@
  * What a case of the pure lock core gets from its runner, and what a case file exports.
  *
  * The cases under test/cases/ are written once, in the TypeScript subset DeviceScript compiles,
- * and run twice: by vitest in Node (test/core/cases.test.ts) and by @devicescript/test inside the
- * VM (test/firmware/core.devs.ts). Each reports through `check.eq(actual, expected, what)` with
- * strings, so both runners compare the same way and a failure shows the whole trace.
+ * and run twice: by vitest in Node (test/core/cases.test.ts) and inside the VM
+ * (test/firmware/run-cases.ts, in the programs test/firmware/core-*.devs.ts). Each reports through
+ * `check.eq(actual, expected, what)` with strings, so both runners compare the same way.
  */
 import { Bytes } from "../../src/core/index"
 
@@ -22,14 +22,17 @@ export interface Case {
     run: (check: Check) => Promise<void>
 }
 
-/**
- * The cases of one behaviour of the core (one file under test/cases/). They are made when asked
- * for: the VM keeps only the suite it runs on its 64 KB heap.
- */
+/** The cases of one behaviour of the core (one file under test/cases/). */
 export interface Suite {
     name: string
-    cases: () => Case[]
+    cases: Case[]
 }
+
+/**
+ * Makes a suite when called. Case files export these rather than suites: the VM then holds only
+ * the suite it runs on its 64 KB heap, and a VM program compiles only the suites it calls.
+ */
+export type SuiteMaker = () => Suite
 
 /** A value as the cases compare it: numbers as written, booleans and null by name. */
 export function str(v: number | boolean | string | null | undefined): string {

@@ -1,10 +1,10 @@
 /**
- * The pure lock core's cases (test/cases/) in Node: one `it` per case, one `describe` per case
- * file. The same cases run inside the DeviceScript VM (test/firmware/core-in-vm.test.ts).
+ * The pure lock core's cases (test/cases/) in Node: one `describe` per case file, one `it` per
+ * case. The same cases run inside the DeviceScript VM (test/firmware/core-in-vm.test.ts).
  */
 import { createHmac } from "node:crypto"
 import { describe, expect, it } from "vitest"
-import { SUITES } from "../cases/all"
+import { allSuites } from "../cases/all"
 import { Check } from "../cases/check"
 import { Bytes } from "../../src/core/index"
 
@@ -24,12 +24,14 @@ function checker(): { check: Check; made: () => number } {
     return { check, made: () => made }
 }
 
-for (const suite of SUITES)
+for (const make of allSuites()) {
+    const suite = make()
     describe(suite.name, () => {
-        for (const c of suite.cases())
+        for (const c of suite.cases)
             it(c.name, async () => {
                 const { check, made } = checker()
                 await c.run(check)
                 expect(made(), "checks made by the case").toBeGreaterThan(0)
             })
     })
+}

@@ -5,10 +5,15 @@
  * - findSlot over 300 slots: one call is about 195k VM opcodes, beyond what the VM runs without
  *   a suspension (findSlot's own comment keeps its callers under ~180 slots).
  */
+import { createHmac } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import { Bytes, createUserTable, ctEqual, findSlot, findUser, MAX_USERS, setUser, UserStatus, UserType } from "../../src/core/index"
 import { seeded as digest } from "../cases/ct"
-import { hmac } from "./rig"
+import { DEVICE_KEY } from "../cases/rig"
+
+function hmac(message: string): Uint8Array {
+    return createHmac("sha256", DEVICE_KEY).update(message).digest()
+}
 
 /** Wraps bytes so that every indexed read is counted. */
 function counting<T extends Bytes>(b: T, counter: { reads: number }): T {
