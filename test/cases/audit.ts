@@ -26,7 +26,8 @@ import {
     segmentOf,
     startChainCheck,
 } from "../../src/core/index"
-import { bytesText, Check, copyBytes, list, str, Suite } from "./check"
+import { Check, Suite } from "./check"
+import { bytesText, copyBytes, list, str } from "./compare"
 
 const AUDIT_KEY = "audit-key"
 

@@ -1,6 +1,7 @@
 /** Power-on: a new lock, and the boot event that restores what flash held (latch first, codes, counter). */
 import { createLock, DEFAULT_POLICY, lockStatus } from "../../src/core/index"
-import { has, list, Suite } from "./check"
+import { Suite } from "./check"
+import { has, list } from "./compare"
 import { CODE, full, kinds, logs, OTHER, ready, Rig, statusText, STATUS_FIELDS } from "./rig"
 
 export function bootSuite(): Suite {

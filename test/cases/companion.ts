@@ -37,7 +37,8 @@ import {
     UserStatus,
     UserType,
 } from "../../src/core/index"
-import { bytesOf, bytesText, Check, contains, holdsBytes, list, sliceBytes, str, Suite, textOf } from "./check"
+import { Check, Suite } from "./check"
+import { bytesOf, bytesText, contains, holdsBytes, list, sliceBytes, str, textOf } from "./compare"
 import { DEVICE_KEY, full, MASTER } from "./rig"
 
 /** The answer to one companion command. */

@@ -4,7 +4,8 @@
  * test/core/constant-time.test.ts.
  */
 import { Bytes, ctEqual, findSlot } from "../../src/core/index"
-import { copyBytes, sliceBytes, str, Suite } from "./check"
+import { Suite } from "./check"
+import { copyBytes, sliceBytes, str } from "./compare"
 import { DEVICE_KEY } from "./rig"
 
 /** A 32-byte digest made from a seed (bytes 0 and 1 hold the seed). */

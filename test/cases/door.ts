@@ -1,6 +1,7 @@
 /** The door contact (forced-open and ajar alarms, a relock that waits for the door) and a jammed latch. */
 import { createLock, createUserTable, DEFAULT_POLICY, Effect, LATCH_SETTLE_MS, LockEvent, LockState, lockStatus, Policy, setUser, step, UserStatus, UserType } from "../../src/core/index"
-import { Check, contains, list, str, Suite } from "./check"
+import { Check, Suite } from "./check"
+import { contains, list, str } from "./compare"
 import { alarms, DEVICE_KEY, latches, MASTER } from "./rig"
 
 /** A lock with the master code, a 5 s auto-relock and a 20 s door-ajar time. */

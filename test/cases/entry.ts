@@ -1,5 +1,6 @@
 /** Typing at the keypad: digits, '*', the entry timeout, over-long entries, and the keypad grammar. */
-import { has, list, repeat, str, Suite, tail } from "./check"
+import { Suite } from "./check"
+import { has, list, repeat, str, tail } from "./compare"
 import { CODE, count, kinds, opened, ready, shown, USER, withUser } from "./rig"
 
 export function entrySuite(): Suite {

@@ -3,7 +3,8 @@
  * and the lockout at the keypad (counted before the check, served, escalating, surviving reboots).
  */
 import { DEFAULT_POLICY, lockoutDurationMs, Policy, SEVEN_DAYS_MS } from "../../src/core/index"
-import { list, str, Suite, tail } from "./check"
+import { Suite } from "./check"
+import { list, str, tail } from "./compare"
 import { CODE, kinds, logs, OTHER, ready, Rig, show } from "./rig"
 
 /** Durations for several failure counts, comma separated. */

@@ -1,6 +1,8 @@
 /** The keypad programming menu: opened with the master code, it adds, deletes, disables and enables users, sets the mode and issues recovery codes. */
 import { DEFAULT_POLICY, parseDays, userName, userParam, UserStatus, userStatus, UserType, userType } from "../../src/core/index"
-import { contains, has, lastOf, list, str, Suite, tail, utc } from "./check"
+import { Suite } from "./check"
+import { contains, has, lastOf, list, str, tail } from "./compare"
+import { utc } from "./utc"
 import { audits, kinds, logs, MASTER, opened, OTHER, Rig, RIG_RECOVERY, shown, sounds, USER, UserSpec, withUser } from "./rig"
 
 /** A user the menu adds: its type, the values it asks for, and the parameters they become. */

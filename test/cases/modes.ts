@@ -1,6 +1,7 @@
 /** Operating modes (Vacation, Privacy, Passage, NoRemoteLockUnlock) and remote lock and unlock. */
 import { OperatingMode } from "../../src/core/index"
-import { has, list, str, Suite } from "./check"
+import { Suite } from "./check"
+import { has, list, str } from "./compare"
 import { audits, auditsFull, kinds, MASTER, opened, Rig, RIG_RECOVERY, USER, withUser } from "./rig"
 
 async function inMode(rig: Rig, mode: number) {

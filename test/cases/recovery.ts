@@ -1,5 +1,6 @@
 /** The recovery code: '*' and 12 digits open once, use it up, and ask for a new master code. */
-import { contains, has, lastOf, list, str, Suite } from "./check"
+import { Suite } from "./check"
+import { contains, has, lastOf, list, str } from "./compare"
 import { audits, kinds, logs, MASTER, opened, Rig, RIG_RECOVERY, sounds, tableOf, USER, withUser } from "./rig"
 
 export function recoverySuite(): Suite {

@@ -4,7 +4,8 @@
  * change a column here when what a refused user sees changes.
  */
 import { UserStatus, UserType, userTypeName } from "../../src/core/index"
-import { contains, list, swap, Suite } from "./check"
+import { Suite } from "./check"
+import { contains, list, swap } from "./compare"
 import { audits, kinds, logs, USER, withUser } from "./rig"
 
 export interface Refusal {

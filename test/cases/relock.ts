@@ -1,6 +1,7 @@
 /** Locking again after an unlock: the auto-relock timer, and holding '#' to lock at once. */
 import { DEFAULT_POLICY, Policy } from "../../src/core/index"
-import { has, list, Suite } from "./check"
+import { Suite } from "./check"
+import { has, list } from "./compare"
 import { CODE, kinds, ready, shown } from "./rig"
 
 export function relockSuite(): Suite {

@@ -1,5 +1,6 @@
 /** The reset ritual: holding the program button 10 s wipes the lock, once per hold, whatever it was doing. */
-import { contains, list, str, Suite } from "./check"
+import { Suite } from "./check"
+import { contains, list, str } from "./compare"
 import { audits, auditsFull, count, kinds, logs, MASTER, opened, Rig, USER, withUser } from "./rig"
 
 export function resetSuite(): Suite {

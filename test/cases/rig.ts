@@ -21,7 +21,9 @@ import {
     UserStatus,
     UserType,
 } from "../../src/core/index"
-import { bytesText, Check, str, utc } from "./check"
+import { Check } from "./check"
+import { bytesText, str } from "./compare"
+import { utc } from "./utc"
 
 export const DEVICE_KEY = "test-device-key"
 /** The master code (slot 1) the rig boots with unless told otherwise. */

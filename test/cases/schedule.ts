@@ -20,7 +20,9 @@ import {
     UserStatus,
     UserType,
 } from "../../src/core/index"
-import { list, str, Suite, utc } from "./check"
+import { Suite } from "./check"
+import { list, str } from "./compare"
+import { utc } from "./utc"
 import { audits, auditsFull, logs, Rig } from "./rig"
 
 const USER = "5820"

@@ -1,6 +1,7 @@
 /** Secrecy: no effect but "hash" ever carries a typed code, no log a digest; digests nobody asked for are ignored. */
 import { Effect } from "../../src/core/index"
-import { contains, hex, list, str, Suite } from "./check"
+import { Suite } from "./check"
+import { contains, hex, list, str } from "./compare"
 import { CODE, full, kinds, MASTER, OTHER, ready, Rig, RIG_RECOVERY, USER, withUser } from "./rig"
 
 /** The effects (all but "hash") whose full text holds one of the secrets, named once each. */

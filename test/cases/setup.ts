@@ -1,6 +1,7 @@
 /** Setup mode: the first master code, set with the program button and typed twice; the lock never opens meanwhile. */
 import { Effect } from "../../src/core/index"
-import { bytesText, Check, contains, has, list, sliceBytes, str, Suite, tail } from "./check"
+import { Check, Suite } from "./check"
+import { bytesText, contains, has, list, sliceBytes, str, tail } from "./compare"
 import { CODE, count, kinds, logs, opened, OTHER, ready, Rig } from "./rig"
 
 function inSetup(check: Check): Rig {

@@ -37,7 +37,8 @@ import {
     userType,
     userTypeName,
 } from "../../src/core/index"
-import { Check, copyBytes, list, str, Suite } from "./check"
+import { Check, Suite } from "./check"
+import { copyBytes, list, str } from "./compare"
 import { DEVICE_KEY, kinds, logs, Rig } from "./rig"
 
 function hmac(check: Check, message: string): Bytes {

@@ -1,6 +1,8 @@
 /** User types at the keypad: who opens, Forced (duress), Disposable, Expiring and schedule users with the clock. */
 import { parseDays, userParam, UserStatus, userStatus, UserType } from "../../src/core/index"
-import { has, list, str, Suite, utc } from "./check"
+import { Suite } from "./check"
+import { has, list, str } from "./compare"
+import { utc } from "./utc"
 import { audits, auditsFull, kinds, logs, MASTER, opened, sounds, USER, withUser } from "./rig"
 
 /** Fridays 09:00-17:00. */

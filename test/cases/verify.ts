@@ -1,5 +1,6 @@
 /** Checking a submitted code: the counter on flash first, the hash, the answer, and which entries count. */
-import { has, list, str, Suite, tail } from "./check"
+import { Suite } from "./check"
+import { has, list, str, tail } from "./compare"
 import { CODE, count, full, kinds, logs, OTHER, ready, Rig, shown } from "./rig"
 
 export function verifySuite(): Suite {

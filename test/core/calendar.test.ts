@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { daysFromCivil, weekdayOf } from "../../src/core/index"
-import { utc } from "../cases/check"
+import { utc } from "../cases/utc"
 
 describe("civil time", () => {
     it("matches the JavaScript calendar for every day from 2019 to 2101", () => {
