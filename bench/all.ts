@@ -3,16 +3,16 @@
  * timing measurements (brute, ct, latency) run one after the other on a machine as quiet as this
  * run can make it; then footprint, power and fuzz, which measure no time, run side by side.
  *
- *   npm run bench -- [--only ct,brute,latency,remote,footprint,power,fuzz] [--quick] [--readme]
+ *   npm run bench -- [--only ct,brute,latency,remote,footprint,power,fuzz] [--quick] [--docs]
  *
- * --quick runs small versions (a smoke test, not results to quote); --readme rewrites the
- * Measured section of README.md with the table.
+ * --quick runs small versions (a smoke test, not results to quote); --docs rewrites the
+ * Measured section of docs/benchmarks.md with the table.
  */
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { ROOT } from "../host/paths"
 import { runBench, UsageError } from "./lib/cli"
-import { printTable, readResults, updateReadme } from "./report"
+import { printTable, readResults, updateBenchmarksDoc } from "./report"
 
 const STEPS: { name: string; script: string; quick: string[]; parallel: boolean }[] = [
     { name: "brute", script: "brute.ts", quick: ["--quick"], parallel: false },
@@ -50,7 +50,7 @@ function run(step: (typeof STEPS)[number], args: string[], prefix: boolean): Pro
 runBench("bench", {
     only: { type: "string", default: STEPS.map(s => s.name).join(","), help: "comma-separated measurements to run" },
     quick: { type: "flag", help: "small versions of everything (smoke test)" },
-    readme: { type: "flag", help: "rewrite the Measured section of README.md afterwards" },
+    docs: { type: "flag", help: "rewrite the Measured section of docs/benchmarks.md afterwards" },
 }, async o => {
     const only = o.only.split(",").map(s => s.trim()).filter(Boolean)
     for (const n of only) if (!STEPS.some(s => s.name === n)) throw new UsageError(`--only: unknown measurement "${n}" (one of ${STEPS.map(s => s.name).join(", ")})`)
@@ -65,6 +65,6 @@ runBench("bench", {
     const seconds = (Date.now() - started) / 1000
     console.log(`\n== bench: results (bench/results.json), ${Math.round(seconds)} s in all ==`)
     printTable(readResults())
-    if (o.readme) updateReadme(readResults(), "npm run bench", seconds)
+    if (o.docs) updateBenchmarksDoc(readResults(), "npm run bench", seconds)
     if (failed.length) throw new Error(`failed: ${failed.join(", ")}`)
 })

@@ -1,8 +1,8 @@
 /**
- * The readable summary of bench/results.json: a table on stdout, and (with --readme) the
- * "Measured" section of README.md rewritten with it.
+ * The readable summary of bench/results.json: a table on stdout, and (with --docs) the
+ * "Measured" section of docs/benchmarks.md rewritten with it.
  *
- *   npm run bench:report -- [--readme]
+ *   npm run bench:report -- [--docs] [--minutes N]
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -116,7 +116,7 @@ export function notes(r: any): string[] {
             const parts = Object.entries<number>(f.bytecode_by_source).map(([k, v]) => `${k} ${kb(v)}`).join(", ")
             out.push(
                 `Bytecode misses its goal: ${kb(f.bytecode_bytes)} against 48 KB. Code by source: ${parts}; strings ${kb(f.bytecode_sections?.strings ?? 0)} ` +
-                    `(console lines, menu prompts, refusal reasons, field names). It was 56.9 KB before the companion administration and the door contact. ` +
+                    `(console lines, menu prompts, refusal reasons, field names). ` +
                     `What would close it: numbered log lines with their text kept on the host (the simulator, the CLI and the tests would print them), ` +
                     `which removes most of the strings, and a smaller menu; neither is done.`,
             )
@@ -164,17 +164,21 @@ export function notes(r: any): string[] {
     return out
 }
 
-export function updateReadme(r: any, command: string, seconds: number | null) {
-    const path = join(ROOT, "README.md")
+/** The page whose "## Measured" section `npm run bench -- --docs` rewrites. */
+export const BENCHMARKS_DOC = join(ROOT, "docs", "benchmarks.md")
+
+/** Rewrites the "## Measured" section of docs/benchmarks.md (up to the next "## " heading) from `r`. */
+export function updateBenchmarksDoc(r: any, command: string, seconds: number | null) {
+    const path = BENCHMARKS_DOC
     const text = readFileSync(path, "utf8")
     const start = text.indexOf("## Measured")
     const end = text.indexOf("\n## ", start + 5)
-    if (start < 0 || end < 0) throw new Error("README.md has no \"## Measured\" section followed by another section")
+    if (start < 0 || end < 0) throw new Error("docs/benchmarks.md has no \"## Measured\" section followed by another section")
     const when = Object.values<any>(r).map(x => x?.at).filter(Boolean).sort().pop() ?? ""
     const section =
         "## Measured\n\n" +
         `Latest \`npm run bench\` on the shared 2-core development machine (${when.slice(0, 10)}${seconds ? `, ${Math.round(seconds / 60)} min` : ""}); ` +
-        "every number is in `bench/results.json`, charts in `bench/*.svg`, method notes in each `bench/*.ts`.\n\n" +
+        "every number, with the date of its run, is in `bench/results.json`, charts in `bench/*.svg`, method notes in each `bench/*.ts` and under [Method](#method).\n\n" +
         "```sh\n" + command + "\n```\n\n" +
         markdown(r) +
         "\n\n" + notes(r).map(n => `- ${n}`).join("\n") +
@@ -191,11 +195,11 @@ export function readResults(): any {
 
 if (process.argv[1]?.endsWith("report.ts"))
     runBench("bench:report", {
-        readme: { type: "flag", help: "rewrite the Measured section of README.md" },
-        minutes: { type: "number", default: 0, min: 0, help: "how long the npm run bench took (for the README)" },
+        docs: { type: "flag", help: "rewrite the Measured section of docs/benchmarks.md" },
+        minutes: { type: "number", default: 0, min: 0, help: "how long the npm run bench took (for docs/benchmarks.md)" },
     }, async o => {
         const r = readResults()
         printTable(r)
         for (const n of notes(r)) console.log(`- ${n}`)
-        if (o.readme) updateReadme(r, "npm run bench", o.minutes ? o.minutes * 60 : null)
+        if (o.docs) updateBenchmarksDoc(r, "npm run bench", o.minutes ? o.minutes * 60 : null)
     })

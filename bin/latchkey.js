@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The companion CLI (sim/cli.ts), run through tsx so no separate compile step is needed.
+// The companion CLI (companion/cli.ts), run through tsx so no separate compile step is needed.
 import { register } from "tsx/esm/api"
 
 register()

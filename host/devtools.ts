@@ -23,7 +23,7 @@ export function devsBin(): string {
 }
 
 /**
- * The command that starts a VM process on the hub (sim/vm-process.ts: the VM of the pinned CLI
+ * The command that starts a VM process on the hub (sim/devices/vm-process.ts: the VM of the pinned CLI
  * with the board's 256 KB flash, connected as `devs run --tcp` connects), followed by `args`.
  * One Node process, with tsx's loader for the TypeScript.
  */
@@ -132,7 +132,7 @@ export function killRegistered(dir: string): number {
 }
 
 /**
- * Turns a line printed by `devs run` or sim/vm-process.ts ("WASM> ...") or by `devs devtools --serial` ("DEV> ...")
+ * Turns a line printed by `devs run` or sim/devices/vm-process.ts ("WASM> ...") or by `devs devtools --serial` ("DEV> ...")
  * back into the VM's own dmesg form: console.log lines (printed in color 95) get their "> "
  * prefix back, like the in-process VM reports them. Other lines come back without colors.
  */

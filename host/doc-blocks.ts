@@ -1,5 +1,4 @@
-/** The generated blocks of the docs (wiring, boards): rendered from devs.json and DeviceScript's board catalog, checked by a test, written by `npm run readme`. */
-import { readFileSync, writeFileSync } from "node:fs"
+/** The generated blocks of docs/hardware.md (wiring, boards): rendered from devs.json and DeviceScript's board catalog, checked by a test, written by `npm run readme`. */
 import { join } from "node:path"
 import type { BoardCatalog } from "../src/config/boards"
 import { findBoard, settingsAreaBytes } from "../src/config/boards"
@@ -9,7 +8,8 @@ import { wiring } from "../src/config/wiring"
 import { loadBoardCatalog } from "./boards-io"
 import { loadProfile, ROOT } from "./profile-io"
 
-export const README = join(ROOT, "README.md")
+/** The page that holds the generated blocks. */
+export const HARDWARE_DOC = join(ROOT, "docs", "hardware.md")
 
 /** The wiring table for `profile` on its board. */
 export function wiringTable(profile: Profile, catalog: BoardCatalog): string {
@@ -38,15 +38,15 @@ export function boardsTable(catalog: BoardCatalog): string {
     return ["| `board.id` | Board | Family | Settings area | Lock fits |", "|---|---|---|---|---|", ...rows].join("\n")
 }
 
-/** Replaces the block NAME of `text` with `body`; throws when the markers are missing. */
-export function replaceBlock(text: string, name: string, body: string): string {
+/** Replaces the block NAME of `text` (the page `file`) with `body`; throws when the markers are missing. */
+export function replaceBlock(text: string, name: string, body: string, file = "docs/hardware.md"): string {
     const begin = new RegExp(`(<!-- generated:${name}[^>]*-->\\n)[\\s\\S]*?(<!-- end:${name} -->)`)
-    if (!begin.test(text)) throw new Error(`README.md has no <!-- generated:${name} --> ... <!-- end:${name} --> block`)
+    if (!begin.test(text)) throw new Error(`${file} has no <!-- generated:${name} --> ... <!-- end:${name} --> block`)
     return text.replace(begin, (_m, a: string, b: string) => `${a}${body}\n${b}`)
 }
 
-/** The README as it should be. */
-export function renderReadme(current: string): string {
+/** docs/hardware.md as it should be: `current` with its generated blocks brought up to date. */
+export function renderHardwareDoc(current: string): string {
     const catalog = loadBoardCatalog()
     let text = replaceBlock(current, "wiring", wiringTable(loadProfile(), catalog))
     text = replaceBlock(text, "boards", boardsTable(catalog))

@@ -166,7 +166,7 @@ function main() {
         writeFileSync(GENERATED, profileSource(shipping))
         writeFileSync(BOARD_GENERATED, boardSource(shipping, loadBoardCatalog()))
     }
-    // the lock service's spec, for jacdac-ts on the host (sim/latchkey.ts)
+    // the lock service's spec, for jacdac-ts on the host (host/lock-client.ts)
     copyFileSync(join(ROOT, ".devicescript", "services.json"), join(BUILD, "services.json"))
     writeFileSync(stampFile, stamp)
     console.log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`)

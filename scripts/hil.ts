@@ -2,7 +2,7 @@
  * `npm run test:hil`: the scenario tests (test/scenario, the very files `npm test` runs on the
  * in-process VM) through the hardware path: the DeviceScript devtools hub on 127.0.0.1:8082.
  *
- *   HIL=vm (default)  each board is a VM process on the hub (sim/vm-process.ts: what
+ *   HIL=vm (default)  each board is a VM process on the hub (sim/devices/vm-process.ts: what
  *                     `devs run <bytecode> --tcp` runs, with the ESP32's 256 KB flash)
  *   HIL=serial        the flashed ESP32 behind `devs devtools --serial` (started here); the fast
  *                     test firmware is deployed to it first

@@ -5,7 +5,7 @@
  * it ONLY through those peripherals, exactly as a person at the door would.
  *
  * Where the firmware runs is a {@link LockDevice}: the VM in this process (default), a
- * VM process on the devtools hub (sim/vm-process.ts), or a real board behind the hub. The scenario
+ * VM process on the devtools hub (sim/devices/vm-process.ts), or a real board behind the hub. The scenario
  * files do not change between them.
  */
 import {

@@ -1,14 +1,16 @@
 /**
- * The real pure core (src/core) driven the way the firmware drives it (src/firmware/lock.ts):
- * one event at a time, effects applied in order, the digest of a "hash" effect answered before
- * any other event, the counter and codes kept on a simulated flash that survives power cuts, and
- * the firmware's boot rule for a missing counter. Used by the brute-force simulator and the fuzzer.
+ * The real pure core (src/core) driven by the firmware's driver (src/core/driver.ts): one event
+ * at a time, effects applied in order, the digest of a "hash" effect answered before any other
+ * event, the counter and codes kept on a simulated flash that survives power cuts, and the
+ * firmware's boot rule for a missing counter. Used by the brute-force simulator and the fuzzer.
  */
 import {
+    answerEvent,
     AuditKind,
     AuditSource,
     Bytes,
-    createLock,
+    CoreDriver,
+    createDriver,
     createUserTable,
     Effect,
     loadUserChunk,
@@ -17,9 +19,10 @@ import {
     lockStatus,
     MASTER_SLOT,
     Policy,
+    queueEvent,
     RemoteAction,
+    runQueue,
     setUser,
-    step,
     truncateDigest,
     UserStatus,
     UserType,
@@ -43,7 +46,7 @@ export interface CoreLockOptions {
 }
 
 export class CoreLock {
-    state!: LockState
+    driver!: CoreDriver
     readonly flash: CoreFlash
     readonly policy: Policy
     readonly key: Uint8Array
@@ -64,9 +67,9 @@ export class CoreLock {
     remoteCheck: () => { ok: boolean; action: RemoteAction; keyId: number } = () => ({ ok: false, action: "none", keyId: 0 })
     /** Unlocks answered to a companion command (source "remote"). */
     remoteUnlocks = 0
-    private queue: LockEvent[] = []
     private now = 0
-    private pendingCode: string[] = []
+    /** The last digest delivered for a "hash" effect, and its code (a forged "digest" event is another object). */
+    private delivered: { digest: Bytes; code: string } | null = null
 
     constructor(o: CoreLockOptions) {
         this.policy = o.policy
@@ -80,11 +83,15 @@ export class CoreLock {
         this.boot(o.now)
     }
 
+    /** The core's RAM state. */
+    get state(): LockState {
+        return this.driver.state
+    }
+
     /** Power on: a fresh RAM state, restored from flash with the firmware's rules. */
     boot(now: number): Effect[] {
-        this.state = createLock(this.policy, now)
-        this.queue = []
-        this.pendingCode = []
+        this.driver = createDriver(this.policy, now, { digest: code => this.digest(code), recovery: () => null })
+        this.delivered = null
         this.latchOpen = false
         const hasCode = userCount(this.flash.users) > 0
         let counter = this.flash.counter
@@ -106,28 +113,30 @@ export class CoreLock {
 
     /** Power cut: RAM is gone; flash keeps what was written. */
     powerCut() {
-        this.queue = []
-        this.pendingCode = []
+        this.driver.queue.length = 0
+        this.delivered = null
     }
 
     /** Feeds one event (and any digest it causes) through the core; returns every effect applied. */
     send(event: LockEvent, now: number): Effect[] {
-        const all: Effect[] = []
         this.now = now
-        this.queue.push(event)
-        while (this.queue.length) {
-            const ev = this.queue.shift()!
-            const effects = step(this.state, ev, now)
-            for (const e of effects) {
-                all.push(e)
-                this.apply(e)
-            }
-            if (ev.type === "digest") this.pendingCode.shift()
-        }
-        return all
+        queueEvent(this.driver, event)
+        return runQueue(this.driver, now, (e, cause) => this.apply(e, cause))
     }
 
-    private apply(e: Effect) {
+    /** The answer to a "hash" effect: the firmware's HMAC, or none (power cut during it). */
+    private digest(code: string): Bytes | null {
+        this.lastHashed = code
+        if (this.dropNextDigest) {
+            this.dropNextDigest = false
+            return null
+        }
+        const digest = digestOf(this.key, code)
+        this.delivered = { digest, code }
+        return digest
+    }
+
+    private apply(e: Effect, cause: LockEvent) {
         if (e.type === "saveCounter") {
             this.flash.counter = { failures: e.failures, served: e.served }
             this.counterWrites++
@@ -136,23 +145,15 @@ export class CoreLock {
             loadUserChunk(this.flash.users, e.chunk, e.data)
             // the firmware writes a counter once a lock has users (src/firmware/lock.ts)
             if (first && !this.flash.counter) this.flash.counter = { failures: 0, served: true }
-        } else if (e.type === "hash") {
-            this.lastHashed = e.code
-            if (this.dropNextDigest) {
-                this.dropNextDigest = false
-                return
-            }
-            this.pendingCode.push(e.code)
-            // the firmware answers a hash before any other queued event
-            this.queue.unshift({ type: "digest", digest: digestOf(this.key, e.code) })
         } else if (e.type === "checkRemote") {
             const v = this.remoteCheck()
-            this.queue.unshift({ type: "remoteResult", ok: v.ok, action: v.action, keyId: v.keyId })
+            answerEvent(this.driver, { type: "remoteResult", ok: v.ok, action: v.action, keyId: v.keyId })
         } else if (e.type === "audit" && e.kind === AuditKind.Unlock && e.source === AuditSource.Remote) {
             this.remoteUnlocks++
         } else if (e.type === "latch") {
             // an unlock is always the answer to the digest being processed: record whose code it was
-            if (!e.locked) this.unlocks.push({ at: this.now, code: this.pendingCode[0] ?? "" })
+            const answered = cause.type === "digest" && this.delivered !== null && cause.digest === this.delivered.digest
+            if (!e.locked) this.unlocks.push({ at: this.now, code: answered ? this.delivered!.code : "" })
             this.latchOpen = !e.locked
         }
     }

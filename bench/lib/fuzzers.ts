@@ -312,7 +312,7 @@ export function profileFuzz(count: number, seed: number, base: unknown): Profile
                 try {
                     doc = JSON.parse(mutateText(rng, text))
                 } catch {
-                    st.rejected++ // not JSON: the loader reports it (scripts/profile-io.ts)
+                    st.rejected++ // not JSON: the loader reports it (host/profile-io.ts)
                     continue
                 }
             } else if (mode === 1) doc = mergeProfile(base, mutate(rng, base)) // an override file laid over devs.json

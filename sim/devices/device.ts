@@ -3,11 +3,11 @@
  *
  * - in-process: the VM inside this Node process (sim/vm.ts); no sockets, exact power cuts.
  * - vm-process: a separate VM process on the devtools hub (tcp 127.0.0.1:8082), as
- *   `devs run <bytecode> --tcp` runs one but with the board's flash size (sim/vm-process.ts),
+ *   `devs run <bytecode> --tcp` runs one but with the board's flash size (sim/devices/vm-process.ts),
  *   standing in for a serial-bridged board. Power cut = kill the process; its flash is a file
  *   in its own folder that survives the kill.
  * - board: whatever DeviceScript device is already on the hub (a flashed ESP32 behind
- *   `devs devtools --serial`, or any VM the hub knows). See sim/board-device.ts.
+ *   `devs devtools --serial`, or any VM the hub knows). See sim/devices/board-device.ts.
  *
  * The bus side (peripherals the test hosts, what it hears and sees) is the same for all three.
  */
@@ -129,7 +129,7 @@ export class InProcessDevice implements LockDevice {
 }
 
 /**
- * Resolves once a VM process (sim/vm-process.ts or `devs run --tcp`) says "connected to" the
+ * Resolves once a VM process (sim/devices/vm-process.ts or `devs run --tcp`) says "connected to" the
  * hub; rejects, saying what it printed last, when it fails to start, exits first, or is silent
  * for 30 s.
  */
@@ -162,7 +162,7 @@ function randomDeviceId(): string {
 }
 
 /**
- * What both VM processes on the devtools hub share (sim/vm-process.ts and the CLI's own `devs run`):
+ * What both VM processes on the devtools hub share (sim/devices/vm-process.ts and the CLI's own `devs run`):
  * a folder of their own, a process group started per power-on and killed at a power cut, their
  * lines kept for failure messages and the VM's console passed on, and the wait for the hub.
  */
@@ -227,7 +227,7 @@ abstract class HubProcessDevice {
 }
 
 /**
- * A VM process on the devtools hub (sim/vm-process.ts: the VM of the pinned CLI, connected to
+ * A VM process on the devtools hub (sim/devices/vm-process.ts: the VM of the pinned CLI, connected to
  * the hub on tcp 127.0.0.1:8082 as `devs run <bytecode> --tcp` connects, but with the board's
  * 256 KB flash, which `devs run` cannot be given). Its flash is a file in a folder of its own;
  * {@link flash} mirrors it, as the in-process device's flash chip: the process reports each write

@@ -1,6 +1,6 @@
 /**
  * A DeviceScript VM process on the devtools hub: what `devs run <file> --tcp` does, with the
- * board's flash size. Run as its own process (tsx sim/vm-process.ts ...); sim/device.ts
+ * board's flash size. Run as its own process (tsx sim/devices/vm-process.ts ...); sim/devices/device.ts
  * (VmProcessDevice, HIL=vm) and test/hil start it.
  *
  * It is the same VM as `devs run`: the emscripten module of the pinned CLI bundle (sliced into
@@ -8,7 +8,7 @@
  * VM's own `setupNodeTcpSocketTransport` (the call `devs run --tcp` makes), its flash kept in a
  * file. Why not `devs run` itself: it has no flash-size option and leaves the VM's default of
  * 128 KB, whose settings area (1/16 of the flash) is 8 KB; a lock with its users, names and audit
- * ring needs up to ~13 KB (README, "What is on flash"), and the ESP32's 256 KB partition gives
+ * ring needs up to ~13 KB (docs/architecture.md, "What is on flash"), and the ESP32's 256 KB partition gives
  * 16 KB. The in-process VM (sim/vm.ts) uses 256 KB for the same reason.
  *
  * Options:
@@ -24,7 +24,7 @@
  *                       at that exact moment
  *
  * Output, one line each: "WASM> <dmesg line>" (firmware console.log lines start "> ", as in the
- * in-process VM and as sim/hil-hub.ts dmesgFromCli reads them), the VM's own messages as they
+ * in-process VM and as host/devtools.ts dmesgFromCli reads them), the VM's own messages as they
  * are ("connected to 127.0.0.1:8082"), "PANIC <code>" on a crash. Exits 1 when the hub cannot be
  * reached or goes away.
  */

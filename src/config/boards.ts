@@ -1,6 +1,6 @@
 /**
  * DeviceScript's board catalog (the `boards.json` bundled in the pinned @devicescript/cli) and
- * what each GPIO of a board can do. Pure: `scripts/boards-io.ts` slices the catalog out of the CLI
+ * what each GPIO of a board can do. Pure: `host/boards-io.ts` slices the catalog out of the CLI
  * bundle; the profile validator and the code generators read it through these functions.
  */
 

@@ -8,7 +8,8 @@
 import type { BoardPins, Profile } from "./types"
 import { ArchInfo, archMaxGpio, BoardCatalog, boardPins, builtinButtonOn, describeNeed, PinNeed, pinMeets, settingsAreaBytes } from "./boards"
 import { AUDIT_SEGMENT_BYTES, AUDIT_SEGMENTS } from "../core/audit"
-import { COMPANION_KEY_BYTES, MAX_COMPANIONS } from "../core/remote"
+import { COMPANION_RECORDS } from "../core/enrolment"
+import { COMPANION_KEY_BYTES } from "../core/remote"
 import { NAME_BYTES, NAME_CHUNKS, NAMES_PER_CHUNK, USER_CHUNKS, USER_RECORD_BYTES, USERS_PER_CHUNK } from "../core/users"
 
 export type { BoardPins, Profile } from "./types"
@@ -34,9 +35,10 @@ const ANY_MAX_GPIO = 39
 const fstorEntry = (valueBytes: number) => 24 + ((valueBytes + 7) & ~7)
 const TAG = 4
 /**
- * The most the lock keeps in the settings store at once (see src/firmware/store.ts and README
- * "What is on flash"): the store's 24-byte header, the device key, two counter records, meta, every
- * user chunk, every name chunk, every audit segment and every companion record: 13 600 bytes.
+ * The most the lock keeps in the settings store at once (see src/firmware/store.ts and
+ * docs/architecture.md, "What is on flash"): the store's 24-byte header, the device key, two
+ * counter records, meta, every user chunk, every name chunk, every audit segment, every companion
+ * record and the highest companion key id issued: 13 920 bytes.
  * (Measured, `npm run bench:verify`: a full lock without companions keeps 12.8 KB.)
  */
 export const LOCK_SETTINGS_BYTES =
@@ -47,7 +49,8 @@ export const LOCK_SETTINGS_BYTES =
     USER_CHUNKS * fstorEntry(USERS_PER_CHUNK * USER_RECORD_BYTES + TAG) +
     NAME_CHUNKS * fstorEntry(NAMES_PER_CHUNK * NAME_BYTES + TAG) +
     AUDIT_SEGMENTS * fstorEntry(AUDIT_SEGMENT_BYTES) +
-    MAX_COMPANIONS * fstorEntry(6 + COMPANION_KEY_BYTES + TAG)
+    COMPANION_RECORDS * fstorEntry(6 + COMPANION_KEY_BYTES + TAG) +
+    fstorEntry(1 + TAG)
 
 const kb = (bytes: number) => `${Math.round(bytes / 102.4) / 10} KB`
 

@@ -1,8 +1,8 @@
 /**
  * The lock's wiring, derived from a validated profile and DeviceScript's board catalog: one row
  * per wire, with the GPIO, the label firmware uses (`pins.P13` of `@dsboard/<board>`) and how the
- * firmware serves it. Pure: the firmware's board file (src/firmware/board.g.ts) and the README's
- * wiring table are both generated from these rows, so they cannot disagree.
+ * firmware serves it. Pure: the firmware's board file (src/firmware/board.g.ts) and the wiring
+ * table of docs/hardware.md are both generated from these rows, so they cannot disagree.
  */
 import { BoardCatalog, builtinButtonOn, findBoard } from "./boards"
 import type { Profile } from "./types"

@@ -1,13 +1,13 @@
 /**
  * The lock's own Jacdac service (services/latchkey.md): its state as registers, Matter-style
- * events, and the companion commands (enrol in the clear; everything else sealed, through
- * ./lock.ts runRemoteCommand). Nothing here carries a code or a digest in the clear.
+ * events, and the companion commands (enrol in the clear; everything else sealed, handed to the
+ * lock through the handlers it is started with). Nothing here carries a code or a digest in the
+ * clear.
  */
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import { AuditKind, LockStatus } from "../core/index"
+import { AuditKind, LockEvent, LockStatus } from "../core/index"
 import { enrolCompanion, issueNonce } from "./remote"
-import { post, runRemoteCommand } from "./lock"
 import { reportedLatchState } from "./latch-monitor"
 
 const NO_USER = 0xffff
@@ -17,24 +17,34 @@ function source(s: number): ds.LatchkeyOperationSource {
     return s === 3 || s === 4 || s === 5 || s === 7 ? s : ds.LatchkeyOperationSource.Unspecified
 }
 
+/** What the service needs from the lock. */
+export interface LatchkeyHandlers {
+    /** The lock's status, read on every register query. */
+    status: () => LockStatus
+    /** Queues an event for the lock (returns at once). */
+    post: (event: LockEvent) => void
+    /** Carries out a sealed companion command; resolves with its CommandStatus and sealed answer. */
+    runRemote: (counter: number, keyId: number, sealed: Buffer) => Promise<[number, Buffer]>
+}
+
 class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
-    constructor(private readonly status: () => LockStatus) {
+    constructor(private readonly handlers: LatchkeyHandlers) {
         super(ds.Latchkey.spec)
     }
     reading(): ds.LatchkeyLockState {
-        return reportedLatchState(this.status().locked)
+        return reportedLatchState(this.handlers.status().locked)
     }
     operatingMode() {
-        return this.status().mode
+        return this.handlers.status().mode
     }
     failureCount() {
-        return this.status().failures
+        return this.handlers.status().failures
     }
     lockoutRemaining() {
-        return this.status().lockoutRemainingMs
+        return this.handlers.status().lockoutRemainingMs
     }
     provisioned() {
-        return !this.status().setup
+        return !this.handlers.status().setup
     }
     nonce() {
         return issueNonce()
@@ -42,7 +52,7 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
     async enrol(): Promise<[ds.LatchkeyCommandStatus, number, Buffer]> {
         const answer = await enrolCompanion()
         // in the audit log: which key id was handed out (never the key)
-        if (answer[0] === ds.LatchkeyCommandStatus.Ok) post({ type: "companionEnrolled", keyId: answer[1] })
+        if (answer[0] === ds.LatchkeyCommandStatus.Ok) this.handlers.post({ type: "companionEnrolled", keyId: answer[1] })
         return answer
     }
     /** The server core passes the decoded fields as one array (see @devicescript/server). */
@@ -51,15 +61,15 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
         if (Array.isArray(counter)) args = counter
         if (typeof args[0] !== "number" || typeof args[1] !== "number" || !(args[2] instanceof Buffer))
             return [ds.LatchkeyCommandStatus.BadFrame, Buffer.alloc(0)]
-        return await runRemoteCommand(args[0], args[1], args[2])
+        return await this.handlers.runRemote(args[0], args[1], args[2])
     }
 }
 
 let server: LatchkeyServer
 
-/** Starts the service; `status` is read on every register query. */
-export function startLatchkeyService(status: () => LockStatus) {
-    server = new LatchkeyServer(status)
+/** Starts the service, answering through the lock's handlers. */
+export function startLatchkeyService(handlers: LatchkeyHandlers) {
+    server = new LatchkeyServer(handlers)
     startServer(server, { roleName: "latchkey" })
 }
 

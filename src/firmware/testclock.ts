@@ -2,23 +2,30 @@
  * TEST BUILDS ONLY (build/firmware-fast.devs, entry src/main-test.ts): sets the lock's wall
  * clock from the bus with the standard Jacdac Real Time Clock service's `set_time` command,
  * unauthenticated. The shipping firmware (src/main.ts) does not contain it: there the clock
- * comes from the companion's sealed command, through the same seam,
- * `setClock()` in ./lock.ts.
+ * comes from the companion's sealed command, through the same seam the handlers here call
+ * (`setClock()` in ./lock.ts).
  *
  * The service's `reading` register reports the lock's wall clock (all zeros while unset).
  */
 import * as ds from "@devicescript/core"
 import { SensorServer, startServer } from "@devicescript/server"
 import { civilToSeconds, daysFromCivil, formatWallTime } from "../core/index"
-import { setClock, wallClockSeconds } from "./lock"
+
+/** What the clock service needs from the lock. */
+export interface TestClockHandlers {
+    /** The lock's wall clock in seconds since 1970 (local time), 0 while not set. */
+    wallSeconds: () => number
+    /** Sets the lock's wall clock (local time, ms since 1970). */
+    setClock: (epochMs: number) => void
+}
 
 class TestClockServer extends SensorServer implements ds.RealTimeClockServerSpec {
-    constructor() {
+    constructor(private readonly handlers: TestClockHandlers) {
         super(ds.RealTimeClock.spec)
     }
 
     reading(): [number, number, number, number, number, number, number] {
-        const s = wallClockSeconds()
+        const s = this.handlers.wallSeconds()
         if (s === 0) return [0, 0, 0, 0, 0, 0, 0]
         const text = formatWallTime(s) // "YYYY-MM-DD hh:mm"
         const y = parseInt(text.slice(0, 4))
@@ -33,11 +40,11 @@ class TestClockServer extends SensorServer implements ds.RealTimeClockServerSpec
         const v: number[] = args
         const seconds = civilToSeconds(v[0], v[1], v[2], v[4], v[5], v[6])
         if (!(daysFromCivil(v[0], v[1], v[2]) >= 0)) return
-        await setClock(seconds * 1000)
+        this.handlers.setClock(seconds * 1000)
     }
 }
 
 /** Starts the test-only clock service. */
-export function startTestClock() {
-    startServer(new TestClockServer(), { roleName: "testclock" })
+export function startTestClock(handlers: TestClockHandlers) {
+    startServer(new TestClockServer(handlers), { roleName: "testclock" })
 }

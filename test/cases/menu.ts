@@ -226,7 +226,7 @@ export function menuSuite(): Suite {
                 },
             },
             {
-                name: "the README's example adds a Monday and Thursday 09:00-12:00 user",
+                name: "the user guide's example adds a Monday and Thursday 09:00-12:00 user",
                 run: async check => {
                     const rig = await withUser(check)
                     for (const step of ["7391*#", "1#", "2#", "14#", "0900#", "1200#", "6813#", "6813#", "*"]) await rig.press(step)

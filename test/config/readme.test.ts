@@ -1,18 +1,26 @@
-/** The README's generated blocks (wiring table, board list) match devs.json and the board catalog. */
+/**
+ * docs/hardware.md's generated blocks (wiring table, board list) match devs.json and the board
+ * catalog, and docs/testing.md says what a board lacks as the code says.
+ */
 import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { loadBoardCatalog } from "../../host/boards-io"
 import { loadProfile } from "../../host/profile-io"
-import { README, renderReadme, replaceBlock, wiringTable } from "../../host/doc-blocks"
+import { HARDWARE_DOC, renderHardwareDoc, replaceBlock, wiringTable } from "../../host/doc-blocks"
+import { ROOT } from "../../host/paths"
 import { HubBoardDevice } from "../../sim/devices/board-device"
 import { VmProcessDevice } from "../../sim/devices/device"
 import { skippedTitle } from "../scenario/helpers"
 
-describe("README hardware section", () => {
+const TESTING_DOC = join(ROOT, "docs", "testing.md")
+
+describe("docs/hardware.md's generated blocks", () => {
     it("has the wiring table and board list generated from devs.json (run `npm run readme` to fix)", () => {
-        const current = readFileSync(README, "utf8")
+        const current = readFileSync(HARDWARE_DOC, "utf8")
         expect(current).toContain("| Latch servo signal | 18 | `P18` |")
-        expect(renderReadme(current)).toBe(current)
+        expect(current).toContain("| `esp32_devkit_c` | Espressif ESP32-DevKitC | ESP32 | 16 KB | yes |")
+        expect(renderHardwareDoc(current)).toBe(current)
     })
 
     it("a changed pin in devs.json shows up in the table", () => {
@@ -21,14 +29,21 @@ describe("README hardware section", () => {
         expect(wiringTable(moved, loadBoardCatalog())).toContain("| Latch servo signal | 21 | `P21` | `board.pins.servo` |")
     })
 
-    it("refuses a README without the markers", () => {
+    it("a stale table is found", () => {
+        const current = readFileSync(HARDWARE_DOC, "utf8")
+        const stale = current.replace("| Latch servo signal | 18 | `P18` |", "| Latch servo signal | 21 | `P21` |")
+        expect(stale).not.toBe(current)
+        expect(renderHardwareDoc(stale)).toBe(current)
+    })
+
+    it("refuses a page without the markers", () => {
         expect(() => replaceBlock("no markers here", "wiring", "x")).toThrow(/generated:wiring/)
     })
 
     it("says which capabilities a board lacks (what its skipped scenarios need), as the code says, with no count to drift", () => {
-        const text = readFileSync(README, "utf8")
+        const text = readFileSync(TESTING_DOC, "utf8")
         const m = /On a board \(`serial`, `tcp`\) that is what\s+`HubBoardDevice\.CAPABILITIES` lacks:([\s\S]*?)`HIL=vm` runs them all/.exec(text)
-        expect(m, "README 'Hardware in the loop' lists what a board lacks").not.toBeNull()
+        expect(m, "docs/testing.md lists what a board lacks").not.toBeNull()
         const caps = HubBoardDevice.CAPABILITIES as unknown as { [k: string]: boolean }
         const named = [...m![1].matchAll(/`(\w+)`/g)].map(x => x[1]).filter(k => k in caps)
         expect(named.sort()).toEqual(Object.keys(caps).filter(k => !caps[k]).sort())

@@ -1,10 +1,10 @@
 /**
  * The bench path (HIL=serial) proven without a bench: a VM process waiting for a program
- * (sim/vm-process.ts --wait: `devs run --wait --tcp` with the ESP32's 256 KB flash) stands in for
+ * (sim/devices/vm-process.ts --wait: `devs run --wait --tcp` with the ESP32's 256 KB flash) stands in for
  * a flashed board. `npm run deploy` puts the firmware on it over the hub, and a scenario runs the
  * way it runs on the board: the lock found on the hub, its roles rebound to the test's parts
  * through its role manager, power cycles by stopping the program and starting it again (the
- * DeviceScript manager's `running` register; the board is never reset, see sim/board-device.ts),
+ * DeviceScript manager's `running` register; the board is never reset, see sim/devices/board-device.ts),
  * a wipe by deleting its settings.
  * A VM process hosts no servers, so the board's own parts stand on a decoy device of their own:
  * a keypad (its matrix scanner), its latch servo, its latch switch and an unwired door reed (reads

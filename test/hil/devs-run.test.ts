@@ -3,8 +3,8 @@
  * for CI ("a DeviceScript VM process started with `devs run <bytecode> --tcp`"), through the same
  * devtools hub and the same SimulatedBoard parts as every HIL scenario.
  *
- * The HIL suite's boards are sim/vm-process.ts (the same VM with the ESP32's 256 KB flash; see
- * README "Hardware in the loop" for why). This file proves the unchanged CLI command still runs
+ * The HIL suite's boards are sim/devices/vm-process.ts (the same VM with the ESP32's 256 KB flash; see
+ * docs/testing.md, "Hardware in the loop", for why). This file proves the unchanged CLI command still runs
  * the firmware: setup, a right code opens the latch (read from the bus: the angle the firmware
  * wrote to the test's servo, and the lock's own lock_state register), wrong codes are counted, and
  * a restart of `devs run` in the same folder (its flash: .devicescript/flash/sim.bin, 128 KB)

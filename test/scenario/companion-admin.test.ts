@@ -1,6 +1,6 @@
 /**
  * A companion administers the lock: users, the operating mode, the clock, the audit log. The
- * real companion code (sim/companion.ts, sim/admin.ts: what the CLI runs) against the real
+ * real companion code (companion/protocol.ts, companion/admin.ts: what the CLI runs) against the real
  * firmware in the VM, over the Jacdac bus. Each change is checked where it matters: at the
  * keypad, in the lock's answers, in its events and in its own audit log.
  */

@@ -3,7 +3,7 @@
  *
  * The same scenario files run wherever the firmware runs, chosen by the HIL environment variable:
  *   (unset)      the VM in this process (npm test)
- *   HIL=vm       a VM process per board on the devtools hub (sim/vm-process.ts, `devs run --tcp` with 256 KB flash)
+ *   HIL=vm       a VM process per board on the devtools hub (sim/devices/vm-process.ts, `devs run --tcp` with 256 KB flash)
  *   HIL=serial   the flashed board behind `devs devtools --serial` (npm run test:hil starts it)
  *   HIL=tcp      whatever lock is already on a running hub (you started the hub yourself)
  * `npm run test:hil` starts the hub and runs these files one at a time (its ports are fixed).

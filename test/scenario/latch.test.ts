@@ -61,7 +61,7 @@ describe("jammed latch (latch switch fitted)", () => {
         expect((await client.status()).lockState).not.toBe("Jammed")
     })
 
-    // a device that holds the flash image also hosts the latch switch (see sim/device.ts)
+    // a device that holds the flash image also hosts the latch switch (see sim/devices/device.ts)
     itNeeds("flashImage")("LockJammed is kept in the audit log", async () => {
         const b = await setUpBoard()
         await b.jamLatch("locked")
