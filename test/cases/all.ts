@@ -13,6 +13,7 @@ import { codesSuite } from "./codes"
 import { companionSuite } from "./companion"
 import { ctSuite } from "./ct"
 import { doorSuite } from "./door"
+import { enrolmentSuite } from "./enrolment"
 import { entrySuite } from "./entry"
 import { lockoutSuite } from "./lockout"
 import { menuSuite } from "./menu"
@@ -33,9 +34,9 @@ export function doorSuites(): SuiteMaker[] {
     return [bootSuite, entrySuite, verifySuite, lockoutSuite, relockSuite, setupSuite, codesSuite, secrecySuite, userTypesSuite, refusedSuite, resetSuite, recoverySuite, modesSuite, doorSuite]
 }
 
-/** Administration and what the lock keeps: the menu, companion commands, constant-time compare, the user table, schedules, the audit log. */
+/** Administration and what the lock keeps: the menu, companion commands and enrolment, constant-time compare, the user table, schedules, the audit log. */
 export function adminSuites(): SuiteMaker[] {
-    return [menuSuite, companionSuite, ctSuite, usersSuite, scheduleSuite, auditSuite]
+    return [menuSuite, companionSuite, enrolmentSuite, ctSuite, usersSuite, scheduleSuite, auditSuite]
 }
 
 /** The VM programs, by the name scripts/build.ts gives them, and the suites each runs. */

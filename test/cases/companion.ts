@@ -9,14 +9,10 @@ import {
     CMD_USER_ADD,
     CMD_USER_NAME,
     commandAction,
-    createLock,
     createNameTable,
     createUserTable,
-    DEFAULT_POLICY,
     Effect,
     ivBytes,
-    LockEvent,
-    LockState,
     parseUserAdd,
     parseUserListPage,
     REPLY_MAX_PLAIN,
@@ -29,7 +25,6 @@ import {
     STATUS_INVALID,
     STATUS_OK,
     STATUS_REFUSED,
-    step,
     textBytes,
     u32Args,
     userAddArgs,
@@ -39,7 +34,7 @@ import {
 } from "../../src/core/index"
 import { Check, Suite } from "./check"
 import { bytesOf, bytesText, contains, holdsBytes, list, sliceBytes, str, textOf } from "./compare"
-import { DEVICE_KEY, full, MASTER } from "./rig"
+import { DEVICE_KEY, full, MASTER, Rig } from "./rig"
 
 /** The answer to one companion command. */
 interface Answer {
@@ -51,45 +46,28 @@ interface Answer {
     text: string
 }
 
-/** A lock with the master code (or no user), driven by authentic companion commands. */
-class CompanionRig {
-    state: LockState
-    now = 1000
+/** A lock with the master code in slot 1 (or no user: setup mode), no recovery code. */
+function lock(check: Check, users: number): Rig {
+    const rig = new Rig(check)
+    rig.bootCodes(users > 0 ? [rig.hmac(MASTER)] : [])
+    return rig
+}
 
-    constructor(
-        readonly check: Check,
-        users: number,
-    ) {
-        this.state = createLock(DEFAULT_POLICY, this.now)
-        const t = createUserTable()
-        if (users > 0) setUser(t, 1, UserType.Programming, UserStatus.OccupiedEnabled, null, check.hmac(DEVICE_KEY, MASTER))
-        this.send({ type: "boot", users: t, names: null, failures: 0, served: true, mode: 0, recovery: null })
+/** An authentic companion command, as the adapter reports it: its effects and its one answer. */
+function remote(rig: Rig, action: RemoteAction, args: number[]): Answer {
+    const effects = rig.send({ type: "remoteAttempt" })
+    for (const e of rig.send({ type: "remoteResult", ok: true, action: action, keyId: 1, args: args })) effects.push(e)
+    const replies: Effect[] = []
+    for (const e of effects) if (e.type === "remoteReply" || e.type === "remoteAudit") replies.push(e)
+    rig.check.eq(str(replies.length), "1", `${action}: answers`)
+    const r = replies[0]
+    let status = -1
+    let text = ""
+    if (r.type === "remoteReply") {
+        status = r.status
+        text = textOf(r.detail)
     }
-
-    send(e: LockEvent): Effect[] {
-        const out = step(this.state, e, this.now)
-        const all: Effect[] = []
-        for (const x of out) all.push(x)
-        for (const x of out) if (x.type === "hash") for (const y of this.send({ type: "digest", digest: this.check.hmac(DEVICE_KEY, x.code) })) all.push(y)
-        return all
-    }
-
-    /** An authentic companion command, as the adapter reports it: its effects and its one answer. */
-    remote(action: RemoteAction, args: number[]): Answer {
-        const effects = this.send({ type: "remoteAttempt" })
-        for (const e of this.send({ type: "remoteResult", ok: true, action: action, keyId: 1, args: args })) effects.push(e)
-        const replies: Effect[] = []
-        for (const e of effects) if (e.type === "remoteReply" || e.type === "remoteAudit") replies.push(e)
-        this.check.eq(str(replies.length), "1", `${action}: answers`)
-        const r = replies[0]
-        let status = -1
-        let text = ""
-        if (r.type === "remoteReply") {
-            status = r.status
-            text = textOf(r.detail)
-        }
-        return { effects: effects, reply: r, status: status, text: text }
-    }
+    return { effects: effects, reply: r, status: status, text: text }
 }
 
 /** Audit entries as "kind/source/slot". */
@@ -203,8 +181,8 @@ export function companionSuite(): Suite {
             {
                 name: "adds a user by hashing its code, answers the slot, and never puts the code in an effect but the hash",
                 run: async check => {
-                    const r = new CompanionRig(check, 1)
-                    const a = r.remote("userAdd", userAddArgs(UserType.Unrestricted, null, "52839", "Dana"))
+                    const r = lock(check, 1)
+                    const a = remote(r, "userAdd", userAddArgs(UserType.Unrestricted, null, "52839", "Dana"))
                     check.eq(str(a.status), str(STATUS_OK), "status")
                     check.eq(full(a.reply), "remoteReply status=0 detail=[2]", "the answer: slot 2")
                     const mentions: string[] = []
@@ -217,17 +195,17 @@ export function companionSuite(): Suite {
             {
                 name: "refuses with a reason: weak and duplicate codes, the master slot, bad modes, an unset range",
                 run: async check => {
-                    const r = new CompanionRig(check, 1)
-                    check.eq(contains(r.remote("userAdd", userAddArgs(0, null, "1111", "")).text, "code: "), "yes", "a weak code")
-                    const dup = r.remote("userAdd", userAddArgs(0, null, MASTER, ""))
+                    const r = lock(check, 1)
+                    check.eq(contains(remote(r, "userAdd", userAddArgs(0, null, "1111", "")).text, "code: "), "yes", "a weak code")
+                    const dup = remote(r, "userAdd", userAddArgs(0, null, MASTER, ""))
                     check.eq(`${dup.status} ${dup.text}`, `${STATUS_INVALID} code already in use`, "the master's code")
-                    const master = r.remote("userRemove", [1])
+                    const master = remote(r, "userRemove", [1])
                     check.eq(`${master.status} ${master.text}`, `${STATUS_INVALID} slot 1 is the master code`, "removing the master")
-                    check.eq(str(r.remote("mode", [7]).status), str(STATUS_INVALID), "mode 7")
-                    check.eq(str(r.remote("clock", u32Args(5)).status), str(STATUS_INVALID), "a clock in 1970")
-                    check.eq(str(r.remote("auditRead", [40]).status), str(STATUS_INVALID), "audit segment 40")
+                    check.eq(str(remote(r, "mode", [7]).status), str(STATUS_INVALID), "mode 7")
+                    check.eq(str(remote(r, "clock", u32Args(5)).status), str(STATUS_INVALID), "a clock in 1970")
+                    check.eq(str(remote(r, "auditRead", [40]).status), str(STATUS_INVALID), "audit segment 40")
                     // refused by the adapter (revoking a key id the lock never issued): the reason is answered
-                    const invalid = r.remote("invalid", textBytes("no such companion key"))
+                    const invalid = remote(r, "invalid", textBytes("no such companion key"))
                     check.eq(`${invalid.status} ${invalid.text}`, `${STATUS_INVALID} no such companion key`, "refused by the adapter")
                     check.eq(str(r.state.userCount), "1", "users")
                     check.eq(str(r.state.failures), "0", "failures: each authentic command's own count is taken back")
@@ -236,50 +214,50 @@ export function companionSuite(): Suite {
             {
                 name: "audits companion keys enrolled and revoked (key id; 0 for every key), never a key",
                 run: async check => {
-                    const r = new CompanionRig(check, 1)
+                    const r = lock(check, 1)
                     check.eq(audited(r.send({ type: "companionEnrolled", keyId: 2 })), "30/7/2", "enrolled")
-                    const one = r.remote("revoked", [2])
+                    const one = remote(r, "revoked", [2])
                     check.eq(str(one.status), str(STATUS_OK), "revoked: status")
                     check.eq(audited(one.effects), "31/7/2", "revoked")
-                    check.eq(audited(r.remote("revoked", [0]).effects), "31/7/0", "every key revoked")
+                    check.eq(audited(remote(r, "revoked", [0]).effects), "31/7/0", "every key revoked")
                 },
             },
             {
                 name: "changes nothing on an unprovisioned lock but still answers reads",
                 run: async check => {
-                    const r = new CompanionRig(check, 0)
-                    check.eq(str(r.remote("userAdd", userAddArgs(0, null, "52839", "")).status), str(STATUS_REFUSED), "user add")
-                    check.eq(str(r.remote("mode", [1]).status), str(STATUS_REFUSED), "mode")
-                    check.eq(str(r.remote("unlock", []).status), str(STATUS_REFUSED), "unlock")
-                    check.eq(str(r.remote("userList", [1]).status), str(STATUS_OK), "user list")
-                    check.eq(full(r.remote("auditRead", [0]).reply), "remoteAudit segment=0", "audit read")
+                    const r = lock(check, 0)
+                    check.eq(str(remote(r, "userAdd", userAddArgs(0, null, "52839", "")).status), str(STATUS_REFUSED), "user add")
+                    check.eq(str(remote(r, "mode", [1]).status), str(STATUS_REFUSED), "mode")
+                    check.eq(str(remote(r, "unlock", []).status), str(STATUS_REFUSED), "unlock")
+                    check.eq(str(remote(r, "userList", [1]).status), str(STATUS_OK), "user list")
+                    check.eq(full(remote(r, "auditRead", [0]).reply), "remoteAudit segment=0", "audit read")
                     check.eq(str(r.state.userCount), "0", "users")
                 },
             },
             {
                 name: "takes back only its own count: an owner's routine command never wipes an attacker's failures",
                 run: async check => {
-                    const r = new CompanionRig(check, 1)
+                    const r = lock(check, 1)
                     for (let i = 0; i < 3; i++) for (const k of ["5", "8", "2", "0", "#"]) r.send({ type: "keyDown", key: k })
                     check.eq(str(r.state.failures), "3", "three wrong codes")
-                    const effects = r.remote("lock", []).effects
+                    const effects = remote(r, "lock", []).effects
                     check.eq(str(r.state.failures), "3", "after a lock command")
                     const saved: string[] = []
                     for (const e of effects) if (e.type === "saveCounter") saved.push(str(e.failures))
                     check.eq(list(saved), "4, 3", "counter writes")
-                    r.remote("userList", [1])
+                    remote(r, "userList", [1])
                     check.eq(str(r.state.failures), "3", "after a user list")
-                    r.remote("clearLockout", [])
+                    remote(r, "clearLockout", [])
                     check.eq(str(r.state.failures), "0", "after clearing the lockout")
                 },
             },
             {
                 name: "answers Busy at once when a code is being checked",
                 run: async check => {
-                    const r = new CompanionRig(check, 1)
+                    const r = lock(check, 1)
                     r.state.pending = "verify"
                     const replies: string[] = []
-                    for (const e of step(r.state, { type: "remoteAttempt" }, r.now)) if (e.type === "remoteReply") replies.push(full(e))
+                    for (const e of r.send({ type: "remoteAttempt" })) if (e.type === "remoteReply") replies.push(full(e))
                     check.eq(list(replies), `remoteReply status=${STATUS_BUSY} detail=null`, "the answer")
                 },
             },

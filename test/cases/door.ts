@@ -1,38 +1,20 @@
 /** The door contact (forced-open and ajar alarms, a relock that waits for the door) and a jammed latch. */
-import { createLock, createUserTable, DEFAULT_POLICY, Effect, LATCH_SETTLE_MS, LockEvent, LockState, lockStatus, Policy, setUser, step, UserStatus, UserType } from "../../src/core/index"
+import { DEFAULT_POLICY, Effect, LATCH_SETTLE_MS, Policy } from "../../src/core/index"
 import { Check, Suite } from "./check"
 import { contains, list, str } from "./compare"
-import { alarms, DEVICE_KEY, latches, MASTER } from "./rig"
+import { alarms, latches, MASTER, Rig } from "./rig"
 
 /** A lock with the master code, a 5 s auto-relock and a 20 s door-ajar time. */
-class DoorRig {
-    state: LockState
-    now = 1000
+function doorLock(check: Check): Rig {
+    const policy: Policy = { ...DEFAULT_POLICY, autoRelockMs: 5000, doorAjarMs: 20000 }
+    const rig = new Rig(check, policy)
+    rig.bootCodes([rig.hmac(MASTER)])
+    return rig
+}
 
-    constructor(readonly check: Check) {
-        const policy: Policy = { ...DEFAULT_POLICY, autoRelockMs: 5000, doorAjarMs: 20000 }
-        this.state = createLock(policy, this.now)
-        const t = createUserTable()
-        setUser(t, 1, UserType.Programming, UserStatus.OccupiedEnabled, null, check.hmac(DEVICE_KEY, MASTER))
-        this.send({ type: "boot", users: t, names: null, failures: 0, served: true, mode: 0, recovery: null })
-    }
-
-    send(e: LockEvent): Effect[] {
-        const out = step(this.state, e, this.now)
-        const all: Effect[] = []
-        for (const x of out) all.push(x)
-        for (const x of out) if (x.type === "hash") for (const y of this.send({ type: "digest", digest: this.check.hmac(DEVICE_KEY, x.code) })) all.push(y)
-        return all
-    }
-
-    /** The master code typed (key downs only). */
-    open() {
-        for (const k of ["7", "3", "9", "1", "#"]) this.send({ type: "keyDown", key: k })
-    }
-
-    advance(ms: number) {
-        this.now += ms
-    }
+/** The master code typed (key downs only). */
+function open(rig: Rig) {
+    for (const k of ["7", "3", "9", "1", "#"]) rig.send({ type: "keyDown", key: k })
 }
 
 /** The audit kinds among the effects. */
@@ -49,9 +31,9 @@ export function doorSuite(): Suite {
             {
                 name: "reports nothing for the first reading, and a forced door once the latch has settled",
                 run: async check => {
-                    const r = new DoorRig(check)
+                    const r = doorLock(check)
                     check.eq(list(alarms(r.send({ type: "door", open: false }))), "", "the first reading")
-                    check.eq(lockStatus(r.state, 0).door, "closed", "door")
+                    check.eq(r.st("door"), "door=closed", "door")
                     r.advance(LATCH_SETTLE_MS)
                     const out = r.send({ type: "door", open: true })
                     check.eq(list(alarms(out)), "DoorForcedOpen", "forced")
@@ -62,10 +44,10 @@ export function doorSuite(): Suite {
             {
                 name: "a door opened after a right code is no alarm; the relock waits until it shuts",
                 run: async check => {
-                    const r = new DoorRig(check)
+                    const r = doorLock(check)
                     r.send({ type: "door", open: false })
                     r.advance(LATCH_SETTLE_MS)
-                    r.open()
+                    open(r)
                     check.eq(str(r.state.locked), "false", "opened")
                     check.eq(list(alarms(r.send({ type: "door", open: true }))), "", "the door opens")
                     r.advance(6000)
@@ -77,9 +59,9 @@ export function doorSuite(): Suite {
             {
                 name: "raises DoorAjar once per opening, after the policy's time",
                 run: async check => {
-                    const r = new DoorRig(check)
+                    const r = doorLock(check)
                     r.send({ type: "door", open: false })
-                    r.open()
+                    open(r)
                     r.send({ type: "door", open: true })
                     r.advance(19999)
                     check.eq(list(alarms(r.send({ type: "tick" }))), "", "19,999 ms")
@@ -88,7 +70,7 @@ export function doorSuite(): Suite {
                     r.advance(60000)
                     check.eq(list(alarms(r.send({ type: "tick" }))), "", "once")
                     r.send({ type: "door", open: false })
-                    r.open()
+                    open(r)
                     r.send({ type: "door", open: true })
                     r.advance(20000)
                     check.eq(list(alarms(r.send({ type: "tick" }))), "DoorAjar", "the next opening")
@@ -97,18 +79,18 @@ export function doorSuite(): Suite {
             {
                 name: "without a sensor the relock runs on time and the door is unknown",
                 run: async check => {
-                    const r = new DoorRig(check)
-                    r.open()
+                    const r = doorLock(check)
+                    open(r)
                     r.advance(5000)
                     check.eq(list(latches(r.send({ type: "tick" }))), "locked", "relocked")
-                    check.eq(lockStatus(r.state, 0).door, "unknown", "door")
+                    check.eq(r.st("door"), "door=unknown", "door")
                 },
             },
             {
                 name: "a latch that would not open: LockJammed audited and alarmed, the lock is locked again and no relock is pending",
                 run: async check => {
-                    const r = new DoorRig(check)
-                    r.open()
+                    const r = doorLock(check)
+                    open(r)
                     check.eq(str(r.state.locked), "false", "opened")
                     const out = r.send({ type: "latchJammed", locked: false })
                     check.eq(list(alarms(out)), "LockJammed", "alarm")
@@ -121,7 +103,7 @@ export function doorSuite(): Suite {
             {
                 name: "a latch that would not lock: LockJammed, and the lock stays commanded locked",
                 run: async check => {
-                    const r = new DoorRig(check)
+                    const r = doorLock(check)
                     const out = r.send({ type: "latchJammed", locked: true })
                     check.eq(list(alarms(out)), "LockJammed", "alarm")
                     check.eq(str(r.state.locked), "true", "locked")

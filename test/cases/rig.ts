@@ -1,12 +1,14 @@
 /**
- * A lock driven like the firmware adapter drives it, for the cases of test/cases/: events in,
- * effects out, the "hash" effects answered with the host's HMAC over the device key. Written in
- * the DeviceScript subset; everything that may run long is async and lets the runner breathe.
+ * A lock driven like the firmware drives it (through src/core/driver.ts), for the cases of
+ * test/cases/: events in, effects out, the "hash" effects answered with the host's HMAC over the
+ * device key. Written in the DeviceScript subset; everything that may run long is async and lets
+ * the runner breathe.
  */
 import {
     auditKindName,
     Bytes,
-    createLock,
+    CoreDriver,
+    createDriver,
     createUserTable,
     DEFAULT_POLICY,
     Effect,
@@ -15,9 +17,10 @@ import {
     lockStatus,
     LockStatus,
     Policy,
+    queueEvent,
+    runQueue,
     setUser,
     setUserParam,
-    step,
     UserStatus,
     UserType,
 } from "../../src/core/index"
@@ -224,11 +227,17 @@ export async function withUser(check: Check, type: UserType = UserType.Unrestric
     return rig
 }
 
+/**
+ * The lock, driven through the core's driver (src/core/driver.ts) as the firmware drives it: each
+ * event queued, the answer to a "hash" or "issueRecovery" effect put ahead of every other event.
+ */
 export class Rig {
+    driver: CoreDriver
+    /** The driver's lock state (the core changes it in place). */
     state: LockState
     now = 1000
     history: Effect[] = []
-    /** Answer "hash" and "issueRecovery" at once, as the adapter does. */
+    /** Answer "hash" and "issueRecovery" at once, as the adapter does (false: leave them pending). */
     autoDigest = true
     /** The recovery code shown when the lock asks for a new one. */
     recovery = RIG_RECOVERY
@@ -237,7 +246,13 @@ export class Rig {
         readonly check: Check,
         policy: Policy = DEFAULT_POLICY,
     ) {
-        this.state = createLock(policy, this.now)
+        // DeviceScript's arrow functions cannot use `this`: they close over `rig` instead
+        const rig = this
+        this.driver = createDriver(policy, this.now, {
+            digest: (message: string) => (rig.autoDigest ? rig.hmac(message) : null),
+            recovery: () => (rig.autoDigest ? rig.hmac("*" + rig.recovery) : null),
+        })
+        this.state = this.driver.state
     }
 
     /** HMAC-SHA256 of a message under the device key. */
@@ -245,21 +260,11 @@ export class Rig {
         return this.check.hmac(DEVICE_KEY, message)
     }
 
-    /** One event at the rig's time; its effects and those of the digests it answered. */
+    /** One event at the rig's time; its effects and those of the answers it was given. */
     send(event: LockEvent): Effect[] {
-        const out = step(this.state, event, this.now)
-        const all: Effect[] = []
-        for (const e of out) {
-            this.history.push(e)
-            all.push(e)
-        }
-        if (this.autoDigest)
-            for (const e of out) {
-                let more: Effect[] = []
-                if (e.type === "hash") more = this.send({ type: "digest", digest: this.hmac(e.code) })
-                if (e.type === "issueRecovery") more = this.send({ type: "recoveryIssued", digest: this.hmac("*" + this.recovery) })
-                for (const m of more) all.push(m)
-            }
+        queueEvent(this.driver, event)
+        const all = runQueue(this.driver, this.now, null)
+        for (const e of all) this.history.push(e)
         return all
     }
 
