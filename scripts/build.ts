@@ -7,7 +7,9 @@
  *                               laid over devs.json (short lockouts and timeouts so tests never wait minutes)
  *   build/firmware-net.devs     the TEST firmware with the MQTT link: test/fixtures/network.json laid over
  *                               the fast timings (network on; each test points it at its own broker)
- *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
+ *   build/core-door-tests.devs  test/firmware/core-door.devs.ts and
+ *   build/core-admin-tests.devs test/firmware/core-admin.devs.ts: the pure core's cases (test/cases/)
+ *                               inside the VM, in two parts (one program holds at most 64 KB of code)
  *   build/ct-harness.devs       bench/firmware/ct.devs.ts: the verification path timed in the VM (npm run bench:ct)
  *   build/services.json         the lock's Jacdac service spec (services/latchkey.md) for jacdac-ts
  *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
@@ -52,7 +54,8 @@ const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
     { name: "firmware-fast", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES] },
     { name: "firmware-net", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES, NETWORK_OVERRIDES] },
-    { name: "core-tests", entry: "test/firmware/core.devs.ts" },
+    { name: "core-door-tests", entry: "test/firmware/core-door.devs.ts" },
+    { name: "core-admin-tests", entry: "test/firmware/core-admin.devs.ts" },
     { name: "board-tests", entry: "test/firmware/board.devs.ts" },
     { name: "budget", entry: "test/firmware/budget.devs.ts" },
     // benchmark harness: the verification path timed inside the VM (bench/ct.ts)
@@ -107,6 +110,7 @@ function inputStamp(): string {
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),
+        ...listFiles(join(ROOT, "test", "cases")),
         ...listFiles(join(ROOT, "test", "fixtures")),
         ...listFiles(join(ROOT, "bench", "firmware")),
     ]

@@ -54,7 +54,7 @@ function vmFactory(): DevsFactory {
     return factory
 }
 
-/** Reads a compiled firmware image from build/ (e.g. "firmware", "firmware-fast", "core-tests"). */
+/** Reads a compiled firmware image from build/ (e.g. "firmware", "firmware-fast", "core-door-tests"). */
 export function readBytecode(name: string): Uint8Array {
     const path = join(ROOT, "build", `${name}.devs`)
     try {
