@@ -154,19 +154,15 @@ export interface Answer {
 /**
  * Reads the lock's answer to the command (`command`, keyId, counter) sent with `challenge`. A
  * sealed answer must open under the key with the challenge's answer IV and repeat the command, key
- * id and counter; a clear one is returned as such (unauthenticated). Throws UnprovenAnswer for
- * anything else (a forged or tampered answer, whatever status it claims), ProtocolMismatch for
- * another protocol version.
+ * id and counter; a clear one is returned as such (unauthenticated; a clear Ok is no answer at
+ * all). Throws UnprovenAnswer for anything else (a forged or tampered answer, whatever status it
+ * claims), ProtocolMismatch for UpdateCompanion.
  */
 export function openAnswer(key: Buffer, keyId: number, counter: number, command: number, challenge: Uint8Array, frame: Uint8Array, name = "the command"): Answer {
-    if (frame.length >= 1 && frame[0] !== PROTOCOL_VERSION)
-        throw new ProtocolMismatch(`the lock answered in companion protocol ${frame[0]}, this companion speaks ${PROTOCOL_VERSION}: update the lock's firmware or the companion`)
-    if (frame.length === 3 && frame[1] === FRAME_CLEAR) {
-        const status = STATUS_NAMES[frame[2]] ?? `${frame[2]}`
-        if (status === "Ok") throw new UnprovenAnswer(name)
-        return { status, authenticated: false, payload: Buffer.alloc(0) }
-    }
-    if (frame.length < 2 + TAG_BYTES || frame[1] !== FRAME_SEALED) throw new UnprovenAnswer(name)
+    const clear = readClear(frame)
+    if (clear === "Ok") throw new UnprovenAnswer(name)
+    if (clear !== null) return { status: clear, authenticated: false, payload: Buffer.alloc(0) }
+    if (frame.length < 2 + TAG_BYTES || frame[0] !== PROTOCOL_VERSION || frame[1] !== FRAME_SEALED) throw new UnprovenAnswer(name)
     const sealed = frame.subarray(2)
     const decipher = createDecipheriv("aes-256-ccm", key, Buffer.from(frameIv(challenge, DIR_ANSWER)), { authTagLength: TAG_BYTES })
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
@@ -228,6 +224,21 @@ export async function enrol(client: LatchkeyClient, store: KeyStore): Promise<Co
     return rec
 }
 
+/** What the CLI says when the lock turns this companion's protocol away. */
+export const UPDATE_COMPANION =
+    "the lock refused this companion's protocol version: update the companion (latchkey) to the version the lock's firmware speaks"
+
+/**
+ * A clear answer's status name (null: not a clear answer). A clear UpdateCompanion, of any
+ * version, throws ProtocolMismatch: nothing was carried out, and the user is told what to do.
+ */
+function readClear(frame: Uint8Array): string | null {
+    if (frame.length !== 3 || frame[1] !== FRAME_CLEAR) return null
+    const status = STATUS_NAMES[frame[2]] ?? `${frame[2]}`
+    if (status === "UpdateCompanion") throw new ProtocolMismatch(UPDATE_COMPANION)
+    return frame[0] === PROTOCOL_VERSION ? status : null
+}
+
 /** Sends one protocol 2 frame; resolves with the answer frame. */
 export async function sendFrame(client: LatchkeyClient, frame: Uint8Array): Promise<Uint8Array> {
     const srv = await client.service()
@@ -238,10 +249,9 @@ export async function sendFrame(client: LatchkeyClient, frame: Uint8Array): Prom
 /** Fetches a fresh challenge for `keyId`. */
 export async function nonce(client: LatchkeyClient, keyId: number): Promise<Uint8Array> {
     const a = await sendFrame(client, Uint8Array.from(nonceRequest(keyId)))
-    if (a.length >= 1 && a[0] !== PROTOCOL_VERSION)
-        throw new ProtocolMismatch(`the lock answered in companion protocol ${a[0]}, this companion speaks ${PROTOCOL_VERSION}: update the lock's firmware or the companion`)
-    if (a.length === 3 && a[1] === FRAME_CLEAR) throw new LockRefusal(STATUS_NAMES[a[2]] ?? `${a[2]}`, "", false)
-    if (a.length !== 2 + CHALLENGE_BYTES || a[1] !== FRAME_NONCE) throw new Error("the lock's challenge is malformed")
+    const clear = readClear(a)
+    if (clear !== null) throw new LockRefusal(clear, "", false)
+    if (a.length !== 2 + CHALLENGE_BYTES || a[0] !== PROTOCOL_VERSION || a[1] !== FRAME_NONCE) throw new Error("the lock's challenge is malformed")
     return a.subarray(2)
 }
 
@@ -296,7 +306,6 @@ export async function request(client: LatchkeyClient, store: KeyStore, name: str
             continue
         }
         if (!answer.authenticated) {
-            if (answer.status === "UpdateCompanion") throw new ProtocolMismatch("the lock refused this companion's protocol: update the companion")
             throw new LockRefusal(answer.status, answer.status === "Refused" ? UNAUTHENTICATED_REFUSAL : "", false)
         }
         if (answer.status !== "Ok") throw new LockRefusal(answer.status, answer.payload.toString("latin1"))

@@ -169,11 +169,11 @@ async function apply(e: Effect): Promise<boolean> {
     return true
 }
 
-/** Audits a flood of frames refused unchecked once it is over (or has lasted long). */
+/** Audits a flood of refused frames once it is over (or has lasted long). */
 async function reportFlood(now: number) {
     const n = takeFloodReport(now)
     if (n === 0) return
-    console.log(`lock: flood: ${n} frame(s) to the lock refused unchecked`)
+    console.log(`lock: flood: ${n} frame(s) to the lock refused (over a throttle, or not authentic)`)
     // RemoteRejected whose slot field holds how many frames were refused (255: that many or more)
     await appendEntry(wallClockSeconds(), AuditKind.RemoteRejected, AuditSource.Remote, n > 255 ? 255 : n)
 }
