@@ -564,7 +564,7 @@ function onRemote(state: LockState, op: string, slot: number, now: number, effec
 /**
  * An authentic companion command (the adapter authenticated it before posting it): carried out
  * in turn. It never touches the keypad's failure counter, which is the keypad's alone (the
- * companion channel has its own throttle, core/remote-throttle.ts).
+ * companion channel has its own throttle, core/throttle.ts).
  */
 function onRemoteAttempt(state: LockState, effects: Effect[]) {
     if (state.pending !== "") {

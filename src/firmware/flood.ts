@@ -1,6 +1,6 @@
 /**
  * The flood report of the lock's bus and companion inputs. Every refused frame (companion frames
- * over the companion throttle, core/remote-throttle.ts, or that did not authenticate, and the
+ * over the companion throttle, core/throttle.ts, or that did not authenticate, and the
  * packets ./packet-limit.ts drops) counts towards the flood, which is reported (audited) once
  * when it has been quiet for FLOOD_QUIET_MS, and at least every FLOOD_REPORT_MS during one.
  */

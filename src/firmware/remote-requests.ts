@@ -3,7 +3,7 @@
  * handleFrame takes a frame's bytes and resolves with the answer's bytes, whatever carried them
  * (the Jacdac service, or another link). A command is authenticated here, before the lock hears
  * of it: a frame that fails gets the one clear Refused answer and feeds the companion channel's
- * own throttle (core/remote-throttle.ts), never the keypad's failure counter. An authentic
+ * own throttle (core/throttle.ts), never the keypad's failure counter. An authentic
  * command goes to the lock's queue ("remoteAttempt", "checkRemote" carries it out), which answers
  * it (answerRemote), sealed. One command waits at a time; others are refused Busy, unchecked.
  */
