@@ -386,7 +386,7 @@ export class ServiceModel {
         return createHmac("sha256", this.secret).update(Buffer.from([keyId & 0xff])).update(body).digest().subarray(0, CHALLENGE_BYTES - CHALLENGE_SIGNED_BYTES)
     }
     issueNonce(keyId: number, now: number): Uint8Array {
-        const body = Buffer.from(challengeBody(++this.seq, this.boot, now % 4294967296))
+        const body = Buffer.from(challengeBody(++this.seq, this.boot, now >>> 0))
         return Buffer.concat([body, this.mac(keyId, body)])
     }
     check(frame: Uint8Array, now: number): { status: number; action: RemoteAction; keyId: number } {

@@ -20,11 +20,12 @@ export function newNonceWindow(): NonceWindow {
     return { floor: -1, used: [] }
 }
 
-/** Whether a challenge issued at `at` (lock ms, mod 2^32) is still fresh at `now`. */
+/** Whether a challenge issued at `at` (lock ms as a u32) is still fresh at `now`, across the u32 wrap. */
 export function challengeFresh(at: number, now: number): boolean {
-    const age = (now - at) % 4294967296
-    const a = age < 0 ? age + 4294967296 : age
-    return a <= NONCE_LIFETIME_MS
+    // no %: DeviceScript's is 32-bit
+    let age = (now >>> 0) - at
+    if (age < 0) age = age + 4294967296
+    return age <= NONCE_LIFETIME_MS
 }
 
 /** Whether the key has not used challenge `seq` yet. */

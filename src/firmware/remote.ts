@@ -190,7 +190,7 @@ function challengeMac(keyId: number, body: Buffer): Buffer {
 export function issueChallenge(keyId: number): Buffer {
     initChallenges()
     challengeSeq++
-    const body = Buffer.from(challengeBody(challengeSeq, bootTag, ds.millis() % 4294967296))
+    const body = Buffer.from(challengeBody(challengeSeq, bootTag, ds.millis() >>> 0))
     const out = Buffer.alloc(CHALLENGE_BYTES)
     out.blitAt(0, body, 0, CHALLENGE_SIGNED_BYTES)
     out.blitAt(CHALLENGE_SIGNED_BYTES, challengeMac(keyId, body), 0, CHALLENGE_BYTES - CHALLENGE_SIGNED_BYTES)
