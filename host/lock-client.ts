@@ -175,7 +175,8 @@ export class LatchkeyClient {
             failureCount: await read(REG.failureCount),
             lockoutRemainingMs: await read(REG.lockoutRemaining),
             provisioned: !!(await read(REG.provisioned)),
-            storeLost: !!(await read(REG.storeLost)),
+            // a lock whose firmware predates this register does not answer it
+            storeLost: !!(await read(REG.storeLost).catch(() => 0)),
         }
     }
 }

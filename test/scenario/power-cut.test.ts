@@ -168,9 +168,9 @@ describe("power cut in the middle of a settings write", () => {
         expect(await bootOnce(b)).toBe("formatted")
         ;(b.device as InProcessDevice).deployAtNextPowerOn()
         expect(await bootUntilReady(b, 1)).toEqual(["ready"])
-        expect(await statusText(client, store.path)).toMatch(/STORE LOST OR RESET/)
-        // the program and the store survive the next power cycles
+        // the program and the store survive the next power cycle
         expect(await bootUntilReady(b, 2)).toEqual(["ready"])
+        expect(await statusText(client, store.path)).toMatch(/STORE LOST OR RESET/)
         await setupNeedsButton(b)
         expect(await bootUntilReady(b, 2)).toEqual(["ready"])
         expect(await attempt(b, "8642")).toBe("success")
