@@ -30,6 +30,7 @@ export const ALARM_CODES: { [code: number]: string } = {
     6: "DoorForcedOpen",
     7: "DoorAjar",
     8: "ForcedUser",
+    128: "StoreLost",
 }
 
 const REG = { lockState: 0x101, operatingMode: 0x180, failureCount: 0x181, lockoutRemaining: 0x182, provisioned: 0x183, storeLost: 0x184 }

@@ -14,6 +14,8 @@
  *                              counter accepted, 32-byte key (zeros once revoked) (+ 4-byte tag);
  *                              a revoked key's record is reused by a later enrolment
  *   $lk.plast        5 bytes   highest companion key id issued (+ 4-byte tag): ids are never reused
+ *   $lk.boot      <= 16 bytes  boot marker, only while a boot reads the store (./boot-guard.ts)
+ *   $lk.lost         1 byte    a boot found the store lost or damaged (until a master code is set)
  *
  * Limits measured in the VM: a settings value travels in one Jacdac packet, so key + 1 + value
  * must stay within 232 bytes (a 13-character key leaves 218); a bigger one panics the VM. The
