@@ -11,7 +11,6 @@ import { afterEach, describe, expect, it } from "vitest"
 import { command, enrol, LockRefusal, nonce, sealCommand, sendSealed } from "../../companion/protocol"
 import { LatchkeyClient } from "../../host/lock-client"
 import { CMD_UNLOCK, COMPANION_RECORDS, MAX_COMPANIONS } from "../../src/core/index"
-import { SimulatedBoard } from "../../sim/board"
 import { serveBusOverTcp, TcpHub } from "../../sim/hub"
 import { cli } from "./cli-run"
 import { attempt, enrolled, MASTER, setUpBoard, tmpStore } from "./helpers"
@@ -32,18 +31,6 @@ async function refusal(p: Promise<unknown>): Promise<string> {
     return "Ok"
 }
 
-/**
- * Restarts the board, then waits (3 s at most: a board's console may not say it) until the VM has
- * met the lock's own service device again ("device created: …"). At that moment the VM drops
- * packets ("N packets throttled"): a companion's answer sent then is lost.
- */
-async function restart(b: SimulatedBoard, client: LatchkeyClient) {
-    const mark = b.logs.length
-    await b.restart()
-    const id = (await client.service()).device.shortId
-    await b.waitForLog(new RegExp(`device created: ${id}$`), 3000, mark).catch(() => {})
-}
-
 describe("companion records are reused, key ids never", () => {
     it("enrols again after more enrol-and-revoke cycles than the lock has records, one key live throughout", async () => {
         const { b, client, store, rec } = await enrolled()
@@ -60,7 +47,7 @@ describe("companion records are reused, key ids never", () => {
         // each id once, in order: none issued twice although records were
         expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1))
         // and after a restart, the next id is still a new one
-        await restart(b, client)
+        await b.restart()
         await b.pressProgramButton()
         expect((await enrol(client, tmpStore())).keyId).toBe(next.keyId + 1)
         expect(await command(client, store, "lock")).toBe("Ok")
@@ -95,7 +82,7 @@ describe("companion records are reused, key ids never", () => {
         const forged = sealCommand(Buffer.from(old.key, "hex"), fresh.keyId, 1000, n, CMD_UNLOCK, [])
         expect(await sendSealed(client, 1000, fresh.keyId, forged)).toBe("BadTag")
         // still refused after a restart
-        await restart(b, client)
+        await b.restart()
         expect(await refusal(command(client, oldStore, "unlock"))).toBe("UnknownKey")
         expect(b.openedSince(moves)).toBe(false)
         expect(b.isLocked()).toBe(true)
