@@ -54,6 +54,7 @@ import { PROFILE } from "../config/profile.g"
 import { policyFromProfile } from "../config/policy"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
 import { watchDoor } from "./door"
+import { clearStoreLost, compactStore, endBootGuard, markStoreLost, startBootGuard, storeLostMarked } from "./boot-guard"
 import { appendEntry, auditChainKey, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
 import {
     currentMeta,
@@ -62,6 +63,7 @@ import {
     loadAuditSegment,
     loadNameChunks,
     loadUserChunks,
+    keyWasLost,
     mac,
     metaWasLost,
     saveCounter,
@@ -132,6 +134,8 @@ async function apply(e: Effect): Promise<boolean> {
         if (!(await saveCounter({ failures: e.failures, served: e.served }))) return writeFailed("counter")
     } else if (e.type === "saveUsers") {
         if (!(await saveUserChunk(e.chunk, e.data))) return writeFailed("users")
+        // a master code is set again after a loss: the lock is its owner's again
+        await clearStoreLost()
     } else if (e.type === "saveNames") {
         if (!(await saveNameChunk(e.chunk, e.data))) return writeFailed("names")
     } else if (e.type === "saveMode") {
@@ -253,6 +257,10 @@ function lockStatusNow() {
     return lockStatus(driver.state, ds.millis())
 }
 
+async function reportStoreLost() {
+    await reportAlarm("StoreLost")
+}
+
 function refuseFloodNow() {
     refuseFlood(ds.millis())
 }
@@ -265,9 +273,15 @@ export async function startLock() {
     driver = createDriver(policy, ds.millis(), { digest: mac, recovery: issueRecovery })
     await driveLatch(PROFILE.latch.lockedAngle)
 
+    // a key whose read crashed the last boot is deleted, not read (./boot-guard.ts)
+    const crashedOn = await startBootGuard()
     const keyKnown = await loadKeyAndMeta()
     // a new device key: nothing on flash made with an old one can be trusted
-    if (!keyKnown) await wipeAll()
+    if (!keyKnown) {
+        await wipeAll()
+        // a store that formatted itself may do so at every boot until it collects: make it now
+        if (!(await compactStore())) console.log("lock: store compaction did not read back")
+    }
     const users = createUserTable()
     const names = createNameTable()
     let damaged = 0
@@ -276,6 +290,7 @@ export async function startLock() {
         damaged += await loadNameChunks((i, d) => loadNameChunk(names, i, d))
     }
     if (damaged > 0) console.log(`lock: ${damaged} damaged chunk(s) ignored: their slots stay empty`)
+    const lostNow = keyWasLost() || crashedOn !== null || damaged > 0
     const hasUsers = userCount(users) > 0
     let counter = await loadCounter()
     if (!counter) {
@@ -284,6 +299,13 @@ export async function startLock() {
     }
     await startAuditLog()
     await loadCompanions()
+    await endBootGuard()
+    if (lostNow) {
+        // the first entry of the log this boot starts: the lock reset itself (source Auto)
+        await markStoreLost()
+        console.log("lock: STORE LOST: settings this lock had written are gone or damaged (a power cut during a flash write)")
+        await appendEntry(0, AuditKind.LockFactoryReset, AuditSource.Auto, 0)
+    }
     if (metaWasLost() && hasUsers) await saveMeta()
     const meta = currentMeta()
     // drained here, before anything else can post: the boot event is applied when this returns
@@ -298,10 +320,11 @@ export async function startLock() {
     })
     draining = true
     await drain()
-    startLatchkeyService({ status: lockStatusNow, post: post, runFrame: runRemoteFrame })
+    startLatchkeyService({ status: lockStatusNow, post: post, runFrame: runRemoteFrame, storeLost: storeLostMarked })
     limitServerPackets(refuseFloodNow)
     // after the service's first announce (every 500 ms), so peers know the device before the event
     setTimeout(reportPowerCycled, 1200)
+    if (lostNow) setTimeout(reportStoreLost, 1300)
     const st = lockStatusNow()
     console.log(
         `lock: ready (${st.setup ? "setup mode: press the program button" : "locked"}; failures ${st.failures}; mode ${modeName(st.mode)})`
