@@ -1,6 +1,6 @@
 /**
- * What an authentic companion command does to the lock, once lock.ts has counted it, had the
- * adapter check it (key, counter, nonce, tag) and cleared the failure counter: user, mode and
+ * What an authentic companion command does to the lock, once the adapter has authenticated its
+ * frame (../firmware/remote-requests.ts: challenge, key, counter, tag): user, mode and
  * clock changes, and reads of the user list and the audit log. Unlock, lock and clear-lockout
  * stay in lock.ts. Every command is answered exactly once, with a "remoteReply" effect (or
  * "remoteAudit", which the adapter answers from flash). Reads return metadata only: never a code

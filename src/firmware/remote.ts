@@ -47,7 +47,7 @@ import {
 import { readRaw, sealed, unsealed, writeRaw } from "./store"
 
 /**
- * One settings key per companion ($lk.p0 .. $lk.p7): a settings value holds at most ~230 bytes
+ * One settings key per companion ($lk.p0 .. $lk.p11): a settings value holds at most ~230 bytes
  * in this runtime (one byte more crashes the VM), so the list is never one value.
  */
 function companionKey(i: number) {

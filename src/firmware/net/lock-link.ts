@@ -17,10 +17,10 @@
  *   not when already locked. Nothing else on that topic is ever obeyed: an unlock needs a
  *   companion key.
  * - Requests go to `onRequest` when the entry point gives one; without one they are not answered.
- *   The shipping firmware gives none: the bus's sealed-command handler (./../lock.ts
- *   runRemoteCommand) counts every refused frame toward the keypad's lockout, so wired to the
- *   broker it would let anyone allowed to publish there lock the keypad out. The test firmware
- *   gives one that answers each request with its bytes reversed.
+ *   The shipping firmware gives none yet: the companion CLI does not speak MQTT, so nothing would
+ *   use it. The bus's frame handler (../lock.ts runRemoteFrame, protocol 2) is what it will be
+ *   given: it never touches the keypad's counter. The test firmware gives one that answers each
+ *   request with its bytes reversed.
  */
 import * as ds from "@devicescript/core"
 import { PROFILE } from "../../config/profile.g"
