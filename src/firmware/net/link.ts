@@ -147,11 +147,11 @@ export class Link {
             while (this.conn === c) {
                 const p = await c.next(1000)
                 const now = ds.millis()
-                if (p === null || now - heardAt > DEAD_MS) break
+                if (p === null) break
                 if (p) {
                     heardAt = now
                     if (p.head >> 4 === 3) this.onPublish(p.head, p.body)
-                }
+                } else if (now - heardAt > DEAD_MS) break
                 if (now - pingAt >= PING_MS) {
                     pingAt = now
                     await c.ping()
