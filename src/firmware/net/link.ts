@@ -1,31 +1,25 @@
 /**
- * The lock's connection to an MQTT broker, with DeviceScript's client (`@devicescript/net`): one
- * socket, clean session, QoS 0 both ways (the client ignores QoS 1 acknowledgements, so delivery
- * is at most once whatever is asked), exact topics only.
+ * The lock's connection to an MQTT broker, with the lean client of ./mqtt.ts: one socket, clean
+ * session, QoS 0 both ways (delivery is at most once), exact topics only.
  *
  * - Dials with a will: the broker publishes "offline" (retained) on the availability topic when
  *   the lock vanishes; once connected the lock publishes "online" (retained) there.
  * - Reconnects with backoff (src/core/backoff.ts), reading the broker settings again each time.
- *   A protocol error (a packet the client cannot parse) drops the connection: the next one
- *   starts on a clean stream.
+ *   A protocol error (a packet that cannot be parsed) or a broker silent for longer than
+ *   DEAD_MS (it answers each ping, sent every PING_MS) drops the connection: the next one starts
+ *   on a clean stream.
  * - Incoming requests go to `onRequest`, one at a time, from a fiber of their own; a request that
  *   arrives while one is being handled, or that is larger than MAX_REQUEST_BYTES, is dropped (and
  *   counted). The answer, if any, is published on the answer topic.
  * - Nothing waits on it: `publish` returns false at once when the link is down, and no publish is
  *   ever queued here (callers keep at most a bounded few, ./lock-link.ts).
- *
- * Two things the client does are undone here (DeviceScript 2.16.4, frozen upstream):
- * - It traces every packet it sends, in hex, to the device log (console.debug): the CONNECT
- *   packet carries the broker's password. Each client's trace is silenced before it connects.
- * - Its socket handler reads one buffer per wake-up, and wake-ups that come while it runs are
- *   merged: a packet can wait in the socket's queue until the next one arrives (seen: a request
- *   held until the next ping, 20 s later). The link wakes the handler again while data is queued.
+ * - No packet is ever written to the device log (the CONNECT carries the broker's password).
  */
 import * as ds from "@devicescript/core"
-import { MQTTClient, MQTTMessage, MQTTState } from "@devicescript/net"
 import { reconnectDelayMs } from "../../core/backoff"
 import { AVAILABLE, UNAVAILABLE } from "../../core/topics"
 import { BrokerSettings } from "./broker-settings"
+import { MqttConnection, mqttConnect } from "./mqtt"
 
 /** Larger requests are dropped unread (a sealed companion frame is far smaller). */
 export const MAX_REQUEST_BYTES = 512
@@ -34,8 +28,8 @@ const CONNECT_TIMEOUT_MS = 5000
 /** Keep-alive the broker enforces (1.5 times this without a packet: the broker drops the lock and publishes its will). */
 const KEEP_ALIVE_S = 30
 const PING_MS = 20000
-/** How often the link checks that its connection is still up, and wakes the client for queued data. */
-const WATCH_MS = 50
+/** Nothing from the broker for this long (a ping unanswered): the connection is dead. */
+const DEAD_MS = PING_MS + CONNECT_TIMEOUT_MS
 /** Dropped requests are reported at most this often. */
 const DROP_REPORT_MS = 10000
 
@@ -56,59 +50,29 @@ export interface LinkOptions {
     onConnected?: () => Promise<void>
 }
 
-function noTrace(msg: string) {}
-
-/** The client's packet trace (hex of every packet, the CONNECT's password included) goes nowhere. */
-function silenceTrace(client: MQTTClient) {
-    ;(client as any).trace = noTrace
-}
-
-/** Wakes the client's receive handler when its socket still holds data it has not read. */
-function wakeForQueuedData(client: MQTTClient) {
-    const socket = (client as any).socket
-    if (socket && socket.buffers && socket.buffers.length > 0) socket.onmessage.emit(undefined)
-}
-
-/** "connected", "connecting" (an attempt in progress) or "offline" (waiting to try again). */
-export type LinkState = "connected" | "connecting" | "offline"
-
 export class Link {
-    private client: MQTTClient = null
-    private up = false
-    private broken = false
+    private conn: MqttConnection = null
     private requestBusy = false
     private dropped = 0
     private droppedReportAt = -DROP_REPORT_MS
-    state: LinkState = "connecting"
 
     constructor(readonly opts: LinkOptions) {}
 
     /** Whether a publish can go out now. */
     connected(): boolean {
-        return this.up && !this.broken && this.client !== null && this.client.readyState !== MQTTState.Closed
+        return this.conn !== null
     }
 
-    /**
-     * Publishes `payload` now (QoS 0). False, at once, when the link is down or the client
-     * dropped it (its previous send still busy): nothing is kept for later.
-     */
+    /** Publishes `payload` now (QoS 0). False, at once, when the link is down: nothing is kept for later. */
     async publish(topic: string, payload: string | Buffer, retained: boolean): Promise<boolean> {
-        if (!this.connected()) return false
+        const c = this.conn
+        if (c === null) return false
         try {
-            return await this.client.publish(topic, payload, 0, retained)
+            await c.publish(topic, payload, retained)
+            return true
         } catch (e) {
-            this.broken = true
+            if (this.conn === c) this.conn = null
             return false
-        }
-    }
-
-    private noteDropped(why: string) {
-        this.dropped++
-        const now = ds.millis()
-        if (now - this.droppedReportAt >= DROP_REPORT_MS) {
-            console.log(`net: ${this.dropped} request(s) dropped (${why})`)
-            this.dropped = 0
-            this.droppedReportAt = now
         }
     }
 
@@ -124,82 +88,91 @@ export class Link {
         }
     }
 
-    /** Runs in the client's receive loop: notes what came and returns at once. */
-    private onMessage(msg: MQTTMessage) {
-        if (msg.topic === this.opts.requestTopic) {
-            if (!this.opts.onRequest) return
-            if (msg.content.length > MAX_REQUEST_BYTES) return this.noteDropped(`larger than ${MAX_REQUEST_BYTES} bytes`)
-            if (this.requestBusy) return this.noteDropped("one already being handled")
-            this.requestBusy = true
-            answerRequest.start(this, msg.content)
-        } else if (this.opts.commandTopic && msg.topic === this.opts.commandTopic && this.opts.onCommand) {
-            if (msg.content.length <= 32) this.opts.onCommand(msg.content.toString())
+    /** A PUBLISH from the broker (`head` its first byte): notes what came and returns at once. */
+    private onPublish(head: number, body: Buffer) {
+        const topicEnd = 2 + ((body[0] << 8) | body[1])
+        if (topicEnd > body.length) return
+        const topic = body.slice(2, topicEnd).toString()
+        // a packet id follows the topic at QoS 1 and 2
+        const content = body.slice((head & 6) !== 0 ? topicEnd + 2 : topicEnd)
+        let why: string = null
+        if (topic === this.opts.requestTopic && this.opts.onRequest) {
+            if (content.length > MAX_REQUEST_BYTES) why = `larger than ${MAX_REQUEST_BYTES} bytes`
+            else if (this.requestBusy) why = "one already being handled"
+            else {
+                this.requestBusy = true
+                answerRequest.start(this, content)
+            }
+        } else if (topic === this.opts.commandTopic && this.opts.onCommand && content.length <= 32) this.opts.onCommand(content.toString())
+        if (why !== null) {
+            this.dropped++
+            const now = ds.millis()
+            if (now - this.droppedReportAt >= DROP_REPORT_MS) {
+                console.log(`net: ${this.dropped} request(s) dropped (${why})`)
+                this.dropped = 0
+                this.droppedReportAt = now
+            }
         }
     }
 
-    /** One connection: dial, subscribe, announce, then watch until it drops. True if it was up. */
+    /** One connection: dial, subscribe, announce, then read until it drops. True if it was up. */
     private async session(b: BrokerSettings): Promise<boolean> {
-        const self = this
-        this.broken = false
-        this.up = false
-        const client = new MQTTClient({
-            host: b.host,
-            port: b.port,
-            proto: b.tls ? "tls" : "tcp",
-            username: b.username.length > 0 ? b.username : undefined,
-            password: b.username.length > 0 && b.password.length > 0 ? b.password : undefined,
-            clientId: this.opts.clientId,
-            will: { topic: this.opts.availabilityTopic, message: UNAVAILABLE, qos: 0, retain: true },
-            keepAlive: KEEP_ALIVE_S,
-            pingInterval: PING_MS,
-            // the link reconnects by itself: the client's own watchdog never fires in practice
-            watchdogInterval: 24 * 3600 * 1000,
-            timeout: CONNECT_TIMEOUT_MS,
-        })
-        this.client = client
-        silenceTrace(client)
-        client.onerror.subscribe(async () => {
-            // a protocol error leaves the stream where the client can no longer parse it
-            if (self.up) self.broken = true
-        })
+        const o = this.opts
+        let c: MqttConnection = null
         try {
-            await client.start()
-            if (client.readyState !== MQTTState.Connected) return false
-            this.up = true
-            this.state = "connected"
-            console.log(`net: connected to ${b.host}:${b.port}${b.tls ? " (tls)" : ""}`)
-            await client.subscribe(this.opts.requestTopic, async (m: MQTTMessage) => self.onMessage(m))
-            if (this.opts.commandTopic && this.opts.onCommand)
-                await client.subscribe(this.opts.commandTopic, async (m: MQTTMessage) => self.onMessage(m))
-            await this.publish(this.opts.availabilityTopic, AVAILABLE, true)
-            if (this.opts.onConnected) await this.opts.onConnected()
-            while (this.connected()) {
-                await ds.sleep(WATCH_MS)
-                wakeForQueuedData(client)
-            }
-            console.log(`net: connection to ${b.host}:${b.port} lost`)
-            return true
+            c = await mqttConnect({
+                host: b.host,
+                port: b.port,
+                tls: b.tls,
+                clientId: o.clientId,
+                username: b.username,
+                password: b.password,
+                willTopic: o.availabilityTopic,
+                willMessage: UNAVAILABLE,
+                keepAliveS: KEEP_ALIVE_S,
+                timeoutMs: CONNECT_TIMEOUT_MS,
+            })
         } catch (e) {
-            return this.up
-        } finally {
-            this.up = false
-            this.state = "offline"
-            this.client = null
-            try {
-                await client.stop()
-            } catch (e) {}
+            return false
         }
+        const where = `${b.host}:${b.port}`
+        try {
+            this.conn = c
+            console.log(`net: connected to ${where}${b.tls ? " (tls)" : ""}`)
+            await c.subscribe(o.commandTopic && o.onCommand ? [o.requestTopic, o.commandTopic] : [o.requestTopic])
+            await this.publish(o.availabilityTopic, AVAILABLE, true)
+            if (o.onConnected) await o.onConnected()
+            let pingAt = ds.millis()
+            let heardAt = pingAt
+            while (this.conn === c) {
+                const p = await c.next(1000)
+                const now = ds.millis()
+                if (p === null) break
+                if (p) {
+                    heardAt = now
+                    if (p.head >> 4 === 3) this.onPublish(p.head, p.body)
+                } else if (now - heardAt > DEAD_MS) break
+                if (now - pingAt >= PING_MS) {
+                    pingAt = now
+                    await c.ping()
+                }
+            }
+        } catch (e) {}
+        console.log(`net: connection to ${where} lost`)
+        if (this.conn === c) this.conn = null
+        try {
+            await c.close()
+        } catch (e) {}
+        return true
     }
 
     /** Dials, and dials again after each failure or lost connection, for ever. */
     async run() {
         let failures = 0
         for (;;) {
-            this.state = "connecting"
             const b = await this.opts.broker()
             if (b.host.length === 0) {
                 console.log("net: no broker host (devs.json network.broker.host or the MQTT_HOST setting): not connecting")
-                this.state = "offline"
                 await ds.sleep(60000)
                 continue
             }
