@@ -1,7 +1,7 @@
 /** A lock driven like the firmware adapter does, for the core's feature tests (Node). */
 import { createHmac } from "node:crypto"
 import {
-    auditKindName,
+    auditEntryName,
     Bytes,
     createLock,
     createUserTable,
@@ -47,7 +47,7 @@ export function show(e: Effect): string {
         case "log":
             return `log ${e.message}`
         case "audit":
-            return `audit ${auditKindName(e.kind)} ${e.slot}`
+            return `audit ${auditEntryName(e.kind, e.slot)} ${e.slot}`
         case "alarm":
             return `alarm ${e.alarm}`
         case "lockedOut":
