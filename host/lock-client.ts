@@ -30,6 +30,8 @@ export const ALARM_CODES: { [code: number]: string } = {
     6: "DoorForcedOpen",
     7: "DoorAjar",
     8: "ForcedUser",
+    128: "StoreTampered",
+    129: "ForeignPart",
 }
 
 const REG = { lockState: 0x101, operatingMode: 0x180, failureCount: 0x181, lockoutRemaining: 0x182, provisioned: 0x183 }

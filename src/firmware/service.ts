@@ -132,6 +132,8 @@ export async function reportAlarm(name: string) {
     else if (name === "LockJammed") code = ds.LatchkeyAlarmCode.LockJammed
     else if (name === "DoorForcedOpen") code = ds.LatchkeyAlarmCode.DoorForcedOpen
     else if (name === "DoorAjar") code = ds.LatchkeyAlarmCode.DoorAjar
+    else if (name === "StoreTampered") code = ds.LatchkeyAlarmCode.StoreTampered
+    else if (name === "ForeignPart") code = ds.LatchkeyAlarmCode.ForeignPart
     if (code >= 0) await server.sendEvent(ds.Latchkey.spec.lookup("doorLockAlarm").encode(code))
 }
 
