@@ -51,6 +51,7 @@ import { PROFILE } from "../config/profile.g"
 import { policyFromProfile } from "../config/policy"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
 import { watchDoor } from "./door"
+import { checkStore, forgetStore, storeCheckDue } from "./tamper"
 import { appendEntry, auditChainKey, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
 import {
     currentMeta,
@@ -158,6 +159,7 @@ async function apply(e: Effect): Promise<boolean> {
     } else if (e.type === "factoryReset") {
         const wiped = await wipeAll()
         await wipeCompanions()
+        forgetStore()
         resetAuditLog()
         halted = false
         if (!wiped) return writeFailed("device key")
@@ -184,7 +186,17 @@ function postRemoteAttempt() {
     post({ type: "remoteAttempt" })
 }
 
-/** Nothing typed or being checked: a batched audit write may happen now. */
+/** Settings the lock keeps changed without it (./tamper.ts): the core raises the alarm. */
+function storeTampered(names: string[]) {
+    console.log(`lock: ${names.join(", ")} changed on flash, not by the lock`)
+    post({ type: "storeTampered" })
+}
+
+function tamperEvent(ev: LockEvent): boolean {
+    return ev.type === "storeTampered" || ev.type === "foreignPart"
+}
+
+/** Nothing typed or being checked: a batched audit write (or a store check) may happen now. */
 function idle(): boolean {
     const state = driver.state
     return state.pending === "" && state.entry.length === 0 && state.star === STAR_NONE
@@ -207,7 +219,7 @@ async function drain() {
     try {
         while (driver.queue.length > 0) {
             const next = takeEvent(driver)
-            if (halted && next.type !== "buttonDown" && next.type !== "buttonUp" && next.type !== "tick") {
+            if (halted && next.type !== "buttonDown" && next.type !== "buttonUp" && next.type !== "tick" && !tamperEvent(next)) {
                 if (next.type === "keyDown") playSound("lockout")
                 // a companion command never checked: answered (Busy: not carried out)
                 if (next.type === "remoteAttempt") {
@@ -221,6 +233,7 @@ async function drain() {
             await applyEffects()
             await reportFlood(ds.millis())
             if (auditFlushDue(ds.millis(), idle())) await flushAudit()
+            if (storeCheckDue(ds.millis()) && idle()) await checkStore(ds.millis(), storeTampered)
         }
     } finally {
         draining = false

@@ -104,16 +104,45 @@ async function holds(key: string, value: Buffer): Promise<boolean> {
     return false
 }
 
+/**
+ * Told of every write made through writeRaw/deleteRaw: `begin` before it is sent, `end` once it
+ * read back (`held`) or did not (./tamper.ts keeps what the store should hold).
+ */
+export interface WriteWatcher {
+    begin: (key: string) => void
+    end: (key: string, value: Buffer, held: boolean) => void
+}
+let watcher: WriteWatcher = null
+
+/** Installs the one write watcher. */
+export function watchWrites(w: WriteWatcher) {
+    watcher = w
+}
+
 /** Writes a raw setting and reads it back: true only once the store holds exactly `value`. */
 export async function writeRaw(key: string, value: Buffer): Promise<boolean> {
-    await settings.set(key, value)
-    return await holds(key, value)
+    if (watcher) watcher.begin(key)
+    let held = false
+    try {
+        await settings.set(key, value)
+        held = await holds(key, value)
+    } finally {
+        if (watcher) watcher.end(key, value, held)
+    }
+    return held
 }
 
 /** Deletes a setting and checks that it is gone. */
 export async function deleteRaw(key: string): Promise<boolean> {
-    await settings.delete(key)
-    return await holds(key, null)
+    if (watcher) watcher.begin(key)
+    let held = false
+    try {
+        await settings.delete(key)
+        held = await holds(key, null)
+    } finally {
+        if (watcher) watcher.end(key, null, held)
+    }
+    return held
 }
 
 let deviceKey: Buffer
