@@ -12,6 +12,9 @@
  *                               cases of test/fixtures/board-cases.ts inside the VM
  *   build/budget.devs           test/firmware/budget.devs.ts: the shipping firmware plus a heap
  *                               probe (scripts/budget.ts)
+ *   build/firmware-guarded.devs src/main.ts with the fast timings, whose parts are only those the
+ *                               in-process simulator hosts on its own device, as a board's are only
+ *                               its own (test/scenario/bus-guard.test.ts; host/board-gen.ts PartsBinding)
  *
  * Each target also gets src/config/profile.g.ts (the profile as a constant) and
  * src/firmware/board.g.ts (pin map and on-board servers for the board devs.json names).
@@ -26,7 +29,7 @@ import { createRequire } from "node:module"
 import { dirname, join, relative, resolve } from "node:path"
 import { loadProfile, profileSource, ROOT } from "../host/profile-io"
 import { loadBoardCatalog } from "../host/boards-io"
-import { boardSource } from "../host/board-gen"
+import { boardSource, PartsBinding } from "../host/board-gen"
 import { ProfileError } from "../src/config/profile"
 
 const require = createRequire(import.meta.url)
@@ -39,14 +42,17 @@ interface Target {
     name: string
     entry: string
     overrides?: string
+    /** Which devices may serve the lock's parts (default "board"). */
+    parts?: PartsBinding
 }
 
 const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
-    { name: "firmware-fast", entry: "src/main-test.ts", overrides: FAST_OVERRIDES },
+    { name: "firmware-fast", entry: "src/main-test.ts", overrides: FAST_OVERRIDES, parts: "bench" },
     { name: "core-tests", entry: "test/firmware/core.devs.ts" },
     { name: "board-tests", entry: "test/firmware/board.devs.ts" },
     { name: "budget", entry: "test/firmware/budget.devs.ts" },
+    { name: "firmware-guarded", entry: "src/main.ts", overrides: FAST_OVERRIDES, parts: "simulated" },
     // benchmark harness: the verification path timed inside the VM (bench/ct.ts)
     { name: "ct-harness", entry: "bench/firmware/ct.devs.ts" },
 ]
@@ -150,7 +156,7 @@ function main() {
     try {
         TARGETS.forEach((t, i) => {
             writeFileSync(GENERATED, profileSource(profiles[i]))
-            writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog()))
+            writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog(), t.parts))
             devsBuild(t.entry)
             const bin = join(ROOT, ".devicescript", "bin")
             copyFileSync(join(bin, "bytecode.devs"), outputs[i])

@@ -51,6 +51,7 @@ import { PROFILE } from "../config/profile.g"
 import { policyFromProfile } from "../config/policy"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
 import { watchDoor } from "./door"
+import { reportForeignParts } from "./bus-guard"
 import { checkStore, forgetStore, storeCheckDue } from "./tamper"
 import { appendEntry, auditChainKey, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
 import {
@@ -303,6 +304,7 @@ export async function startLock() {
     draining = true
     await drain()
     startLatchkeyService({ status: lockStatusNow, post: post, runRemote: runRemote })
+    reportForeignParts(part => post({ type: "foreignPart", part: part }))
     limitServerPackets(refuseFloodNow)
     // after the service's first announce (every 500 ms), so peers know the device before the event
     setTimeout(reportPowerCycled, 1200)
