@@ -8,7 +8,8 @@
 import { createRequire } from "node:module"
 import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
-import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal } from "./protocol"
+import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal, UnsafeKeyFile } from "./protocol"
+import { LockBusy } from "./file-lock"
 import { LatchkeyClient } from "../host/lock-client"
 import { formatWallTime, modeName, UserType } from "../src/core/index"
 
@@ -24,9 +25,9 @@ commands:
                            enrols a new key, then revokes the old one with it
   unlock | lock            open or lock the door (challenge-response, AES-256-CCM)
   clear-lockout            clear the keypad's failure counter and lockout
-  revoke KEY_ID            revoke one companion key (1..254; refused for an id the lock never
-                           issued; a revoked key stays revoked); this computer's own key is then
-                           removed from the key file
+  revoke KEY_ID            revoke one companion key (1..254; refused for an id the lock does not
+                           know; a revoked key stays revoked, and its id is never issued again);
+                           this computer's own key is then removed from the key file
   lost-phone               revoke every companion key at once (keypad codes keep working)
   keys                     list the companion keys this computer holds (never the keys themselves)
   users list               every user: slot, type, enabled, name, schedule (never a code)
@@ -54,7 +55,9 @@ user options (users add):
 
 options:
   --tcp HOST:PORT          where the lock is reached (default 127.0.0.1:8082: \`npm start\` or \`devs devtools\`)
-  --keys FILE              key file (default ${defaultKeyFile()}; set LATCHKEY_HOME to move it)
+  --keys FILE              key file (default ${defaultKeyFile()}; set LATCHKEY_HOME to move it);
+                           refused when it or its folder is a link, is another user's, or others
+                           may change it (or read the file)
   --json                   machine-readable output
   --timeout MS             how long to look for the lock (default 5000)
   --help                   this text
@@ -234,7 +237,7 @@ export async function runCommand(
     if (o.command === "enrol") {
         const lock = (await client.service()).device.deviceId
         const held = store.get(lock)
-        // a second key would orphan the first on the lock (it still counts toward its 8)
+        // a second key would orphan the first on the lock (it would stay live, one of its 8)
         if (held && !o.replace) throw new AlreadyEnrolled(lock, held.keyId, store.path)
         const rec = await enrol(client, store)
         const text = `enrolled as companion key ${rec.keyId} of lock ${rec.lock}; key saved in ${store.path}`
@@ -310,7 +313,7 @@ export async function runCommand(
         await command(client, store, o.command, args)
     } catch (e) {
         if (o.command === "revoke" && e instanceof LockRefusal && e.status === "Invalid")
-            throw new LockRefusal(e.status, `${e.reason}: the lock never issued companion key ${a[0]}; nothing was revoked`)
+            throw new LockRefusal(e.status, `${e.reason}: the lock knows no companion key ${a[0]} (never issued, or revoked and its record since reused); nothing was revoked`)
         throw e
     }
     // this computer's own key no longer works: it leaves the key file (so `enrol` may run again)
@@ -366,6 +369,8 @@ export async function main(argv: string[]): Promise<number> {
         return out.exit ?? 0
     } catch (e) {
         if (e instanceof AlreadyEnrolled) return fail(e.message, "AlreadyEnrolled")
+        if (e instanceof UnsafeKeyFile) return fail(e.message, "UnsafeKeyFile")
+        if (e instanceof LockBusy) return fail(e.message, "KeyFileBusy")
         if (e instanceof LockRefusal) {
             if (opts.json) {
                 console.log(JSON.stringify({ ok: false, error: e.status, reason: e.reason, message: e.message }))

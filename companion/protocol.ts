@@ -4,9 +4,6 @@
  * framing is the firmware's own (src/core/remote.ts), so both sides cannot drift apart.
  */
 import { createCipheriv, createDecipheriv } from "node:crypto"
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
-import { homedir } from "node:os"
-import { dirname, join } from "node:path"
 import { jdpack, jdunpack, JDService, Packet } from "jacdac-ts"
 import {
     CMD_AUDIT_READ,
@@ -25,10 +22,15 @@ import {
     CMD_USER_REMOVE,
     commandBytes,
     ivBytes,
+    MAX_COMPANIONS,
     replyIvBytes,
     TAG_BYTES,
 } from "../src/core/remote"
+import { MAX_KEY_ID } from "../src/core/enrolment"
 import { LatchkeyClient } from "../host/lock-client"
+import { CompanionKey, KeyStore } from "./keyfile"
+
+export { defaultKeyFile, KeyStore, UnsafeKeyFile, type CompanionKey } from "./keyfile"
 
 const CMD_NONCE = 0x80
 const CMD_ENROL = 0x81
@@ -54,7 +56,10 @@ export const STATUS_NAMES = [
 /** What the user is told for each refusal. */
 export const STATUS_HELP: { [name: string]: string } = {
     NoPresence: "press the lock's inside program button, then run enrol again within 30 s",
-    Full: "the lock already has its maximum of companion keys: revoke one first",
+    Full:
+        `the lock's ${MAX_COMPANIONS} companion keys are all live: from an enrolled companion, run \`latchkey revoke KEY_ID\` for one ` +
+        "no longer used (`latchkey audit` lists the keys enrolled and revoked), then press the program button and enrol again; " +
+        `a lock that has issued all ${MAX_KEY_ID} key ids since its last factory reset enrols again only after one`,
     BadFrame: "the lock could not read the command",
     UnknownKey: "this companion is not enrolled with this lock",
     Revoked: "this companion's key was revoked: enrol again at the lock",
@@ -84,14 +89,6 @@ export const COMMANDS: { [name: string]: number } = {
     "audit-read": CMD_AUDIT_READ,
 }
 
-/** A companion key as the CLI keeps it (one per lock). */
-export interface CompanionKey {
-    lock: string
-    keyId: number
-    key: string
-    counter: number
-}
-
 /** A refusal from the lock, with its CommandStatus name and, when the lock gave one, its reason. */
 export class LockRefusal extends Error {
     constructor(
@@ -100,52 +97,6 @@ export class LockRefusal extends Error {
     ) {
         super(`refused by the lock: ${status}${reason ? `: ${reason}` : STATUS_HELP[status] ? ` (${STATUS_HELP[status]})` : ""}`)
         this.name = "LockRefusal"
-    }
-}
-
-/** Default key file: $LATCHKEY_HOME/keys.json, else ~/.latchkey/keys.json. */
-export function defaultKeyFile(): string {
-    return join(process.env.LATCHKEY_HOME ?? join(homedir(), ".latchkey"), "keys.json")
-}
-
-/** The companion's keys, in a file only its owner can read (0600, folder 0700). */
-export class KeyStore {
-    constructor(readonly path: string = defaultKeyFile()) {}
-
-    all(): CompanionKey[] {
-        if (!existsSync(this.path)) return []
-        try {
-            const data = JSON.parse(readFileSync(this.path, "utf8"))
-            return Array.isArray(data.keys) ? data.keys : []
-        } catch (e) {
-            throw new Error(`key file ${this.path} is damaged (${(e as Error).message}); move it away and enrol again`)
-        }
-    }
-
-    get(lock: string): CompanionKey | undefined {
-        return this.all().find(k => k.lock === lock)
-    }
-
-    /** Saves atomically (write then rename), owner-only. */
-    put(rec: CompanionKey) {
-        const keys = this.all().filter(k => k.lock !== rec.lock)
-        keys.push(rec)
-        this.write(keys)
-    }
-
-    /** Forgets the key held for `lock` (one the lock no longer accepts). */
-    remove(lock: string) {
-        const keys = this.all()
-        const rest = keys.filter(k => k.lock !== lock)
-        if (rest.length !== keys.length) this.write(rest)
-    }
-
-    private write(keys: CompanionKey[]) {
-        mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 })
-        const tmp = `${this.path}.tmp`
-        writeFileSync(tmp, JSON.stringify({ keys }, null, 2) + "\n", { mode: 0o600 })
-        chmodSync(tmp, 0o600)
-        renameSync(tmp, this.path)
     }
 }
 
@@ -242,24 +193,25 @@ export async function sendSealedFull(
 }
 
 /**
- * Runs one companion command: challenge, seal with the next counter (saved before sending, so a
- * crash never reuses one), send, open the sealed answer. Resolves with the answer's plaintext;
+ * Runs one companion command: challenge, seal with the next counter (taken under the key file's
+ * lock and saved before sending, so neither a crash nor another run at once reuses one), send,
+ * open the sealed answer. Resolves with the answer's plaintext;
  * throws LockRefusal (with the lock's reason, when it gave one) when the lock says no.
  */
 export async function request(client: LatchkeyClient, store: KeyStore, name: string, args: number[] = []): Promise<Buffer> {
     const code = COMMANDS[name]
     if (code === undefined) throw new Error(`unknown command "${name}" (one of ${Object.keys(COMMANDS).join(", ")})`)
     const lock = await lockId(client)
-    const rec = store.get(lock)
-    if (!rec) throw new Error(`not enrolled with lock ${lock}: run \`latchkey enrol\` after pressing its program button`)
+    const notEnrolled = () => new Error(`not enrolled with lock ${lock}: run \`latchkey enrol\` after pressing its program button`)
+    if (!store.get(lock)) throw notEnrolled()
     // a lost answer to a read is asked again (a new challenge and counter: never the same frame);
     // a lost answer to a change is reported, since the change may have been made
     const tries = READS.includes(name) ? 3 : 1
     let busyTries = 0
     for (let attempt = 1; ; attempt++) {
         const challenge = await nonce(client)
-        rec.counter += 1
-        store.put(rec)
+        const rec = store.takeCounter(lock)
+        if (!rec) throw notEnrolled()
         const key = Buffer.from(rec.key, "hex")
         const sealed = sealCommand(key, rec.keyId, rec.counter, challenge, code, args)
         let answer: { status: string; detail: Uint8Array }

@@ -25,17 +25,18 @@ function readJson(path: string): unknown {
 
 /**
  * Loads and validates devs.json (pins checked against DeviceScript's board catalog); with
- * `overridesPath`, that file's fields are laid over it first. Throws ProfileError whose problems
- * are prefixed with the file name.
+ * `overridesPath` (one file or several, in order), their fields are laid over it first. Throws
+ * ProfileError whose problems are prefixed with the file names.
  */
-export function loadProfile(overridesPath?: string, profilePath = join(ROOT, "devs.json")): Profile {
+export function loadProfile(overridesPath?: string | string[], profilePath = join(ROOT, "devs.json")): Profile {
+    const overrides = overridesPath === undefined ? [] : typeof overridesPath === "string" ? [overridesPath] : overridesPath
     let raw = readJson(profilePath)
-    if (overridesPath) raw = mergeProfile(raw, readJson(overridesPath))
+    for (const o of overrides) raw = mergeProfile(raw, readJson(o))
     try {
         return validateProfile(raw, loadBoardCatalog())
     } catch (e) {
         if (e instanceof ProfileError) {
-            const name = relative(ROOT, profilePath) + (overridesPath ? ` + ${relative(ROOT, overridesPath)}` : "")
+            const name = [profilePath, ...overrides].map(f => relative(ROOT, f)).join(" + ")
             throw new ProfileError(e.problems.map(p => `${name}: ${p}`))
         }
         throw e

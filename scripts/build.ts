@@ -5,7 +5,11 @@
  *   build/firmware-fast.devs    the TEST firmware: src/main-test.ts (the same firmware plus a test-only
  *                               clock service, src/firmware/testclock.ts) with test/fixtures/fast-timing.json
  *                               laid over devs.json (short lockouts and timeouts so tests never wait minutes)
- *   build/core-tests.devs       test/firmware/core.devs.ts: the pure core's tests inside the VM
+ *   build/firmware-net.devs     the TEST firmware with the MQTT link: test/fixtures/network.json laid over
+ *                               the fast timings (network on; each test points it at its own broker)
+ *   build/core-door-tests.devs  test/firmware/core-door.devs.ts and
+ *   build/core-admin-tests.devs test/firmware/core-admin.devs.ts: the pure core's cases (test/cases/)
+ *                               inside the VM, in two parts (one program holds at most 64 KB of code)
  *   build/ct-harness.devs       bench/firmware/ct.devs.ts: the verification path timed in the VM (npm run bench:ct)
  *   build/services.json         the lock's Jacdac service spec (services/latchkey.md) for jacdac-ts
  *   build/board-tests.devs      test/firmware/board.devs.ts: the keypad scanner and latch monitor
@@ -16,8 +20,9 @@
  *                               in-process simulator hosts on its own device, as a board's are only
  *                               its own (test/scenario/bus-guard.test.ts; host/board-gen.ts PartsBinding)
  *
- * Each target also gets src/config/profile.g.ts (the profile as a constant) and
- * src/firmware/board.g.ts (pin map and on-board servers for the board devs.json names).
+ * Each target also gets src/config/profile.g.ts (the profile as a constant),
+ * src/firmware/board.g.ts (pin map and on-board servers for the board devs.json names) and
+ * src/firmware/network.g.ts (the MQTT link, or nothing when the profile's network is off).
  * devs.json is validated first; a bad profile stops the build naming each field and the reason,
  * before anything is written.
  * Usage: tsx scripts/build.ts [--force] [--profile FILE]   (FILE instead of devs.json)
@@ -30,29 +35,35 @@ import { dirname, join, relative, resolve } from "node:path"
 import { loadProfile, profileSource, ROOT } from "../host/profile-io"
 import { loadBoardCatalog } from "../host/boards-io"
 import { boardSource, PartsBinding } from "../host/board-gen"
+import { networkSource } from "../host/network-gen"
 import { ProfileError } from "../src/config/profile"
 
 const require = createRequire(import.meta.url)
 const BUILD = join(ROOT, "build")
 const GENERATED = join(ROOT, "src", "config", "profile.g.ts")
 const BOARD_GENERATED = join(ROOT, "src", "firmware", "board.g.ts")
+const NETWORK_GENERATED = join(ROOT, "src", "firmware", "network.g.ts")
 const FAST_OVERRIDES = join(ROOT, "test", "fixtures", "fast-timing.json")
+const NETWORK_OVERRIDES = join(ROOT, "test", "fixtures", "network.json")
 
 interface Target {
     name: string
     entry: string
-    overrides?: string
+    /** Files laid over devs.json, in order. */
+    overrides?: string[]
     /** Which devices may serve the lock's parts (default "board"). */
     parts?: PartsBinding
 }
 
 const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
-    { name: "firmware-fast", entry: "src/main-test.ts", overrides: FAST_OVERRIDES, parts: "bench" },
-    { name: "core-tests", entry: "test/firmware/core.devs.ts" },
+    { name: "firmware-fast", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES], parts: "bench" },
+    { name: "firmware-net", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES, NETWORK_OVERRIDES], parts: "bench" },
+    { name: "core-door-tests", entry: "test/firmware/core-door.devs.ts" },
+    { name: "core-admin-tests", entry: "test/firmware/core-admin.devs.ts" },
     { name: "board-tests", entry: "test/firmware/board.devs.ts" },
     { name: "budget", entry: "test/firmware/budget.devs.ts" },
-    { name: "firmware-guarded", entry: "src/main.ts", overrides: FAST_OVERRIDES, parts: "simulated" },
+    { name: "firmware-guarded", entry: "src/main.ts", overrides: [FAST_OVERRIDES], parts: "simulated" },
     // benchmark harness: the verification path timed inside the VM (bench/ct.ts)
     { name: "ct-harness", entry: "bench/firmware/ct.devs.ts" },
 ]
@@ -96,13 +107,16 @@ function inputStamp(): string {
         join(ROOT, "devs.json"),
         join(ROOT, "devsconfig.json"),
         FAST_OVERRIDES,
+        NETWORK_OVERRIDES,
         join(ROOT, "scripts", "build.ts"),
         join(ROOT, "host", "profile-io.ts"),
+        join(ROOT, "host", "network-gen.ts"),
         join(ROOT, "host", "boards-io.ts"),
         join(ROOT, "host", "board-gen.ts"),
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),
+        ...listFiles(join(ROOT, "test", "cases")),
         ...listFiles(join(ROOT, "test", "fixtures")),
         ...listFiles(join(ROOT, "bench", "firmware")),
     ]
@@ -157,6 +171,7 @@ function main() {
         TARGETS.forEach((t, i) => {
             writeFileSync(GENERATED, profileSource(profiles[i]))
             writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog(), t.parts))
+            writeFileSync(NETWORK_GENERATED, networkSource(profiles[i]))
             devsBuild(t.entry)
             const bin = join(ROOT, ".devicescript", "bin")
             copyFileSync(join(bin, "bytecode.devs"), outputs[i])
@@ -167,6 +182,7 @@ function main() {
         // leave the shipping profile in place for editors and `devs` commands run by hand
         writeFileSync(GENERATED, profileSource(shipping))
         writeFileSync(BOARD_GENERATED, boardSource(shipping, loadBoardCatalog()))
+        writeFileSync(NETWORK_GENERATED, networkSource(shipping))
     }
     // the lock service's spec, for jacdac-ts on the host (host/lock-client.ts)
     copyFileSync(join(ROOT, ".devicescript", "services.json"), join(BUILD, "services.json"))

@@ -6,6 +6,10 @@
  * otherwise `devs devtools --serial` is started for the duration of the deploy (and stopped after,
  * with its whole process group). The board needs the DeviceScript runtime first: `npm run flash`.
  *
+ * Then, like `devs deploy`, the settings of .env.defaults and .env.local (.env.local wins) go to
+ * the board: WIFI_SSID / WIFI_PWD to its Wi-Fi service, the rest (MQTT_HOST, MQTT_PORT,
+ * MQTT_USER, MQTT_PASS for the network link) to its settings. Only their names are printed.
+ *
  * Usage: tsx scripts/deploy.ts [--fast | --file FILE.devs]
  *   --fast   deploy build/firmware-fast.devs (short test timings; what HIL=serial runs against)
  *   --file   deploy that bytecode file
@@ -19,6 +23,7 @@ import { join, relative } from "node:path"
 import { createNodeSocketTransport, DeviceScriptManagerClient, DeviceScriptManagerReg, JDBus, JDService, SRV_DEVICE_SCRIPT_MANAGER } from "jacdac-ts"
 import { devsBin, exited, HUB_HOST, HUB_PORTS, killGroup, portAnswers, portBusy, spawnGroup, waitForPort } from "../host/devtools"
 import { ROOT } from "../host/paths"
+import { readEnvSettings, writeDeviceSettings } from "../host/device-settings"
 
 ;(globalThis as { require?: NodeRequire }).require ??= createRequire(import.meta.url)
 
@@ -126,6 +131,11 @@ async function main() {
         if (size.uintValue !== bytecode.length)
             throw new DeployError(`deploy: ${id} reports a ${size.uintValue}-byte program after the deploy, not ${bytecode.length}`, 5)
         console.log(`deploy: ${id} now runs ${relative(ROOT, file)}`)
+        const settings = readEnvSettings(ROOT)
+        if (settings.size > 0) {
+            const keys = await writeDeviceSettings(bus, id, settings)
+            console.log(`deploy: settings from .env.defaults / .env.local written to ${id}: ${keys.join(", ")} (values not shown)`)
+        }
     } finally {
         await bus.dispose()
         if (hub) {

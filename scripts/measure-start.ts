@@ -9,7 +9,7 @@ import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { launchChromium } from "../test/e2e/chromium"
+import { launchChromium } from "../host/chromium"
 import { ROOT } from "../host/profile-io"
 
 const runsArg = process.argv.indexOf("--runs")

@@ -11,7 +11,9 @@
 import {
     BuzzerServer,
     ButtonServer,
+    DEVICE_PACKET_ANNOUNCE,
     JDBus,
+    JDDevice,
     JDServerServiceProvider,
     JDServiceServer,
     MagneticFieldLevelServer,
@@ -33,7 +35,7 @@ import { join } from "node:path"
 import type { Profile } from "../src/config/types"
 import { soundOfTone } from "../src/firmware/tones"
 import { InProcessDevice, LockDevice } from "./devices/device"
-import { loadLatchkeySpec } from "../host/lock-client"
+import { loadLatchkeySpec, SRV_LATCHKEY } from "../host/lock-client"
 import { SIMULATED_PARTS_ID } from "../host/board-gen"
 import { ROOT } from "../host/paths"
 import { Flash, readBytecode } from "./vm"
@@ -57,6 +59,11 @@ export interface BoardOptions {
 }
 
 const KEY_HOLD_MS = 50
+/**
+ * The least time powerOn gives the lock's service device to announce itself after "lock: ready"
+ * (it announces every 500 ms; through the hub on a busy machine a frame can take a while).
+ */
+const ANNOUNCE_WAIT_MS = 5000
 /** How long the simulated bolt takes to reach the latch switch after the servo is commanded. */
 const LATCH_TRAVEL_MS = 60
 
@@ -188,13 +195,69 @@ export class SimulatedBoard {
         return d.flash
     }
 
-    /** Powers the board on (keeping flash) and resolves once the firmware says it is ready. */
+    /**
+     * Powers the board on (keeping flash) and resolves once the lock is ready for the bus: the
+     * firmware has said "lock: ready" AND the device that serves the lock's own service has
+     * announced itself since then (see {@link serviceAnnounced}).
+     */
     async powerOn(timeoutMs = this.device.kind === "in-process" ? 15000 : 45000): Promise<void> {
         const mark = this.logs.length
-        if (!this.device.transport.connected) await this.device.transport.connect()
-        await this.device.powerOn({ bytecode: this.bytecode, bytecodePath: this.bytecodePath, onLog: line => this.log(line) })
-        await this.waitForLog(/lock: ready/, timeoutMs, mark)
+        const end = Date.now() + timeoutMs
+        const announced = this.serviceAnnounced(mark)
+        try {
+            if (!this.device.transport.connected) await this.device.transport.connect()
+            await this.device.powerOn({ bytecode: this.bytecode, bytecodePath: this.bytecodePath, onLog: line => this.log(line) })
+            await this.waitForLog(/lock: ready/, timeoutMs, mark)
+            await announced.wait(Math.max(end - Date.now(), ANNOUNCE_WAIT_MS))
+        } finally {
+            announced.stop()
+        }
         if (this.device.bindRoles) await this.bindRoles(this.device as HubBoardDevice, mark)
+    }
+
+    /**
+     * Watches for the device that hosts the lock's service (the firmware's own servers, a device
+     * of their own) to announce itself after the firmware's "lock: ready" line (a console line
+     * from index `since`). The firmware's server core announces every 500 ms, the first time
+     * 500 ms after its first server starts (in the simulator: after "lock: ready"). Until the
+     * first announce of a power-on, this bus still holds the
+     * previous power-on's device and services; the announce shows the restart (its counter starts
+     * again) and jacdac-ts then replaces the device's service objects, so a command sent on the
+     * old object would get its answer delivered to the new one and time out. Only announces
+     * after "lock: ready" count: one of those comes from this power-on, whatever was in flight.
+     */
+    private serviceAnnounced(since: number): { wait(timeoutMs: number): Promise<void>; stop(): void } {
+        let seen = false
+        let isReady = false
+        let wake: (() => void) | undefined
+        const ready = () => {
+            for (let i = since; !isReady && i < this.logs.length; i++) isReady = /lock: ready/.test(this.logs[i])
+            return isReady
+        }
+        const onAnnounce = (d: JDDevice) => {
+            if (seen || d.deviceId === this.hostId || !d.hasService(SRV_LATCHKEY) || !ready()) return
+            seen = true
+            wake?.()
+        }
+        this.bus.on(DEVICE_PACKET_ANNOUNCE, onAnnounce)
+        const stop = () => this.bus.off(DEVICE_PACKET_ANNOUNCE, onAnnounce)
+        const wait = (timeoutMs: number) =>
+            new Promise<void>((resolve, reject) => {
+                if (seen) return resolve()
+                const timer = setTimeout(() => {
+                    wake = undefined
+                    reject(
+                        new Error(
+                            `the firmware said "lock: ready" but no device serving the lock's service announced itself on the bus within ${timeoutMs} ms after it`,
+                        ),
+                    )
+                }, timeoutMs)
+                wake = () => {
+                    clearTimeout(timer)
+                    resolve()
+                }
+            })
+        return { wait, stop }
     }
 
     /**

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the lock in a web page. Runs the firmware bytecode in the DeviceScript VM with
- * simulated Jacdac hardware and serves the page that shows and drives it (URL printed below).
+ * simulated Jacdac hardware and serves the page that shows and drives it (URL printed below,
+ * with this run's token: nothing without it gets in, sim/page-guard.ts).
  *
  * Options: --fast (short test timings: build/firmware-fast.devs), --wipe (start with empty flash),
  * --http N (the page's port; default 8090, 0 = any free port), --port N (the bus served on TCP for
@@ -59,6 +60,7 @@ async function main() {
     }
     say(`${profile.name}, ${firmware} on the DeviceScript VM, flash ${args.wipe ? "wiped" : "from " + args.flash}`)
     say(`open ${url}   (Ctrl-C stops)`)
+    say(`(the token in it is new each run and the page's only way in: other web pages are refused)`)
     if (args.hub) {
         await attachToHub(sim.board.bus)
         say(`attached to the DeviceScript hub on tcp ${HUB_TCP_PORT}: its dashboard, VS Code and the companion CLI see this board`)

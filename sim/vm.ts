@@ -28,6 +28,8 @@ interface DevsModule {
     panicHandler?: (exitCode: number) => void
     /** Size of the emulated flash, read once at start (the VM's own default is 128 KB). */
     flashSize?: number
+    /** Closes the firmware's TCP/TLS socket, if it has one (the VM's sockets are Node's). */
+    sockClose?: () => number
 }
 
 /**
@@ -52,7 +54,7 @@ function vmFactory(): DevsFactory {
     return factory
 }
 
-/** Reads a compiled firmware image from build/ (e.g. "firmware", "firmware-fast", "core-tests"). */
+/** Reads a compiled firmware image from build/ (e.g. "firmware", "firmware-fast", "core-door-tests"). */
 export function readBytecode(name: string): Uint8Array {
     const path = join(ROOT, "build", `${name}.devs`)
     try {
@@ -111,6 +113,8 @@ export class VmRun {
         if (this.stopped) return
         this.stopped = true
         this.mod.devsStop()
+        // a board without power holds no connection: its socket (an MQTT link) closes with it
+        this.mod.sockClose?.()
         // whatever the VM still does in its current slice can neither be seen nor persisted
         this.mod.sendPacket = () => {}
         this.mod.flashSave = () => {}

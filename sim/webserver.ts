@@ -7,6 +7,12 @@
  * messages = Jacdac frames, both ways): it sees the latch servo's angle, the buzzer's tones and
  * the lock's service exactly as any Jacdac client would. Text messages carry the hand on the
  * hardware (web/protocol.ts). Everything is served from this process: no CDN, works offline.
+ *
+ * Only this run's own page gets in (sim/page-guard.ts): every request, the WebSocket's included,
+ * must name this server as its Host, come from no other web page, and carry the run's token from
+ * the printed URL; anything else is answered 403 before any data is sent, and said on the
+ * simulator's console. The recovery code, shown once, reaches only the pages open at that moment:
+ * the console history a page gets when it connects has its digits blanked.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http"
@@ -22,8 +28,9 @@ import {
 } from "jacdac-ts"
 import { WebSocket, WebSocketServer } from "ws"
 import type { Profile } from "../src/config/types"
-import { parseClientMessage, type ClientMessage, type ServerMessage, type VmState } from "../web/protocol"
+import { parseClientMessage, TOKEN_PARAM, type ClientMessage, type ServerMessage, type VmState } from "../web/protocol"
 import { sendEventsOnce, SimulatedBoard, sleep } from "./board"
+import { PageGuard } from "./page-guard"
 import { ROOT } from "../host/paths"
 
 export const HARDWARE_ID = "5e11ab0a7d000001"
@@ -41,10 +48,22 @@ export interface WebSimOptions {
     echo?: boolean
     /** How long a crashed board stays down before it restarts itself (ms), like a watchdog reset. */
     crashRestartMs?: number
+    /** Where a refused request is said (default: stderr, as "latchkey sim: refused …"). */
+    warn?: (line: string) => void
 }
 
 /** Lines of console history a page gets when it connects. */
 const HISTORY = 200
+/** A refusal said once is not said again for the same reason within this time (ms). */
+const WARN_QUIET_MS = 10_000
+
+/** The console line as kept for pages that connect later: the recovery code (shown once) blanked. */
+export function forHistory(line: string): string {
+    return /RECOVERY CODE/.test(line) ? `${line.replace(/\d/g, "•")}  (shown once, only to the pages open then)` : line
+}
+
+/** Headers on every answer: no caching, no referrer, no framing by another page. */
+const HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer", "x-frame-options": "DENY", "x-content-type-options": "nosniff" }
 const WEB = join(ROOT, "web")
 
 /** Bundles the page's code (web/main.ts with jacdac-ts) in memory. */
@@ -83,6 +102,9 @@ export class WebSimulator {
     readonly board: SimulatedBoard
     readonly door: MagneticFieldLevelServer
     private server: Server | undefined
+    private guard: PageGuard | undefined
+    /** When each refusal reason was last said, and how many were not said since. */
+    private readonly refusals = new Map<string, { at: number; unsaid: number }>()
     private wss: WebSocketServer | undefined
     private readonly clients = new Set<Client>()
     private bundle: Promise<{ js: string; map: string }> | undefined
@@ -122,7 +144,10 @@ export class WebSimulator {
         this.board.flash.onSave = () => writeFileSync(file, this.board.flash.image)
     }
 
-    /** Serves the page on `port` (0 = any free port) and powers the board on. Resolves with the URL. */
+    /**
+     * Serves the page on `port` (0 = any free port) and powers the board on. Resolves with the URL
+     * to open: the page with this run's token (the only way in).
+     */
     async start(port = 0, host = "127.0.0.1"): Promise<string> {
         this.bundle = bundlePage()
         this.bundle.catch(() => {}) // reported when the page asks for it
@@ -130,6 +155,14 @@ export class WebSimulator {
         this.server = server
         this.wss = new WebSocketServer({ noServer: true })
         server.on("upgrade", (req, socket, head) => {
+            socket.on("error", () => socket.destroy())
+            const admission = this.guard!.admit(req)
+            if (!admission.ok) {
+                this.refused("a WebSocket", req, admission.reason)
+                const body = "latchkey sim: forbidden\n"
+                socket.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n\r\n${body}`)
+                return
+            }
             if (new URL(req.url ?? "/", "http://x").pathname !== "/bus") return socket.destroy()
             this.wss!.handleUpgrade(req, socket, head, ws => this.attach(ws))
         })
@@ -140,9 +173,32 @@ export class WebSimulator {
                 resolve()
             })
         })
+        this.guard = new PageGuard((server.address() as AddressInfo).port, host)
         void this.onPower(() => this.powerOn())
-        const addr = server.address() as AddressInfo
-        return `http://${host}:${addr.port}/`
+        return this.guard.url(host)
+    }
+
+    /** This run's secret token (in the URL `start` returns). */
+    get token(): string {
+        if (!this.guard) throw new Error("the simulator has not started")
+        return this.guard.token
+    }
+
+    /** Says a refused request on the simulator's console, once per reason every few seconds. */
+    private refused(what: string, req: IncomingMessage, reason: string) {
+        const now = Date.now()
+        const key = `${what}: ${reason}`
+        const last = this.refusals.get(key)
+        if (last && now - last.at < WARN_QUIET_MS) {
+            last.unsaid++
+            return
+        }
+        if (this.refusals.size >= 100) this.refusals.clear() // the reasons quote headers: keep the map small
+        this.refusals.set(key, { at: now, unsaid: 0 })
+        const path = (req.url ?? "/").split("?")[0].slice(0, 60)
+        const more = last?.unsaid ? ` (and ${last.unsaid} more like it)` : ""
+        const line = `latchkey sim: refused ${what} for ${JSON.stringify(path)}: ${reason}${more}`
+        ;(this.options.warn ?? (l => console.warn(l)))(line)
     }
 
     /** Resolves when the firmware has booted (or rejects after `timeoutMs`). */
@@ -171,11 +227,16 @@ export class WebSimulator {
     // ---- HTTP ----
 
     private async serve(req: IncomingMessage, res: ServerResponse) {
-        const path = new URL(req.url ?? "/", "http://x").pathname
         const send = (status: number, type: string, body: string | Buffer) => {
-            res.writeHead(status, { "content-type": type, "cache-control": "no-store" })
+            res.writeHead(status, { ...HEADERS, "content-type": type })
             res.end(body)
         }
+        const admission = this.guard!.admit(req)
+        if (!admission.ok) {
+            this.refused("a page request", req, admission.reason)
+            return send(403, "text/plain; charset=utf-8", "latchkey sim: forbidden. Open the URL the simulator printed in its terminal (it carries this run's token).\n")
+        }
+        const path = new URL(req.url ?? "/", "http://x").pathname
         try {
             if (path === "/app.js" || path === "/app.js.map") {
                 const b = await this.bundle!
@@ -187,11 +248,19 @@ export class WebSimulator {
                 return send(200, "application/json", existsSync(file) ? readFileSync(file) : "[]")
             }
             const st = STATIC[path]
+            if (st && st[0] === "index.html") return send(200, st[1], this.withToken(readFileSync(join(WEB, st[0]), "utf8")))
             if (st) return send(200, st[1], readFileSync(join(WEB, st[0])))
             send(404, "text/plain", "not found")
         } catch (e) {
             send(500, "text/plain", `simulator: ${(e as Error).message}`)
         }
+    }
+
+    /** The page with this run's token on each of its links to this server (they are refused without it). */
+    private withToken(html: string): string {
+        const links = /\b(src|href)="(\/[^"?#]*)"/g
+        if (!links.test(html)) throw new Error("web/index.html links to nothing on this server")
+        return html.replace(links, `$1="$2?${TOKEN_PARAM}=${this.token}"`)
     }
 
     // ---- the page's WebSocket ----
@@ -327,7 +396,7 @@ export class WebSimulator {
 
     private onConsole(line: string) {
         if (/^flash sync/.test(line)) return
-        this.history.push(line)
+        this.history.push(forHistory(line))
         if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY)
         this.broadcast({ t: "console", line })
         if (/^\* (Exception|\s*message|\s*at )/.test(line) || /^! /.test(line)) this.crash.push(line.replace(/^[*!]\s*/, ""))

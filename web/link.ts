@@ -1,7 +1,8 @@
 /**
  * The page's end of the WebSocket to the simulated board: Jacdac frames in both directions
  * between the page's jacdac-ts bus and the board's bus, plus the JSON side channel
- * (web/protocol.ts). Reconnects by itself when the simulator restarts.
+ * (web/protocol.ts). Reconnects by itself when the connection drops; stops when the simulator
+ * refuses this page for good (a simulator started again has a new token: its new URL must be opened).
  */
 import { createProxyBridge, JDBridge, JDBus } from "jacdac-ts"
 import { parseServerMessage, type ClientMessage, type ServerMessage } from "./protocol"
@@ -9,6 +10,10 @@ import { parseServerMessage, type ClientMessage, type ServerMessage } from "./pr
 export interface LinkHandlers {
     onMessage(m: ServerMessage): void
     onConnection(connected: boolean): void
+    /** Asked after a connection that never opened: does the simulator refuse this page (HTTP 403)? */
+    isRefused(): Promise<boolean>
+    /** The simulator refuses this page: no more retries. */
+    onRefused(): void
 }
 
 export class BoardLink {
@@ -48,12 +53,20 @@ export class BoardLink {
         ws.onclose = () => {
             if (this.ws !== ws) return
             this.ws = undefined
+            const wasOpen = this.connected
             if (this.connected) {
                 this.connected = false
                 this.handlers.onConnection(false)
             }
             clearTimeout(this.retry)
-            this.retry = setTimeout(() => this.open(), 1000)
+            const retry = () => (this.retry = setTimeout(() => this.open(), 1000))
+            // a browser does not say why a WebSocket failed to open: ask over HTTP whether it was refused
+            if (wasOpen) retry()
+            else
+                this.handlers.isRefused().then(
+                    refused => (refused ? this.handlers.onRefused() : retry()),
+                    () => retry(),
+                )
         }
         ws.onerror = () => ws.close()
     }

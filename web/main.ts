@@ -11,7 +11,7 @@ import { BoardLink } from "./link"
 import { describeLockEvent, LockServiceReader, type LockStatus } from "./lockservice"
 import { formatCountdown, keypadKeyOf, latchOpenFraction, patternOfTone, remainingNow, servoTravelMs, type Tone } from "./logic"
 import { PeripheralWatcher } from "./peripherals"
-import type { PageProfile, ServerMessage, VmState } from "./protocol"
+import { TOKEN_PARAM, type PageProfile, type ServerMessage, type VmState } from "./protocol"
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
     const el = document.getElementById(id)
@@ -19,9 +19,15 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
     return el as T
 }
 
+/** This run's token, from the URL the simulator printed: every request to the simulator carries it. */
+const TOKEN = new URLSearchParams(location.search).get(TOKEN_PARAM) ?? ""
+const withToken = (path: string) => `${path}?${TOKEN_PARAM}=${encodeURIComponent(TOKEN)}`
+
 /** Everything the page knows, all of it read from the bus or the board. */
 const view = {
     connected: false,
+    /** The simulator refuses this page (it was started again: a new token, a new URL). */
+    refused: false,
     profile: undefined as PageProfile | undefined,
     firmware: "",
     vm: "off" as VmState,
@@ -296,7 +302,11 @@ function drawVm() {
 
 function drawLink() {
     const el = $("link")
-    el.textContent = view.connected ? "connected" : "simulator not reachable: retrying…"
+    el.textContent = view.connected
+        ? "connected"
+        : view.refused
+          ? "refused: open the URL the simulator printed (each run has its own token)"
+          : "simulator not reachable: retrying…"
     el.className = `badge ${view.connected ? "running" : "crashed"}`
     document.body.classList.toggle("disconnected", !view.connected)
     updateReady()
@@ -347,8 +357,15 @@ function onMessage(m: ServerMessage) {
     }
 }
 
-const link = new BoardLink(bus, `ws://${location.host}/bus`, {
+const link = new BoardLink(bus, `ws://${location.host}${withToken("/bus")}`, {
     onMessage,
+    async isRefused() {
+        return (await fetch(withToken("/services.json"))).status === 403
+    },
+    onRefused() {
+        view.refused = true
+        drawLink()
+    },
     onConnection(connected) {
         view.connected = connected
         if (!connected) {
@@ -387,7 +404,7 @@ setInterval(drawScreen, 100)
 
 async function loadSpecs() {
     try {
-        const specs = (await (await fetch("/services.json")).json()) as jdspec.ServiceSpec[]
+        const specs = (await (await fetch(withToken("/services.json"))).json()) as jdspec.ServiceSpec[]
         if (specs.length) bus.setCustomServiceSpecifications(specs)
         view.lockSpec = specs.some(s => s.shortId === "latchkey")
     } catch {

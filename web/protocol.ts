@@ -11,6 +11,12 @@
  * Shared by the Node server and the browser page: no DOM, no Node APIs.
  */
 
+/**
+ * The URL parameter that carries this run's secret token (in the URL the simulator prints): the
+ * page passes it on to every request it makes, its WebSocket included (sim/page-guard.ts).
+ */
+export const TOKEN_PARAM = "token"
+
 /** The keypad's labels etc., as the page needs them to draw the lock. */
 export interface PageProfile {
     /** The profile's name (devs.json `name`). */

@@ -5,10 +5,11 @@
  * `profile.g.ts` for the firmware; the simulator validates the same file at start-up.
  */
 
-import type { BoardPins, Profile } from "./types"
+import type { BoardPins, NetworkProfile, Profile } from "./types"
 import { ArchInfo, archMaxGpio, BoardCatalog, boardPins, builtinButtonOn, describeNeed, PinNeed, pinMeets, settingsAreaBytes } from "./boards"
 import { AUDIT_SEGMENT_BYTES, AUDIT_SEGMENTS } from "../core/audit"
-import { COMPANION_KEY_BYTES, MAX_COMPANIONS } from "../core/remote"
+import { COMPANION_RECORDS } from "../core/enrolment"
+import { COMPANION_KEY_BYTES } from "../core/remote"
 import { NAME_BYTES, NAME_CHUNKS, NAMES_PER_CHUNK, USER_CHUNKS, USER_RECORD_BYTES, USERS_PER_CHUNK } from "../core/users"
 
 export type { BoardPins, Profile } from "./types"
@@ -35,8 +36,9 @@ const fstorEntry = (valueBytes: number) => 24 + ((valueBytes + 7) & ~7)
 const TAG = 4
 /**
  * The most the lock keeps in the settings store at once (see src/firmware/store.ts and
- * docs/architecture.md, "What is on flash"): the store's 24-byte header, the device key, two counter records, meta, every
- * user chunk, every name chunk, every audit segment and every companion record: 13 600 bytes.
+ * docs/architecture.md, "What is on flash"): the store's 24-byte header, the device key, two
+ * counter records, meta, every user chunk, every name chunk, every audit segment, every companion
+ * record and the highest companion key id issued: 13 920 bytes.
  * (Measured, `npm run bench:verify`: a full lock without companions keeps 12.8 KB.)
  */
 export const LOCK_SETTINGS_BYTES =
@@ -47,7 +49,8 @@ export const LOCK_SETTINGS_BYTES =
     USER_CHUNKS * fstorEntry(USERS_PER_CHUNK * USER_RECORD_BYTES + TAG) +
     NAME_CHUNKS * fstorEntry(NAMES_PER_CHUNK * NAME_BYTES + TAG) +
     AUDIT_SEGMENTS * fstorEntry(AUDIT_SEGMENT_BYTES) +
-    MAX_COMPANIONS * fstorEntry(6 + COMPANION_KEY_BYTES + TAG)
+    COMPANION_RECORDS * fstorEntry(6 + COMPANION_KEY_BYTES + TAG) +
+    fstorEntry(1 + TAG)
 
 const kb = (bytes: number) => `${Math.round(bytes / 102.4) / 10} KB`
 
@@ -90,6 +93,16 @@ class Checker {
         if (typeof v !== "number" || !isFinite(v) || (integer && Math.floor(v) !== v) || v < min || v > max) {
             this.fail(`${path}.${key}`, `must be ${kind} from ${min} to ${max}`, v)
             return min
+        }
+        return v
+    }
+
+    bool(o: Obj, key: string, path: string, fallback?: boolean): boolean {
+        const v = o[key]
+        if (v === undefined && fallback !== undefined) return fallback
+        if (typeof v !== "boolean") {
+            this.fail(`${path}.${key}`, "must be true or false", v)
+            return false
         }
         return v
     }
@@ -189,6 +202,106 @@ function checkSettingsFlash(c: Checker, boardId: string, arch: ArchInfo) {
         )
 }
 
+/** Default broker ports: MQTT over TLS, and plain MQTT. */
+export const MQTT_TLS_PORT = 8883
+export const MQTT_PLAIN_PORT = 1883
+/** Default `network.topicPrefix`. */
+export const DEFAULT_TOPIC_PREFIX = "latchkey"
+/** Default `network.homeAssistant.discoveryPrefix` (Home Assistant's own default). */
+export const DEFAULT_DISCOVERY_PREFIX = "homeassistant"
+/**
+ * Longest topic prefix accepted: the longest topic the lock uses is a discovery config's,
+ * `<discoveryPrefix>/binary_sensor/latchkey_<16 hex digits>/door/config`, and every topic the lock
+ * builds stays well under what one MQTT packet's 2-byte length prefix allows.
+ */
+export const MAX_TOPIC_PREFIX = 64
+
+const isLetterOrDigit = (c: string) => (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")
+
+/**
+ * A topic prefix: levels of letters, digits, "_" and "-" joined by "/" (no MQTT wildcard "+" or
+ * "#", no empty level, no leading or trailing "/"), so every topic the lock builds from it is an
+ * exact topic that any broker and Home Assistant accept.
+ */
+function prefixProblem(v: string): string | null {
+    if (v.length === 0 || v.length > MAX_TOPIC_PREFIX) return `must be 1 to ${MAX_TOPIC_PREFIX} characters`
+    for (const level of v.split("/")) {
+        if (level.length === 0) return "must not start or end with \"/\" or hold an empty level (\"//\")"
+        for (const c of level)
+            if (!isLetterOrDigit(c) && c !== "_" && c !== "-")
+                return `may hold only letters, digits, "_" and "-" in levels joined by "/" (no MQTT wildcard "+" or "#"); "${c}" is not allowed`
+    }
+    return null
+}
+
+/** A host name or IPv4 address: dot-separated labels of letters, digits and inner "-". */
+function hostProblem(v: string): string | null {
+    if (v.length === 0 || v.length > 253) return "must be a host name or IPv4 address of 1 to 253 characters"
+    for (const label of v.split(".")) {
+        if (label.length === 0 || label.length > 63) return "must be a host name or IPv4 address (dot-separated labels of 1 to 63 characters)"
+        if (label[0] === "-" || label[label.length - 1] === "-") return "must be a host name or IPv4 address (a label may not start or end with \"-\")"
+        for (const c of label)
+            if (!isLetterOrDigit(c) && c !== "-") return `must be a host name or IPv4 address (letters, digits, "-" and "."); "${c}" is not allowed (no scheme such as mqtt://, no port: put that in network.broker.port)`
+    }
+    return null
+}
+
+/**
+ * The `network` section. Absent: the network is off, with every default. The broker's host is
+ * required only when the network is on. Credentials are refused here by name: they belong in
+ * `.env.local`, never in devs.json.
+ */
+function checkNetwork(c: Checker, root: Obj): NetworkProfile {
+    const raw = root.network === undefined ? {} : root.network
+    for (const secret of ["user", "username", "password", "pass", "ssid", "wifi"])
+        if (isObject(raw) && (raw[secret] !== undefined || (isObject(raw.broker) && raw.broker[secret] !== undefined)))
+            c.problems.push(
+                `network${raw[secret] !== undefined ? "" : ".broker"}.${secret}: secrets never go in devs.json: put the broker's MQTT_USER and MQTT_PASS ` +
+                    "(and the Wi-Fi's WIFI_SSID and WIFI_PWD) in .env.local, which the deploy writes to the board's settings",
+            )
+    const net = c.section({ network: raw }, "network", "", ["enabled", "broker", "topicPrefix", "publishState", "homeAssistant"])
+    const enabled = c.bool(net, "enabled", "network", false)
+    const broker = c.section({ broker: net.broker === undefined ? {} : net.broker }, "broker", "network", ["host", "port", "tls"])
+    const tls = c.bool(broker, "tls", "network.broker", true)
+    const port = c.num(broker, "port", "network.broker", 1, 65535, true, tls ? MQTT_TLS_PORT : MQTT_PLAIN_PORT)
+    let host = ""
+    if (broker.host !== undefined || enabled) {
+        if (typeof broker.host !== "string") c.fail("network.broker.host", "must be the broker's host name or IPv4 address (a string)", broker.host)
+        else if (broker.host.length > 0 || enabled) {
+            const why = hostProblem(broker.host)
+            if (why) c.fail("network.broker.host", why, broker.host)
+            else host = broker.host
+        }
+    }
+    const prefix = (key: string, path: string, o: Obj, fallback: string): string => {
+        const v = o[key]
+        if (v === undefined) return fallback
+        if (typeof v !== "string") {
+            c.fail(`${path}.${key}`, "must be a string", v)
+            return fallback
+        }
+        const why = prefixProblem(v)
+        if (why) c.fail(`${path}.${key}`, why, v)
+        return v
+    }
+    const topicPrefix = prefix("topicPrefix", "network", net, DEFAULT_TOPIC_PREFIX)
+    const publishState = c.bool(net, "publishState", "network", true)
+    const ha = c.section({ homeAssistant: net.homeAssistant === undefined ? {} : net.homeAssistant }, "homeAssistant", "network", [
+        "discovery", "discoveryPrefix", "allowLock",
+    ])
+    return {
+        enabled,
+        broker: { host, port, tls },
+        topicPrefix,
+        publishState,
+        homeAssistant: {
+            discovery: c.bool(ha, "discovery", "network.homeAssistant", true),
+            discoveryPrefix: prefix("discoveryPrefix", "network.homeAssistant", ha, DEFAULT_DISCOVERY_PREFIX),
+            allowLock: c.bool(ha, "allowLock", "network.homeAssistant", false),
+        },
+    }
+}
+
 /**
  * Validates a parsed devs.json and returns it typed. Throws {@link ProfileError} naming every
  * field at fault and why; unknown fields are errors too, so a typo never silently keeps a default.
@@ -200,7 +313,7 @@ export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
     const root: Obj = isObject(raw) ? raw : {}
     if (!isObject(raw)) c.fail("(top level)", "must be a JSON object", raw)
     for (const k of Object.keys(root))
-        if (["$schema", "name", "board", "keypad", "latch", "codes", "lockout", "timing"].indexOf(k) < 0)
+        if (["$schema", "name", "board", "keypad", "latch", "codes", "lockout", "timing", "network"].indexOf(k) < 0)
             c.problems.push(`${k}: unknown field`)
 
     const name = c.str(root, "name", "(top level)")
@@ -286,6 +399,7 @@ export function validateProfile(raw: unknown, catalog?: BoardCatalog): Profile {
             resetHoldSeconds: c.num(timing, "resetHoldSeconds", "timing", 1, 60, false),
             doorAjarSeconds: c.num(timing, "doorAjarSeconds", "timing", 1, 3600, false, 60),
         },
+        network: checkNetwork(c, root),
     }
     if (c.problems.length) throw new ProfileError(c.problems)
     return out

@@ -12,6 +12,34 @@ export interface BoardPins {
     latchSensor?: number
 }
 
+/**
+ * The lock's link to an MQTT broker (src/firmware/net/). Secrets are not here: the Wi-Fi network
+ * and the broker's user name and password come from DeviceScript's `.env.defaults` /
+ * `.env.local` settings (WIFI_SSID, WIFI_PWD, MQTT_USER, MQTT_PASS), written to the board when it
+ * is deployed, never into devs.json or the bytecode.
+ */
+export interface NetworkProfile {
+    /** Off: the firmware is built without the MQTT client at all. */
+    enabled: boolean
+    /**
+     * The broker the lock dials. `tls`: on a board, only a broker whose certificate chains to a
+     * public root is accepted (the firmware cannot be given another CA). MQTT_HOST and MQTT_PORT
+     * settings, when present, take the place of `host` and `port`.
+     */
+    broker: { host: string; port: number; tls: boolean }
+    /** Every topic of this lock is under `<topicPrefix>/<lock id>/`. */
+    topicPrefix: string
+    /** Off: no state and no events are published (the broker learns only that the lock is online). */
+    publishState: boolean
+    homeAssistant: {
+        /** Publish Home Assistant MQTT discovery configs (retained) for this lock. */
+        discovery: boolean
+        discoveryPrefix: string
+        /** Obey a LOCK from Home Assistant (never an UNLOCK: that needs a companion key). */
+        allowLock: boolean
+    }
+}
+
 /** Everything the firmware and simulator need to know about one lock board. */
 export interface Profile {
     name: string
@@ -32,4 +60,5 @@ export interface Profile {
         /** A door open this long raises DoorAjar (with `board.pins.doorSensor`). */
         doorAjarSeconds: number
     }
+    network: NetworkProfile
 }

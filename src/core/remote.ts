@@ -293,15 +293,3 @@ export function u32Args(value: number): number[] {
     putUint(b, 0, 4, value)
     return b
 }
-
-/** The next free key id (1..254), or -1 when MAX_COMPANIONS are live. Revoked ids are never reused. */
-export function nextCompanionId(companions: Companion[]): number {
-    let live = 0
-    let max = 0
-    for (const c of companions) {
-        if (!c.revoked) live++
-        if (c.id > max) max = c.id
-    }
-    if (live >= MAX_COMPANIONS || max >= 254) return -1
-    return max + 1
-}

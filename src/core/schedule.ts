@@ -49,9 +49,12 @@ export function weekdayOf(seconds: number): number {
     return (Math.floor(seconds / SECONDS_PER_DAY) + 4) % 7
 }
 
-/** Minute of the day (0..1439) of a wall time. */
+/**
+ * Minute of the day (0..1439) of a wall time. No `%` here: DeviceScript's `%` works on 32-bit
+ * integers, and wall times pass 2^31 seconds in 2038.
+ */
 export function minuteOfDay(seconds: number): number {
-    return Math.floor((seconds % SECONDS_PER_DAY) / 60)
+    return Math.floor((seconds - Math.floor(seconds / SECONDS_PER_DAY) * SECONDS_PER_DAY) / 60)
 }
 
 /** The number written by `count` digits of `s` from `from`, or -1 if any is not a digit. */

@@ -27,6 +27,7 @@ import {
     loadNameChunk,
     loadUserChunk,
     LockEvent,
+    LockStatus,
     lockStatus,
     modeName,
     queueEvent,
@@ -43,6 +44,7 @@ import {
 } from "../core/index"
 import { reportAlarm, reportAudit, reportLockedOut, reportPowerCycled, startLatchkeyService } from "./service"
 import { reportJams } from "./latch-monitor"
+import { announceAlarm } from "./alarm-listeners"
 import { loadCompanions, notePresence, wipeCompanions } from "./remote"
 import { answerRemote, answerWriteFailed, checkRemoteRequest, runRemoteCommand, takePosted } from "./remote-requests"
 import { refuseFlood, takeFloodReport } from "./flood"
@@ -148,6 +150,7 @@ async function apply(e: Effect): Promise<boolean> {
         await reportLockedOut(driver.state.failures)
     } else if (e.type === "alarm") {
         console.log(`lock: alarm ${e.alarm}${e.slot > 0 ? " (slot " + e.slot + ")" : ""}`)
+        announceAlarm(e.alarm)
         await reportAlarm(e.alarm)
     } else if (e.type === "checkRemote") {
         answerEvent(driver, await checkRemoteRequest())
@@ -247,6 +250,11 @@ async function drain() {
  */
 export function setClock(epochMs: number) {
     post({ type: "setClock", epochMs: epochMs })
+}
+
+/** The lock's status now (what the lock service's registers report). */
+export function currentStatus(): LockStatus {
+    return lockStatusNow()
 }
 
 /** The wall clock in seconds since 1970 (local time), 0 while not set. */

@@ -15,10 +15,11 @@ import {
     Companion,
     companionIndex,
     COMPANION_KEY_BYTES,
+    COMPANION_RECORDS,
     ivBytes,
-    nextCompanionId,
     NONCE_BYTES,
     parseCommand,
+    placeForEnrolment,
     PRESENCE_WINDOW_MS,
     RemoteAction,
     replyIvBytes,
@@ -40,10 +41,16 @@ function companionKey(i: number) {
     return "$lk.p" + i
 }
 
-/** Records kept on flash: live companions plus revoked ones, which keep their id (never reused). */
-const MAX_RECORDS = 12
+/**
+ * The highest key id issued since the last factory reset: u8 (+ 4-byte tag). Written before the
+ * record of the key it was issued to, so no id is issued twice, even when a record is reused or
+ * lost. Read back at boot as the larger of it and every record's id.
+ */
+const LAST_ID_SETTING = "$lk.plast"
 
 let companions: Companion[] = []
+/** The highest key id issued (0: none); only ever grows, until a factory reset. */
+let lastIssued = 0
 let nonce: Buffer = null
 let nonceAt = 0
 let buttonAt = -1
@@ -74,14 +81,19 @@ async function saveOne(i: number): Promise<boolean> {
 }
 
 /**
- * Loads the enrolled companions. A record whose tag does not match (damaged, or written by
- * someone without the device key) is kept as a revoked entry of no use to anyone: its key
- * stops working, the others do not, and its place is not taken by a later enrolment.
+ * Loads the enrolled companions and the highest key id issued. A record whose tag does not match
+ * (damaged, or written by someone without the device key) is kept as a revoked entry of no use to
+ * anyone: its key stops working, the others do not, and its record is the first one an
+ * enrolment reuses once every record is in use.
  */
 export async function loadCompanions() {
     companions = []
     let damaged = 0
-    for (let i = 0; i < MAX_RECORDS; i++) {
+    const raw = await readRaw(LAST_ID_SETTING)
+    const last = unsealed("I", raw, 1)
+    if (last && last[0] > lastIssued) lastIssued = last[0]
+    if (raw && !last) console.log("lock: the last companion key id on flash is damaged: ignored (the records' ids count)")
+    for (let i = 0; i < COMPANION_RECORDS; i++) {
         const raw = await readRaw(companionKey(i))
         if (!raw) break
         const d = unsealed("P", raw, RECORD_BYTES)
@@ -103,8 +115,10 @@ export async function loadCompanions() {
 
 /** Forgets every companion (factory reset). */
 export async function wipeCompanions() {
-    for (let i = 0; i < MAX_RECORDS; i++) await settings.delete(companionKey(i))
+    for (let i = 0; i < COMPANION_RECORDS; i++) await settings.delete(companionKey(i))
+    await settings.delete(LAST_ID_SETTING)
     companions = []
+    lastIssued = 0
 }
 
 /** The program button was pressed: physical presence for enrolment. */
@@ -119,24 +133,46 @@ export function issueNonce(): Buffer {
     return nonce
 }
 
-/** Enrols a new companion if the button was pressed within the presence window. */
+/**
+ * Enrols a new companion if the button was pressed within the presence window: a new key id
+ * (saved first: never issued again), in a record never used or in the record of a revoked key
+ * (core/enrolment.ts). Full only when MAX_COMPANIONS keys are live, or every key id was issued.
+ */
 export async function enrolCompanion(): Promise<[number, number, Buffer]> {
     if (buttonAt < 0 || ds.millis() - buttonAt > PRESENCE_WINDOW_MS) {
         console.log("lock: enrolment refused: press the program button first")
         return [STATUS_NO_PRESENCE, 0, Buffer.alloc(0)]
     }
-    const id = nextCompanionId(companions)
-    if (id < 0 || companions.length >= MAX_RECORDS) return [STATUS_FULL, 0, Buffer.alloc(0)]
+    const place = placeForEnrolment(companions, lastIssued)
+    if (place.refusal !== "") {
+        console.log(`lock: enrolment refused: ${place.refusal}`)
+        return [STATUS_FULL, 0, Buffer.alloc(0)]
+    }
+    const id = place.id
+    const idRecord = Buffer.alloc(1)
+    idRecord[0] = id
+    if (!(await writeRaw(LAST_ID_SETTING, sealed("I", idRecord)))) {
+        console.log("lock: enrolment failed: the key id did not read back")
+        return [STATUS_BUSY, 0, Buffer.alloc(0)]
+    }
+    lastIssued = id
     const key = randomBuffer(COMPANION_KEY_BYTES)
-    companions.push({ id: id, key: key, counter: 0, revoked: false })
-    if (!(await saveOne(companions.length - 1))) {
+    const i = place.record
+    const old = i < companions.length ? companions[i] : null
+    const fresh: Companion = { id: id, key: key, counter: 0, revoked: false }
+    if (old) companions[i] = fresh
+    else companions.push(fresh)
+    if (!(await saveOne(i))) {
         // not on flash: the phone must not keep a key the lock will have forgotten after a restart
-        companions.pop()
+        if (old) companions[i] = old
+        else companions.pop()
         console.log("lock: enrolment failed: the companion record did not read back")
         return [STATUS_BUSY, 0, Buffer.alloc(0)]
     }
     buttonAt = -1 // one enrolment per press
-    console.log(`lock: companion ${id} enrolled`)
+    if (!old) console.log(`lock: companion ${id} enrolled`)
+    else if (old.id === 0) console.log(`lock: companion ${id} enrolled (in the record of a damaged key)`)
+    else console.log(`lock: companion ${id} enrolled (in the record of revoked key ${old.id})`)
     return [STATUS_OK, id, key]
 }
 

@@ -11,7 +11,9 @@
  *   $lk.n0..n12    204 bytes   user names, 20 per chunk (+ 4-byte tag), only once a name is set
  *   $lk.a0..a21    196 bytes   audit segments (./auditlog.ts; the hash chain protects them)
  *   $lk.p0..p11     42 bytes   companion records (./remote.ts): u8 id, u8 revoked, u32 highest
- *                              counter accepted, 32-byte key (zeros once revoked) (+ 4-byte tag)
+ *                              counter accepted, 32-byte key (zeros once revoked) (+ 4-byte tag);
+ *                              a revoked key's record is reused by a later enrolment
+ *   $lk.plast        5 bytes   highest companion key id issued (+ 4-byte tag): ids are never reused
  *
  * Limits measured in the VM: a settings value travels in one Jacdac packet, so key + 1 + value
  * must stay within 232 bytes (a 13-character key leaves 218); a bigger one panics the VM. The

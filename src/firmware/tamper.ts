@@ -1,17 +1,19 @@
 /**
- * The store watcher. The device key, the two failure counter records and the companion records
- * are read again after every change the lock makes to them and every few minutes, and compared
- * (as digests) with what the lock last wrote or found there. A value that differs was written by
- * someone else: on DeviceScript that is a bus peer's settings SET or DELETE, which the runtime's
- * settings service applies from any peer. The lock is then told (core "storeTampered": audited,
- * the StoreTampered alarm, companion commands refused until the program button is pressed), and
- * the new value becomes the expected one, so one foreign write raises one alarm.
+ * The store watcher. The device key, the two failure counter records, the highest companion key
+ * id issued and the companion records are read again after every change the lock makes to them
+ * and every few minutes, and compared (as digests) with what the lock last wrote or found there.
+ * A value that differs was written by someone else: on DeviceScript that is a bus peer's settings
+ * SET or DELETE, which the runtime's settings service applies from any peer. The lock is then told
+ * (core "storeTampered": audited, the StoreTampered alarm, companion commands refused until the
+ * program button is pressed), and the new value becomes the expected one, so one foreign write
+ * raises one alarm.
  *
- * A check after a change (about a second after it) reads the key, both counter records and the companion records up to the
- * first missing one (the records the lock loads at power-on: it stops at the first gap); the full
- * check, at power-on and every few minutes, reads all twelve. Each read is a settings GET, and the
- * runtime sends at most one packet per 20 ms after a burst of five: a quick check with one
- * companion costs about 0.1 s, a full one about 0.3 s, during which the lock's queue waits.
+ * A check after a change (about a second after it) reads the key, the counter records, the last
+ * key id and the companion records up to the first missing one (the records the lock loads at
+ * power-on: it stops at the first gap); the full check, at power-on and every few minutes, reads
+ * all of them. Each read is a settings GET, and the runtime sends at most one packet per 20 ms
+ * after a burst of five: a check after a change with one companion costs about 0.1 s, a full one
+ * about 0.3 s, during which the lock's queue waits.
  *
  * A check never starts while a write of the lock's own to these settings is under way, and one
  * that such a write overlapped is dropped and run again later (its reads could be half before,
@@ -19,10 +21,9 @@
  */
 import * as ds from "@devicescript/core"
 import { digest } from "@devicescript/crypto"
+import { COMPANION_RECORDS } from "../core/index"
 import { readRaw, watchWrites } from "./store"
 
-/** Companion records the lock may keep ($lk.p0 .. $lk.p11: MAX_RECORDS of ./remote.ts). */
-const COMPANION_RECORDS = 12
 /** How often the settings are read again when the lock changes nothing. */
 const CHECK_MS = 3 * 60 * 1000
 /**
@@ -32,8 +33,11 @@ const CHECK_MS = 3 * 60 * 1000
  */
 const SETTLE_MS = 1000
 
-/** The watched settings (./store.ts names the key and the counter records, ./remote.ts the companions'). */
-const WATCHED: string[] = ["$lk.key", "$lk.c0", "$lk.c1"]
+/**
+ * The watched settings: ./store.ts names the key and the counter records, ./remote.ts the highest
+ * companion key id issued and the companion records ($lk.p0 ..).
+ */
+const WATCHED: string[] = ["$lk.key", "$lk.c0", "$lk.c1", "$lk.plast"]
 /** Index of $lk.p0 in WATCHED. */
 const FIRST_COMPANION = WATCHED.length
 for (let i = 0; i < COMPANION_RECORDS; i++) WATCHED.push("$lk.p" + i)

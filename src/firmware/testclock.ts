@@ -32,7 +32,9 @@ class TestClockServer extends SensorServer implements ds.RealTimeClockServerSpec
         const mo = parseInt(text.slice(5, 7))
         const d = parseInt(text.slice(8, 10))
         const dow = (Math.floor(s / 86400) + 3) % 7 + 1 // 1 Monday .. 7 Sunday
-        return [y, mo, d, dow, Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60), s % 60]
+        // DeviceScript's % works on 32-bit integers: wrong past 2038, so the day's seconds are taken by subtraction
+        const inDay = s - Math.floor(s / 86400) * 86400
+        return [y, mo, d, dow, Math.floor(inDay / 3600), Math.floor((inDay % 3600) / 60), inDay % 60]
     }
 
     async setTime(args: any) {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { LOCK_SETTINGS_BYTES, mergeProfile, ProfileError, validateProfile } from "../../src/config/profile"
+import { networkSource } from "../../host/network-gen"
 import { ROOT } from "../../host/paths"
 import { loadBoardCatalog } from "../../host/boards-io"
 
@@ -99,7 +100,7 @@ describe("devs.json validation", () => {
         // the pins fit the Pico: the flash is the only problem
         expect(problems).toHaveLength(1)
         expect(problems[0]).toMatch(/^board\.id: pico \(RP2040\) has too little flash for the lock's settings: its settings area is 8 KB \(1\/16 of 32 flash-store pages/)
-        expect(problems[0]).toMatch(/a full lock keeps up to 13\.3 KB there/)
+        expect(problems[0]).toMatch(/a full lock keeps up to 13\.6 KB there/)
         expect(LOCK_SETTINGS_BYTES).toBeGreaterThan(8 * 1024)
         expect(LOCK_SETTINGS_BYTES).toBeLessThanOrEqual(16 * 1024)
         // every ESP32 family has 64 pages (16 KB): accepted; every RP2040 board: refused
@@ -140,6 +141,82 @@ describe("devs.json validation", () => {
     it("lists every problem at once, not just the first", () => {
         const problems = problemsOf({ codes: { minLength: 2 }, latch: { lockedAngle: "0" } })
         expect(problems.length).toBeGreaterThanOrEqual(2)
+    })
+
+    it("accepts the network test fixture, and a devs.json without a network section (network off, defaults)", () => {
+        const fast = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "fast-timing.json"), "utf8"))
+        const net = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "network.json"), "utf8"))
+        expect(problemsOf(mergeProfile(fast, net))).toEqual([])
+        const raw = JSON.parse(JSON.stringify(SHIPPING))
+        delete raw.network
+        const p = validateProfile(raw, loadBoardCatalog())
+        expect(p.network).toEqual({
+            enabled: false,
+            broker: { host: "", port: 8883, tls: true },
+            topicPrefix: "latchkey",
+            publishState: true,
+            homeAssistant: { discovery: true, discoveryPrefix: "homeassistant", allowLock: false },
+        })
+        // what validation returns validates again, unchanged
+        expect(validateProfile(JSON.parse(JSON.stringify(p)), loadBoardCatalog())).toEqual(p)
+    })
+
+    it("ships with the network off, so the shipping firmware holds no network code", () => {
+        const p = validateProfile(SHIPPING, loadBoardCatalog())
+        expect(p.network.enabled).toBe(false)
+        expect(networkSource(p)).not.toMatch(/import/)
+        expect(networkSource(validateProfile(mergeProfile(SHIPPING, { network: { enabled: true, broker: { host: "broker.lan" } } }), loadBoardCatalog()))).toMatch(
+            /import \{ startNetwork as startLockLink \} from "\.\/net\/lock-link"/,
+        )
+    })
+
+    it("takes the plain MQTT port by default without TLS, the TLS one with it", () => {
+        const on = (broker: object) => {
+            const raw = JSON.parse(JSON.stringify(SHIPPING))
+            raw.network.enabled = true
+            raw.network.broker = broker
+            return validateProfile(raw, loadBoardCatalog()).network.broker
+        }
+        expect(on({ host: "broker.lan", tls: false })).toEqual({ host: "broker.lan", port: 1883, tls: false })
+        expect(on({ host: "10.0.0.2", tls: true })).toEqual({ host: "10.0.0.2", port: 8883, tls: true })
+        expect(on({ host: "10.0.0.2" })).toEqual({ host: "10.0.0.2", port: 8883, tls: true })
+    })
+
+    it.each([
+        [{ network: { enabled: true } }, /network\.broker\.host: must be a host name or IPv4 address of 1 to 253 characters \(got ""\)/],
+        [{ network: { enabled: true, broker: { host: "mqtt://broker.lan" } } }, /network\.broker\.host: .*":" is not allowed \(no scheme such as mqtt:\/\/, no port/],
+        [{ network: { enabled: true, broker: { host: "broker.lan:1883" } } }, /network\.broker\.host: .*":" is not allowed/],
+        [{ network: { enabled: true, broker: { host: "-broker" } } }, /a label may not start or end with "-"/],
+        [{ network: { broker: { port: 70000 } } }, /network\.broker\.port: must be an integer from 1 to 65535 \(got 70000\)/],
+        [{ network: { broker: { tls: "yes" } } }, /network\.broker\.tls: must be true or false \(got "yes"\)/],
+        [{ network: { enabled: 1 } }, /network\.enabled: must be true or false \(got 1\)/],
+        [{ network: { topicPrefix: "home/+/locks" } }, /network\.topicPrefix: .*"\+" is not allowed/],
+        [{ network: { topicPrefix: "home/#" } }, /network\.topicPrefix: .*"#" is not allowed/],
+        [{ network: { topicPrefix: "/home" } }, /network\.topicPrefix: must not start or end with "\/"/],
+        [{ network: { topicPrefix: "home//locks" } }, /network\.topicPrefix: must not start or end with "\/" or hold an empty level/],
+        [{ network: { topicPrefix: "x".repeat(65) } }, /network\.topicPrefix: must be 1 to 64 characters/],
+        [{ network: { homeAssistant: { discoveryPrefix: "home assistant" } } }, /network\.homeAssistant\.discoveryPrefix: .*" " is not allowed/],
+        [{ network: { homeAssistant: { allowLock: "true" } } }, /network\.homeAssistant\.allowLock: must be true or false/],
+        [{ network: { homeAssistant: { allowUnlock: true } } }, /network\.homeAssistant\.allowUnlock: unknown field \(expected one of discovery, discoveryPrefix, allowLock\)/],
+        [{ network: { publishState: null } }, /network\.publishState: must be true or false \(got null\)/],
+        [{ network: { broker: { password: "hunter2" } } }, /network\.broker\.password: secrets never go in devs\.json: put the broker's MQTT_USER and MQTT_PASS .* in \.env\.local/],
+        [{ network: { user: "lock" } }, /network\.user: secrets never go in devs\.json/],
+        [{ network: "on" }, /network: must be an object \(got "on"\)/],
+    ])("refuses network %j", (overrides, message) => {
+        expect(problemsOf(overrides).join("\n")).toMatch(message)
+    })
+
+    it("names a missing broker host as missing when the network is on", () => {
+        const raw = JSON.parse(JSON.stringify(SHIPPING))
+        raw.network.enabled = true
+        delete raw.network.broker.host
+        expect(() => validateProfile(raw, loadBoardCatalog())).toThrow(/network\.broker\.host: missing \(must be the broker's host name or IPv4 address/)
+    })
+
+    it("never repeats a secret it refuses", () => {
+        const problems = problemsOf({ network: { broker: { password: "hunter2-secret" }, wifi: "MyWifiPassword" } }).join("\n")
+        expect(problems).toMatch(/secrets never go in devs\.json/)
+        expect(problems).not.toMatch(/hunter2-secret|MyWifiPassword/)
     })
 
     it("refuses a non-object", () => {

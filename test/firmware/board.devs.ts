@@ -17,7 +17,7 @@ const check: Check = {
     },
 }
 
-// every test starts after a sleep, on a fresh opcode budget (see core.devs.ts)
+// every test starts after a sleep, on a fresh opcode budget (see run-cases.ts)
 beforeEach(async () => {
     await ds.sleep(1)
 })

@@ -72,7 +72,7 @@ describe("operating modes", () => {
         expect(b.logs.some(l => /mode NoRemoteLockUnlock/.test(l))).toBe(true)
         expect(await attempt(b, MASTER)).toBe("success")
         // (remote lock/unlock arrive with the companion; the core refuses them in this mode:
-        // see test/core/features.test.ts)
+        // see test/cases/modes.ts)
     })
 
     it("Passage: the latch opens and stays open, even across a power cut; leaving it locks", async () => {

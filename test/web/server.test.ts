@@ -1,10 +1,13 @@
 /**
  * The simulator's web server without a browser: what it serves, and its WebSocket (Jacdac frames
- * both ways plus the side channel) driving the real fast firmware in the VM.
+ * both ways plus the side channel) driving the real fast firmware in the VM; and who gets in (only
+ * requests with this run's token, addressed to 127.0.0.1 or localhost, from no other web page),
+ * and what a page that connects later is told (never the recovery code).
  */
+import { request } from "node:http"
 import { Packet, ServoReg, CMD_SET_REG } from "jacdac-ts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { WebSocket } from "ws"
+import { WebSocket, type ClientOptions } from "ws"
 import { DOOR_ID, HARDWARE_ID, WebSimulator } from "../../sim/webserver"
 import type { ServerMessage } from "../../web/protocol"
 import { FAST_PROFILE, MASTER } from "../scenario/helpers"
@@ -21,8 +24,9 @@ class FakePage {
             else this.messages.push(JSON.parse(data.toString()))
         })
     }
-    static async open(url: string): Promise<FakePage> {
-        const ws = new WebSocket(url.replace(/^http/, "ws") + "bus")
+    /** Opens the bus at `busUrl` (see `busAt`) as the page would. */
+    static async open(busUrl: string): Promise<FakePage> {
+        const ws = new WebSocket(busUrl)
         const page = new FakePage(ws)
         await new Promise((resolve, reject) => {
             ws.once("open", resolve)
@@ -61,42 +65,149 @@ class FakePage {
     }
 }
 
+interface Answer {
+    status: number
+    type: string
+    body: string
+}
+
+/** A plain HTTP GET to the simulator with exactly these headers (Host included: what a DNS-rebinding page sends). */
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, res => {
+            let body = ""
+            res.setEncoding("utf8")
+            res.on("data", d => (body += d))
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body }))
+        })
+        req.on("error", reject)
+        req.end()
+    })
+}
+
+/** What an attempt to open the bus got: the HTTP status if it was refused, and every message it received. */
+interface BusAttempt {
+    opened: boolean
+    status?: number
+    messages: number
+}
+
+/** Tries to open the bus; an open socket is listened to for a moment, then closed. */
+function tryBus(busUrl: string, options: ClientOptions = {}): Promise<BusAttempt> {
+    return new Promise(resolve => {
+        const ws = new WebSocket(busUrl, options)
+        let messages = 0
+        ws.on("message", () => messages++)
+        ws.once("open", () => setTimeout(() => (ws.close(), resolve({ opened: true, messages })), 500))
+        ws.once("unexpected-response", (req, res) => {
+            req.destroy()
+            resolve({ opened: false, status: res.statusCode, messages })
+        })
+        ws.once("error", () => resolve({ opened: false, messages }))
+    })
+}
+
 describe("the simulator's web server", () => {
     let sim: WebSimulator
     let url: string
+    let port: number
+    const warnings: string[] = []
+    /** The bus's URL with this run's token (or `token`; null = none). */
+    const busAt = (token: string | null = sim.token) => `ws://127.0.0.1:${port}/bus${token === null ? "" : `?token=${token}`}`
+    /** A path with this run's token (or `token`; null = none). */
+    const withToken = (path: string, token: string | null = sim.token) => (token === null ? path : `${path}?token=${token}`)
 
     beforeAll(async () => {
-        sim = new WebSimulator({ profile: FAST_PROFILE, firmware: "firmware-fast", crashRestartMs: 200 })
+        sim = new WebSimulator({ profile: FAST_PROFILE, firmware: "firmware-fast", crashRestartMs: 200, warn: line => warnings.push(line) })
         url = await sim.start(0)
+        port = Number(new URL(url).port)
         await sim.ready()
     })
     afterAll(async () => {
         await sim.stop()
     })
 
+    it("prints a URL that carries this run's token", () => {
+        expect(url).toBe(`http://127.0.0.1:${port}/?token=${sim.token}`)
+        expect(sim.token).toMatch(/^[A-Za-z0-9_-]{32}$/)
+        const other = new WebSimulator({ profile: FAST_PROFILE, firmware: "firmware-fast" })
+        expect(() => other.token).toThrow(/not started/)
+    })
+
     it("serves the page, its code and the lock's service spec from this process", async () => {
-        const get = async (path: string) => {
-            const r = await fetch(url + path.replace(/^\//, ""))
-            return { status: r.status, type: r.headers.get("content-type") ?? "", body: await r.text() }
-        }
-        const index = await get("/")
+        const index = await get(port, withToken("/"))
         expect(index.status).toBe(200)
-        expect(index.body).toContain('<script src="/app.js">')
-        const css = await get("/style.css")
+        // the page's links to this server carry the token (each is refused without it)
+        expect(index.body).toContain(`<script src="/app.js?token=${sim.token}">`)
+        expect(index.body).toContain(`href="/style.css?token=${sim.token}"`)
+        const fetched = await fetch(url)
+        expect(fetched.status).toBe(200)
+        expect(await fetched.text()).toBe(index.body)
+        const css = await get(port, withToken("/style.css"))
         expect(css.type).toMatch(/text\/css/)
         // offline: nothing is fetched from anywhere but this server
         for (const text of [index.body, css.body]) expect(text).not.toMatch(/(src|href)="?https?:|url\(\s*["']?https?:|@import/)
-        const app = await get("/app.js")
+        const app = await get(port, withToken("/app.js"))
         expect(app.status).toBe(200)
         expect(app.type).toMatch(/javascript/)
         expect(app.body.length).toBeGreaterThan(100_000) // jacdac-ts is bundled in
-        const specs = JSON.parse((await get("/services.json")).body) as { shortId: string }[]
+        const specs = JSON.parse((await get(port, withToken("/services.json"))).body) as { shortId: string }[]
         expect(specs.map(s => s.shortId)).toContain("latchkey")
-        expect((await get("/nothing-here")).status).toBe(404)
+        expect((await get(port, withToken("/nothing-here"))).status).toBe(404)
+        // its own name works as well as its address
+        expect((await get(port, withToken("/"), { host: `localhost:${port}` })).status).toBe(200)
+    })
+
+    it("refuses the page, its files and the bus without this run's token, before sending anything", async () => {
+        const refused = async (token: string | null) => {
+            for (const path of ["/", "/index.html", "/app.js", "/style.css", "/services.json"]) {
+                const r = await get(port, withToken(path, token))
+                expect(r.status, `${path} with token ${JSON.stringify(token)}`).toBe(403)
+                expect(r.body).toMatch(/^latchkey sim: forbidden/)
+            }
+            expect(await tryBus(busAt(token))).toEqual({ opened: false, status: 403, messages: 0 })
+        }
+        for (const token of [null, "", "x".repeat(32)]) await refused(token)
+        const t = sim.token
+        for (const token of [t.slice(0, -1), t + "A", (t[0] === "A" ? "B" : "A") + t.slice(1)]) await refused(token)
+        expect(warnings.some(l => /^latchkey sim: refused a WebSocket for "\/bus": no token/.test(l))).toBe(true)
+        expect(warnings.some(l => /^latchkey sim: refused a WebSocket for "\/bus": wrong token/.test(l))).toBe(true)
+        expect(warnings.some(l => /^latchkey sim: refused a page request for "\/": no token/.test(l))).toBe(true)
+        // the right token opens the bus
+        const page = await FakePage.open(busAt())
+        try {
+            await page.until("hello", () => page.messages.find(m => m.t === "hello"))
+        } finally {
+            page.close()
+        }
+    })
+
+    it("refuses a request addressed to another host name, even with the token (DNS rebinding)", async () => {
+        for (const host of [`rebind.example:${port}`, "rebind.example", `127.0.0.1:${port + 1}`, `127.0.0.1.nip.example:${port}`]) {
+            expect((await get(port, withToken("/"), { host })).status, host).toBe(403)
+            expect(await tryBus(busAt(), { headers: { host } })).toEqual({ opened: false, status: 403, messages: 0 })
+        }
+        expect(warnings.some(l => /refused a WebSocket for "\/bus": Host "rebind\.example:\d+" is not this simulator's address/.test(l))).toBe(true)
+    })
+
+    it("refuses another web page's request, even with the token (its Origin)", async () => {
+        const origins = [`http://127.0.0.1:${port + 1}`, `http://localhost:${port + 1}`, "https://evil.example", `http://rebind.example:${port}`, "null"]
+        for (const origin of origins) {
+            expect((await get(port, withToken("/services.json"), { origin })).status, origin).toBe(403)
+            expect(await tryBus(busAt(), { origin })).toEqual({ opened: false, status: 403, messages: 0 })
+        }
+        expect(warnings.some(l => /refused a WebSocket for "\/bus": it comes from another web page \(Origin "https:\/\/evil\.example"\)/.test(l))).toBe(true)
+        // its own page's Origin is welcome
+        const own = await tryBus(busAt(), { origin: `http://127.0.0.1:${port}` })
+        expect(own.opened).toBe(true)
+        expect(own.messages).toBeGreaterThan(0)
+        // the console never shows the token
+        expect(warnings.length).toBeGreaterThan(0)
+        for (const line of warnings) expect(line).not.toContain(sim.token)
     })
 
     it("greets a page with the profile and the board's state, then streams the bus's frames", async () => {
-        const page = await FakePage.open(url)
+        const page = await FakePage.open(busAt())
         try {
             const hello = await page.until("hello", () => page.messages.find(m => m.t === "hello"))
             expect(hello).toMatchObject({ t: "hello", firmware: "firmware-fast", profile: { labels: FAST_PROFILE.keypad.labels } })
@@ -114,7 +225,7 @@ describe("the simulator's web server", () => {
     })
 
     it("turns hand messages into keypad and button actions the firmware answers, seen as frames", async () => {
-        const page = await FakePage.open(url)
+        const page = await FakePage.open(busAt())
         try {
             await page.until("vm running", () => page.vmStates().includes("running"))
             const mark = sim.board.logs.length
@@ -136,13 +247,40 @@ describe("the simulator's web server", () => {
                 .filter(p => p.isCommand && p.serviceCommand === (CMD_SET_REG | ServoReg.Angle))
                 .map(p => p.jdunpack<[number]>("i16.16")[0])
             expect(angleWrites).toContain(FAST_PROFILE.latch.unlockedAngle)
+            // the page open at setup was shown the recovery code
+            const code = sim.board.recoveryCode()!
+            expect(code).toMatch(/^\d{12}$/)
+            await page.until("the recovery code, live", () => page.consoleHas(new RegExp(`RECOVERY CODE.*${code.slice(0, 4)} ${code.slice(4, 8)} ${code.slice(8)}`)))
+        } finally {
+            page.close()
+        }
+    })
+
+    it("never replays the recovery code to a page that connects later", async () => {
+        const code = sim.board.recoveryCode()!
+        expect(code).toMatch(/^\d{12}$/) // issued at the setup above
+        const page = await FakePage.open(busAt())
+        try {
+            // the history comes before the VM's state, then the bus's frames flow
+            await page.until("vm state", () => page.vmStates().length > 0)
+            await page.until("frames", () => page.frames.length > 20)
+            const lines = page.messages.flatMap(m => (m.t === "console" ? [m.line] : []))
+            const shown = lines.filter(l => /RECOVERY CODE/.test(l))
+            expect(shown).toHaveLength(1)
+            expect(shown[0]).toMatch(/^> lock: RECOVERY CODE \(shown once.*\): •••• •••• ••••  \(shown once, only to the pages open then\)$/)
+            // the code, as printed or as typed, in no line and no frame
+            const printed = `${code.slice(0, 4)} ${code.slice(4, 8)} ${code.slice(8)}`
+            for (const line of lines) expect(line).not.toContain(printed)
+            const ascii = page.frames.map(f => Buffer.from(f).toString("latin1")).join("\n")
+            expect(ascii).not.toContain(printed)
+            expect(ascii).not.toContain(code)
         } finally {
             page.close()
         }
     })
 
     it("opens and closes the door sensor and tells every page", async () => {
-        const page = await FakePage.open(url)
+        const page = await FakePage.open(busAt())
         try {
             page.send({ t: "door", open: true })
             await page.until("door open", () => page.messages.some(m => m.t === "door" && m.open))
@@ -156,7 +294,7 @@ describe("the simulator's web server", () => {
     })
 
     it("answers a bad message with a note, not a crash", async () => {
-        const page = await FakePage.open(url)
+        const page = await FakePage.open(busAt())
         try {
             page.ws.send('{"t":"key","key":"55","down":true}')
             await page.until("the note", () => page.consoleHas(/sim: page sent a bad message: key: needs a one-character key/))
@@ -169,7 +307,7 @@ describe("the simulator's web server", () => {
     })
 
     it("cuts the power and boots again with the flash kept", async () => {
-        const page = await FakePage.open(url)
+        const page = await FakePage.open(busAt())
         try {
             await page.until("vm running", () => page.vmStates().includes("running"))
             const bootsBefore = (page.messages.filter(m => m.t === "vm").pop() as { boots: number }).boots
@@ -186,7 +324,7 @@ describe("the simulator's web server", () => {
     })
 
     it("shows a crashed program, then resets the board as a watchdog would", async () => {
-        const page = await FakePage.open(url)
+        const page = await FakePage.open(busAt())
         try {
             await page.until("vm running", () => page.vmStates().includes("running"))
             // what the VM reports when the firmware throws (seen with a deliberately crashing program)
