@@ -54,11 +54,11 @@ export function roleNames(profile: Profile, catalog: BoardCatalog, parts: PartsB
     }
 }
 
-/** The body of ownPartDevices() for a build. */
-function ownDevicesSource(parts: PartsBinding): string {
-    if (parts === "bench") return "    return null"
-    if (parts === "simulated") return `    return ["${SIMULATED_PARTS_ID}"]`
-    return '    if (ds.isSimulator()) return null\n    return [ds.deviceIdentifier("self"), ds.deviceIdentifier("server")]'
+/** The body of guardOwnParts() for a build. */
+function guardSource(parts: PartsBinding): string {
+    if (parts === "bench") return "    // the test firmware: any device may serve the parts"
+    if (parts === "simulated") return `    startBusGuard(["${SIMULATED_PARTS_ID}"])`
+    return '    // the simulator\'s parts are other devices on the bus\n    if (ds.isSimulator()) return\n    startBusGuard([ds.deviceIdentifier("self"), ds.deviceIdentifier("server")])'
 }
 
 /** The TypeScript module the firmware imports for its pins, on-board servers and role names. */
@@ -87,7 +87,7 @@ export function boardSource(profile: Profile, catalog: BoardCatalog, parts: Part
 // change devs.json and rebuild.
 import * as ds from "@devicescript/core"
 import { ${imports.join(", ")} } from "@devicescript/servers"
-import { pins } from "@dsboard/${profile.board.id}"
+import { pins } from "@dsboard/${profile.board.id}"${parts === "bench" ? "" : '\nimport { startBusGuard } from "./bus-guard"'}
 
 /** The DeviceScript board this firmware is built for (\`devs flash --board\`). */
 export const BOARD_ID = "${profile.board.id}"
@@ -137,12 +137,19 @@ ${Object.entries(roleNames(profile, catalog, parts))
     .join("\n")}
 }
 
-/**
- * Device ids (as \`Packet.deviceIdentifier\` spells them) whose packets the lock's part roles may
- * take; null: any device (src/firmware/bus-guard.ts). This build's parts: "${parts}" (host/board-gen.ts).
+/**${
+        parts === "bench"
+            ? `
+ * No bus guard in the test firmware (host/board-gen.ts PartsBinding "bench"): any device may
+ * serve the lock's parts.`
+            : `
+ * Starts the bus guard (src/firmware/bus-guard.ts) with the devices whose packets the lock's part
+ * roles may take, as \`Packet.deviceIdentifier\` spells them (host/board-gen.ts PartsBinding
+ * "${parts}").`
+        }
  */
-export function ownPartDevices(): string[] {
-${ownDevicesSource(parts)}
+export function guardOwnParts() {
+${guardSource(parts)}
 }
 `
 }

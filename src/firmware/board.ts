@@ -8,15 +8,14 @@
 import * as ds from "@devicescript/core"
 import { DEFAULT_SCANNER_TIMING } from "../core/scanner"
 import { PROFILE } from "../config/profile.g"
-import { doorSensorPin, keypadColumnPins, keypadRowPins, startOnBoardServers } from "./board.g"
-import { startBusGuard } from "./bus-guard"
+import { doorSensorPin, guardOwnParts, keypadColumnPins, keypadRowPins, startOnBoardServers } from "./board.g"
 import { startDoorContact } from "./door"
 import { GpioMatrix, startMatrixKeypad } from "./keypad-server"
 import { startLatchMonitor } from "./latch-monitor"
 
 /** Starts what the board adds around the lock logic. Call once, before startLock(). */
 export function startBoard() {
-    startBusGuard()
+    guardOwnParts()
     startLatchMonitor()
     if (ds.isSimulator()) return
     startOnBoardServers()

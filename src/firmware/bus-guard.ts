@@ -6,9 +6,9 @@
  * another device on hardware. A bus peer can still bind any role to a service of its own with the
  * role manager's SetRole command (jacdac-c client/rolemgr.c applies it from any peer). So every
  * packet that reaches one of these roles is checked here, before the role sees it: a packet from
- * a device that is not the board's own (./board.g.ts ownPartDevices) is dropped (no key, no
- * button press, no reading reaches the lock), and the first one after each such binding is
- * reported, to be audited and raised as the ForeignPart alarm. The check runs at the runtime's
+ * a device that is not the board's own (the ids ./board.g.ts guardOwnParts gives) is dropped (no
+ * key, no button press, no reading reaches the lock), and the first one after each such binding
+ * is reported, to be audited and raised as the ForeignPart alarm. The check runs at the runtime's
  * one entry for a role's packets (`Role.prototype._onPacket`, which @devicescript/core's own
  * role code also fills in), so it sees announcements too: a role bound to a foreign device is
  * noticed within one announce period (about 0.5 s), even if that device never sends an event.
@@ -16,11 +16,11 @@
  * What it cannot do: the latch role bound to a foreign servo still sends its moves there, so the
  * board's own servo stays where it is until the lock restarts (which binds it again); the
  * ForeignPart alarm is what the owner gets. In the simulator and the test firmware, whose parts
- * are other devices on the bus, ownPartDevices() is null and nothing here runs.
+ * are other devices on the bus, the guard is never started (the test firmware does not even
+ * contain it).
  */
 import * as ds from "@devicescript/core"
 import { LOCK_PARTS } from "../core/index"
-import { ownPartDevices } from "./board.g"
 
 interface Guarded {
     role: ds.Role
@@ -30,7 +30,7 @@ interface Guarded {
 }
 
 const guarded: Guarded[] = []
-/** The board's own device ids; null: the guard is off (any device may serve the parts). */
+/** The board's own device ids (the guard runs once they are set). */
 let own: string[] = null
 let report: (part: number) => void = null
 /** Parts found bound to a foreign device before the lock could be told. */
@@ -67,12 +67,11 @@ interface GuardedRole {
 }
 
 /**
- * Starts the guard, before the parts' roles can bind (call first thing at start-up). Off where
- * ownPartDevices() is null (simulator, test firmware).
+ * Starts the guard, before the parts' roles can bind (./board.g.ts guardOwnParts, first thing at
+ * start-up): from now on the part roles take packets only from the devices `ownDevices`.
  */
-export function startBusGuard() {
-    own = ownPartDevices()
-    if (!own) return
+export function startBusGuard(ownDevices: string[]) {
+    own = ownDevices
     const proto = ds.Role.prototype as any
     // the role code's own _onPacket, unbound: read as `proto._onPacket` it would come bound to
     // the prototype (the runtime binds a method to the object it is read from); Object.values
