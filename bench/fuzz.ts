@@ -171,7 +171,7 @@ async function vmFrameStorm(frames: number, seed: number, pace: number) {
             let genuineUnlock = false
             if (r < 0.03) {
                 // genuine: fresh nonce, next counter
-                const n = await getNonce(client).catch(() => null)
+                const n = await getNonce(client, rec.keyId).catch(() => null)
                 if (!n) {
                     out.frames++
                     out.unanswered_requests++
@@ -179,14 +179,14 @@ async function vmFrameStorm(frames: number, seed: number, pace: number) {
                 }
                 counter++
                 const what = rng.chance(0.5) ? CMD_UNLOCK : CMD_LOCK
-                payload = jdpack("u32 u8 b", [counter, rec.keyId, sealCommand(key, rec.keyId, counter, n, what, [])])
-                cmd = 0x82
+                payload = jdpack("b", [sealCommand(key, rec.keyId, counter, n, what, [])])
+                cmd = 0x83
                 genuineUnlock = what === CMD_UNLOCK
                 sent.push(payload)
             } else if (r < 0.45) {
                 // mutated or replayed sealed command
-                cmd = 0x82
-                const base = sent.length && rng.chance(0.5) ? rng.pick(sent) : jdpack("u32 u8 b", [counter + 1, rec.keyId, sealCommand(key, rec.keyId, counter + 1, rng.bytes(16), CMD_UNLOCK, [])])
+                cmd = 0x83
+                const base = sent.length && rng.chance(0.5) ? rng.pick(sent) : jdpack("b", [sealCommand(key, rec.keyId, counter + 1, rng.bytes(24), CMD_UNLOCK, [])])
                 const m = Buffer.from(base)
                 if (rng.chance(0.8)) m[rng.int(m.length)] ^= 1 << rng.int(8)
                 payload = rng.chance(0.1) ? m.subarray(0, rng.int(m.length)) : m
@@ -205,7 +205,8 @@ async function vmFrameStorm(frames: number, seed: number, pace: number) {
                 // genuine: wait for the answer (the firmware may be busy with an earlier frame)
                 const resp = await srv.sendCmdAwaitResponseAsync(pkt, 1500).catch(() => undefined)
                 if (resp) out.answered++
-                if (genuineUnlock && resp && resp.data[0] === 0) out.genuine_ok++
+                // a sealed answer (kind 3); a refusal is a clear one (kind 4)
+                if (genuineUnlock && resp && resp.data[1] === 3) out.genuine_ok++
                 if (genuineUnlock) allowedUntil = Date.now() + 1000
             } else {
                 await srv.sendPacketAsync(pkt)

@@ -8,7 +8,7 @@
 import { createRequire } from "node:module"
 import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
-import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal, UnsafeKeyFile } from "./protocol"
+import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal, ProtocolMismatch, UnprovenAnswer, UnsafeKeyFile } from "./protocol"
 import { LockBusy } from "./file-lock"
 import { LatchkeyClient } from "../host/lock-client"
 import { formatWallTime, modeName, UserType } from "../src/core/index"
@@ -371,6 +371,8 @@ export async function main(argv: string[]): Promise<number> {
         if (e instanceof AlreadyEnrolled) return fail(e.message, "AlreadyEnrolled")
         if (e instanceof UnsafeKeyFile) return fail(e.message, "UnsafeKeyFile")
         if (e instanceof LockBusy) return fail(e.message, "KeyFileBusy")
+        if (e instanceof UnprovenAnswer) return fail(e.message, "UnprovenAnswer")
+        if (e instanceof ProtocolMismatch) return fail(e.message, "ProtocolMismatch")
         if (e instanceof LockRefusal) {
             if (opts.json) {
                 console.log(JSON.stringify({ ok: false, error: e.status, reason: e.reason, message: e.message }))

@@ -20,21 +20,31 @@ import {
     CMD_USER_LIST,
     CMD_USER_NAME,
     CMD_USER_REMOVE,
-    commandBytes,
-    ivBytes,
     MAX_COMPANIONS,
-    replyIvBytes,
     TAG_BYTES,
 } from "../src/core/remote"
+import {
+    CHALLENGE_BYTES,
+    commandFrame,
+    commandPlain,
+    DIR_ANSWER,
+    DIR_COMMAND,
+    FRAME_CLEAR,
+    FRAME_NONCE,
+    FRAME_SEALED,
+    frameIv,
+    nonceRequest,
+    parseAnswerPlain,
+    PROTOCOL_VERSION,
+} from "../src/core/frames"
 import { MAX_KEY_ID } from "../src/core/enrolment"
 import { LatchkeyClient } from "../host/lock-client"
 import { CompanionKey, KeyStore } from "./keyfile"
 
 export { defaultKeyFile, KeyStore, UnsafeKeyFile, type CompanionKey } from "./keyfile"
 
-const CMD_NONCE = 0x80
 const CMD_ENROL = 0x81
-const CMD_SECURED = 0x82
+const CMD_FRAME = 0x83
 const ANSWER_TIMEOUT_MS = 5000
 
 /** CommandStatus names, by code. */
@@ -51,6 +61,7 @@ export const STATUS_NAMES = [
     "Refused",
     "Busy",
     "Invalid",
+    "UpdateCompanion",
 ]
 
 /** What the user is told for each refusal. */
@@ -60,15 +71,11 @@ export const STATUS_HELP: { [name: string]: string } = {
         `the lock's ${MAX_COMPANIONS} companion keys are all live: from an enrolled companion, run \`latchkey revoke KEY_ID\` for one ` +
         "no longer used (`latchkey audit` lists the keys enrolled and revoked), then press the program button and enrol again; " +
         `a lock that has issued all ${MAX_KEY_ID} key ids since its last factory reset enrols again only after one`,
-    BadFrame: "the lock could not read the command",
-    UnknownKey: "this companion is not enrolled with this lock",
-    Revoked: "this companion's key was revoked: enrol again at the lock",
-    StaleNonce: "the challenge expired or was used: try again",
-    Replay: "the command's counter was already used (a replay): refused",
-    BadTag: "the command did not authenticate with this key",
+    BadFrame: "the lock could not read the frame",
     Refused: "the lock refused the command",
     Busy: "the lock is busy: try again",
     Invalid: "the lock refused the command's arguments",
+    UpdateCompanion: "the lock speaks a newer companion protocol: update the companion",
 }
 
 /** Commands a companion can send. */
@@ -89,37 +96,85 @@ export const COMMANDS: { [name: string]: number } = {
     "audit-read": CMD_AUDIT_READ,
 }
 
-/** A refusal from the lock, with its CommandStatus name and, when the lock gave one, its reason. */
+/**
+ * A refusal from the lock, with its CommandStatus name and, when the lock gave one, its reason.
+ * `authenticated` false: a clear answer (a frame that did not authenticate, or a busy lock), which
+ * anyone could have sent: it proves nothing, either way.
+ */
 export class LockRefusal extends Error {
     constructor(
         readonly status: string,
         readonly reason = "",
+        readonly authenticated = true,
     ) {
         super(`refused by the lock: ${status}${reason ? `: ${reason}` : STATUS_HELP[status] ? ` (${STATUS_HELP[status]})` : ""}`)
         this.name = "LockRefusal"
     }
 }
 
-/** Seals a command for the lock: exactly what src/firmware/remote.ts checks. */
-export function sealCommand(key: Buffer, keyId: number, counter: number, nonce: Uint8Array, command: number, args: number[]): Buffer {
-    const plain = Buffer.from(commandBytes(command, keyId, nonce, counter, args))
-    const cipher = createCipheriv("aes-256-ccm", key, Buffer.from(ivBytes(keyId, counter)), { authTagLength: TAG_BYTES })
-    const ct = Buffer.concat([cipher.update(plain), cipher.final()])
-    return Buffer.concat([ct, cipher.getAuthTag()])
+/** What the CLI says of a clear Refused: the lock does not say why, to anyone. */
+export const UNAUTHENTICATED_REFUSAL =
+    "the command did not authenticate (this computer's key is not enrolled with this lock, or was revoked; or the challenge expired); nothing was carried out"
+
+/** An answer that does not open with the key and challenge of the request it answers. */
+export class UnprovenAnswer extends Error {
+    constructor(readonly command: string) {
+        super(
+            `the answer to ${command} did not authenticate (not sealed by the lock for this request: someone else on the link answered, or it was tampered with); ` +
+                "nothing is known to have been done, and the key file is unchanged: check with `latchkey status` before asking again",
+        )
+        this.name = "UnprovenAnswer"
+    }
 }
 
-/** Opens the lock's sealed answer to the command sent with (keyId, counter); throws if it is not authentic. */
-export function openReply(key: Buffer, keyId: number, counter: number, sealed: Uint8Array): Buffer {
-    if (sealed.length === 0) return Buffer.alloc(0)
-    if (sealed.length < TAG_BYTES) throw new Error("the lock's answer is too short to be authentic")
-    const body = sealed.subarray(0, sealed.length - TAG_BYTES)
-    const decipher = createDecipheriv("aes-256-ccm", key, Buffer.from(replyIvBytes(keyId, counter)), { authTagLength: TAG_BYTES })
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
-    try {
-        return Buffer.concat([decipher.update(body), decipher.final()])
-    } catch {
-        throw new Error("the lock's answer did not authenticate with this key (not our lock, or tampered with)")
+/** The lock speaks another protocol version. */
+export class ProtocolMismatch extends Error {
+    constructor(detail: string) {
+        super(detail)
+        this.name = "ProtocolMismatch"
     }
+}
+
+/** Seals a command for the lock as a protocol 2 frame: exactly what src/firmware/remote.ts checks. */
+export function sealCommand(key: Buffer, keyId: number, counter: number, challenge: Uint8Array, command: number, args: number[]): Buffer {
+    const plain = Buffer.from(commandPlain(command, keyId, counter, args))
+    const cipher = createCipheriv("aes-256-ccm", key, Buffer.from(frameIv(challenge, DIR_COMMAND)), { authTagLength: TAG_BYTES })
+    const ct = Buffer.concat([cipher.update(plain), cipher.final()])
+    return Buffer.from(commandFrame(keyId, challenge, Buffer.concat([ct, cipher.getAuthTag()])))
+}
+
+/** An answer frame read: sealed (opened and checked against its request) or clear (proves nothing). */
+export interface Answer {
+    status: string
+    /** Whether the lock sealed it for this request. */
+    authenticated: boolean
+    payload: Buffer
+}
+
+/**
+ * Reads the lock's answer to the command (`command`, keyId, counter) sent with `challenge`. A
+ * sealed answer must open under the key with the challenge's answer IV and repeat the command, key
+ * id and counter; a clear one is returned as such (unauthenticated; a clear Ok is no answer at
+ * all). Throws UnprovenAnswer for anything else (a forged or tampered answer, whatever status it
+ * claims), ProtocolMismatch for UpdateCompanion.
+ */
+export function openAnswer(key: Buffer, keyId: number, counter: number, command: number, challenge: Uint8Array, frame: Uint8Array, name = "the command"): Answer {
+    const clear = readClear(frame)
+    if (clear === "Ok") throw new UnprovenAnswer(name)
+    if (clear !== null) return { status: clear, authenticated: false, payload: Buffer.alloc(0) }
+    if (frame.length < 2 + TAG_BYTES || frame[0] !== PROTOCOL_VERSION || frame[1] !== FRAME_SEALED) throw new UnprovenAnswer(name)
+    const sealed = frame.subarray(2)
+    const decipher = createDecipheriv("aes-256-ccm", key, Buffer.from(frameIv(challenge, DIR_ANSWER)), { authTagLength: TAG_BYTES })
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
+    let plain: Buffer
+    try {
+        plain = Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()])
+    } catch {
+        throw new UnprovenAnswer(name)
+    }
+    const a = parseAnswerPlain(plain)
+    if (!a || a.command !== command || a.keyId !== keyId || a.counter !== counter) throw new UnprovenAnswer(name)
+    return { status: STATUS_NAMES[a.status] ?? `${a.status}`, authenticated: true, payload: Buffer.from(a.rest) }
 }
 
 async function ask(srv: JDService, cmd: number, payload: Uint8Array): Promise<Uint8Array> {
@@ -169,27 +224,42 @@ export async function enrol(client: LatchkeyClient, store: KeyStore): Promise<Co
     return rec
 }
 
-/** Fetches a fresh challenge. */
-export async function nonce(client: LatchkeyClient): Promise<Uint8Array> {
-    const srv = await client.service()
-    return await ask(srv, CMD_NONCE, new Uint8Array(0))
+/** What the CLI says when the lock turns this companion's protocol away. */
+export const UPDATE_COMPANION =
+    "the lock refused this companion's protocol version: update the companion (latchkey) to the version the lock's firmware speaks"
+
+/**
+ * A clear answer's status name (null: not a clear answer). A clear UpdateCompanion, of any
+ * version, throws ProtocolMismatch: nothing was carried out, and the user is told what to do.
+ */
+function readClear(frame: Uint8Array): string | null {
+    if (frame.length !== 3 || frame[1] !== FRAME_CLEAR) return null
+    const status = STATUS_NAMES[frame[2]] ?? `${frame[2]}`
+    if (status === "UpdateCompanion") throw new ProtocolMismatch(UPDATE_COMPANION)
+    return frame[0] === PROTOCOL_VERSION ? status : null
 }
 
-/** Sends an already sealed command frame; resolves with the status name. */
-export async function sendSealed(client: LatchkeyClient, counter: number, keyId: number, sealed: Uint8Array): Promise<string> {
-    return (await sendSealedFull(client, counter, keyId, sealed)).status
+/** Sends one protocol 2 frame; resolves with the answer frame. */
+export async function sendFrame(client: LatchkeyClient, frame: Uint8Array): Promise<Uint8Array> {
+    const srv = await client.service()
+    const [answer] = jdunpack<[Uint8Array]>(await ask(srv, CMD_FRAME, jdpack("b", [frame])), "b")
+    return answer ?? new Uint8Array(0)
 }
 
-/** Sends an already sealed command frame; resolves with the status name and the sealed answer. */
-export async function sendSealedFull(
-    client: LatchkeyClient,
-    counter: number,
-    keyId: number,
-    sealed: Uint8Array,
-): Promise<{ status: string; detail: Uint8Array }> {
-    const srv = await client.service()
-    const [status, detail] = jdunpack<[number, Uint8Array]>(await ask(srv, CMD_SECURED, jdpack("u32 u8 b", [counter, keyId, sealed])), "u8 b")
-    return { status: STATUS_NAMES[status] ?? `${status}`, detail: detail ?? new Uint8Array(0) }
+/** Fetches a fresh challenge for `keyId`. */
+export async function nonce(client: LatchkeyClient, keyId: number): Promise<Uint8Array> {
+    const a = await sendFrame(client, Uint8Array.from(nonceRequest(keyId)))
+    const clear = readClear(a)
+    if (clear !== null) throw new LockRefusal(clear, "", false)
+    if (a.length !== 2 + CHALLENGE_BYTES || a[0] !== PROTOCOL_VERSION || a[1] !== FRAME_NONCE) throw new Error("the lock's challenge is malformed")
+    return a.subarray(2)
+}
+
+/** Sends an already sealed command frame; resolves with the clear status name, or "Sealed". */
+export async function sendSealed(client: LatchkeyClient, frame: Uint8Array): Promise<string> {
+    const a = await sendFrame(client, frame)
+    if (a.length === 3 && a[0] === PROTOCOL_VERSION && a[1] === FRAME_CLEAR) return STATUS_NAMES[a[2]] ?? `${a[2]}`
+    return a.length > 2 && a[1] === FRAME_SEALED ? "Sealed" : `unexpected answer ${Buffer.from(a).toString("hex")}`
 }
 
 /**
@@ -209,14 +279,16 @@ export async function request(client: LatchkeyClient, store: KeyStore, name: str
     const tries = READS.includes(name) ? 3 : 1
     let busyTries = 0
     for (let attempt = 1; ; attempt++) {
-        const challenge = await nonce(client)
+        const rec0 = store.get(lock)
+        if (!rec0) throw notEnrolled()
+        const challenge = await nonce(client, rec0.keyId)
         const rec = store.takeCounter(lock)
         if (!rec) throw notEnrolled()
         const key = Buffer.from(rec.key, "hex")
-        const sealed = sealCommand(key, rec.keyId, rec.counter, challenge, code, args)
-        let answer: { status: string; detail: Uint8Array }
+        const frame = sealCommand(key, rec.keyId, rec.counter, challenge, code, args)
+        let raw: Uint8Array
         try {
-            answer = await sendSealedFull(client, rec.counter, rec.keyId, sealed)
+            raw = await sendFrame(client, frame)
         } catch (e) {
             if (!/did not answer|timeout/i.test((e as Error).message)) throw e
             if (attempt < tries) continue
@@ -226,15 +298,18 @@ export async function request(client: LatchkeyClient, store: KeyStore, name: str
                     : `the lock did not answer ${name}: it may or may not have been carried out (check with \`latchkey status\` or \`latchkey users list\`)`,
             )
         }
-        // Busy: refused unchecked (the lock's rate limit, or another command being checked)
+        const answer = openAnswer(key, rec.keyId, rec.counter, code, challenge, raw, name)
+        // Busy: not carried out (the lock's throttle, or another command being carried out)
         if (answer.status === "Busy" && busyTries++ < BUSY_RETRIES) {
             await new Promise(r => setTimeout(r, BUSY_WAIT_MS))
             attempt--
             continue
         }
-        const plain = openReply(key, rec.keyId, rec.counter, answer.detail)
-        if (answer.status !== "Ok") throw new LockRefusal(answer.status, plain.toString("latin1"))
-        return plain
+        if (!answer.authenticated) {
+            throw new LockRefusal(answer.status, answer.status === "Refused" ? UNAUTHENTICATED_REFUSAL : "", false)
+        }
+        if (answer.status !== "Ok") throw new LockRefusal(answer.status, answer.payload.toString("latin1"))
+        return answer.payload
     }
 }
 

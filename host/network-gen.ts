@@ -1,8 +1,8 @@
 /**
  * Generates src/firmware/network.g.ts: the firmware's `startNetwork`. With `network.enabled` it
  * starts the MQTT link (src/firmware/net/); without, it is empty and the firmware holds no network
- * code at all (DeviceScript compiles every function of every module it imports, so the choice is
- * made by what the generated module imports, not by a test at run time).
+ * code at all (DeviceScript leaves out only the functions no call reaches; a test at run time would
+ * keep the whole link in the image, so the choice is made by what the generated module calls).
  */
 import type { Profile } from "../src/config/types"
 

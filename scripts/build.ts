@@ -7,6 +7,9 @@
  *                               laid over devs.json (short lockouts and timeouts so tests never wait minutes)
  *   build/firmware-net.devs     the TEST firmware with the MQTT link: test/fixtures/network.json laid over
  *                               the fast timings (network on; each test points it at its own broker)
+ *   build/firmware-ship-net.devs the shipping firmware (src/main.ts) with test/fixtures/network.json laid
+ *                               over devs.json: the largest image a real board runs, built so that its
+ *                               size is known (test/config/image-size.test.ts); nothing runs it
  *   build/core-door-tests.devs  test/firmware/core-door.devs.ts and
  *   build/core-admin-tests.devs test/firmware/core-admin.devs.ts: the pure core's cases (test/cases/)
  *                               inside the VM, in two parts (one program holds at most 64 KB of code)
@@ -25,6 +28,8 @@
  * src/firmware/network.g.ts (the MQTT link, or nothing when the profile's network is off).
  * devs.json is validated first; a bad profile stops the build naming each field and the reason,
  * before anything is written.
+ * Each image's function code must end below 64 KB or DeviceScript refuses it (host/devs-image.ts):
+ * the build prints where it ends and what is left, and says so plainly when devs refuses an image.
  * Usage: tsx scripts/build.ts [--force] [--profile FILE]   (FILE instead of devs.json)
  */
 import { createHash } from "node:crypto"
@@ -36,6 +41,7 @@ import { loadProfile, profileSource, ROOT } from "../host/profile-io"
 import { loadBoardCatalog } from "../host/boards-io"
 import { boardSource, PartsBinding } from "../host/board-gen"
 import { networkSource } from "../host/network-gen"
+import { FUNCTION_CODE_LIMIT, functionCodeEnd, functionCodeReport } from "../host/devs-image"
 import { ProfileError } from "../src/config/profile"
 
 const require = createRequire(import.meta.url)
@@ -59,6 +65,7 @@ const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
     { name: "firmware-fast", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES], parts: "bench" },
     { name: "firmware-net", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES, NETWORK_OVERRIDES], parts: "bench" },
+    { name: "firmware-ship-net", entry: "src/main.ts", overrides: [NETWORK_OVERRIDES] },
     { name: "core-door-tests", entry: "test/firmware/core-door.devs.ts" },
     { name: "core-admin-tests", entry: "test/firmware/core-admin.devs.ts" },
     { name: "board-tests", entry: "test/firmware/board.devs.ts" },
@@ -113,6 +120,7 @@ function inputStamp(): string {
         join(ROOT, "host", "network-gen.ts"),
         join(ROOT, "host", "boards-io.ts"),
         join(ROOT, "host", "board-gen.ts"),
+        join(ROOT, "host", "devs-image.ts"),
         ...listFiles(join(ROOT, "src")),
         ...listFiles(join(ROOT, "services")),
         ...listFiles(join(ROOT, "test", "firmware")),
@@ -127,13 +135,21 @@ function inputStamp(): string {
     return h.digest("hex")
 }
 
-function devsBuild(entry: string) {
+const DEVS_OUTPUT = join(ROOT, ".devicescript", "bin", "bytecode.devs")
+
+function devsBuild(name: string, entry: string) {
     const devs = join(ROOT, "node_modules", ".bin", "devs")
+    const started = Date.now()
     try {
         execFileSync(devs, ["build", entry, "--quiet"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] })
     } catch (e: any) {
         process.stderr.write(e.stdout?.toString() ?? "")
         process.stderr.write(e.stderr?.toString() ?? "")
+        // devs writes the image before its verifier refuses it: name the limit it hit
+        if (existsSync(DEVS_OUTPUT) && statSync(DEVS_OUTPUT).mtimeMs >= started - 1000) {
+            const end = functionCodeEnd(readFileSync(DEVS_OUTPUT))
+            if (end >= FUNCTION_CODE_LIMIT) throw new Error(`build: ${functionCodeReport(name, end)}`)
+        }
         throw new Error(`build: devs build ${entry} failed`)
     }
 }
@@ -172,11 +188,13 @@ function main() {
             writeFileSync(GENERATED, profileSource(profiles[i]))
             writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog(), t.parts))
             writeFileSync(NETWORK_GENERATED, networkSource(profiles[i]))
-            devsBuild(t.entry)
+            devsBuild(t.name, t.entry)
             const bin = join(ROOT, ".devicescript", "bin")
             copyFileSync(join(bin, "bytecode.devs"), outputs[i])
             copyFileSync(join(bin, "bytecode-dbg.json"), join(BUILD, `${t.name}-dbg.json`))
+            const end = functionCodeEnd(readFileSync(outputs[i]))
             console.log(`build: ${relative(ROOT, outputs[i])} (${statSync(outputs[i]).size} bytes)`)
+            console.log(`build: ${functionCodeReport(t.name, end)}`)
         })
     } finally {
         // leave the shipping profile in place for editors and `devs` commands run by hand

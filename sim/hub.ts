@@ -7,7 +7,8 @@
 import { createServer, Server, Socket } from "node:net"
 import { createProxyBridge, JDBus } from "jacdac-ts"
 
-function frameOut(data: Uint8Array): Uint8Array {
+/** One frame in the devtools TCP framing. */
+export function frameOut(data: Uint8Array): Uint8Array {
     if (data.length < 255) {
         const out = new Uint8Array(1 + data.length)
         out[0] = data.length

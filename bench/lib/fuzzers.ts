@@ -3,30 +3,43 @@
  *  - key storms through the real core, driven like the firmware drives it (bench/lib/corelock.ts),
  *    with an oracle that knows the enrolled codes and what was typed;
  *  - malformed devs.json documents through src/config/profile.ts (validateProfile, mergeProfile);
- *  - random and mutated frames for the lock service's `secured` command, decoded as the firmware
- *    decodes them (u32 counter, u8 key id, bytes) and checked with the firmware's own rules
- *    (src/core/remote.ts) and AES-256-CCM, then fed to the core as a remote attempt.
+ *  - random and mutated companion protocol 2 frames, read as the firmware reads them
+ *    (src/core/frames.ts) and authenticated by its own rules (signed challenges, single use,
+ *    AES-256-CCM), the authentic ones then fed to the core as a remote attempt.
  */
-import { createCipheriv, createDecipheriv } from "node:crypto"
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from "node:crypto"
 import { performance } from "node:perf_hooks"
-import { jdpack, jdunpack } from "jacdac-ts"
 import { mergeProfile, ProfileError, validateProfile } from "../../src/config/profile"
 import {
-    checkCommand,
-    checkEnvelope,
+    CHALLENGE_BYTES,
+    CHALLENGE_SIGNED_BYTES,
+    challengeBody,
+    challengeFresh,
+    checkOpened,
     CMD_CLEAR_LOCKOUT,
     CMD_LOCK,
     CMD_LOST_PHONE,
     CMD_REVOKE,
     CMD_UNLOCK,
-    commandBytes,
+    commandFrame,
+    commandPlain,
     Companion,
     companionIndex,
-    ivBytes,
-    parseCommand,
+    DIR_COMMAND,
+    FRAME_COMMAND,
+    frameIv,
+    newNonceWindow,
+    NonceWindow,
+    nonceUnused,
+    parseChallenge,
+    parseCommandFrame,
+    parseCommandPlain,
+    parseFrame,
+    PROTOCOL_VERSION,
     RemoteAction,
-    STATUS_BAD_TAG,
     STATUS_OK,
+    STATUS_REFUSED,
+    useNonce,
     TAG_BYTES,
     lockStatus,
     Policy,
@@ -351,61 +364,78 @@ export interface FrameStats {
     findings: FuzzFinding[]
 }
 
-export function sealFrame(key: Buffer, keyId: number, counter: number, nonce: Uint8Array, command: number, args: number[]): Buffer {
-    const plain = Buffer.from(commandBytes(command, keyId, nonce, counter, args))
-    const c = createCipheriv("aes-256-ccm", key, Buffer.from(ivBytes(keyId, counter)), { authTagLength: TAG_BYTES })
-    return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()])
+/** A protocol 2 command frame, as companion/protocol.ts seals it. */
+export function sealFrame(key: Buffer, keyId: number, counter: number, challenge: Uint8Array, command: number, args: number[]): Buffer {
+    const plain = Buffer.from(commandPlain(command, keyId, counter, args))
+    const c = createCipheriv("aes-256-ccm", key, Buffer.from(frameIv(challenge, DIR_COMMAND)), { authTagLength: TAG_BYTES })
+    return Buffer.from(commandFrame(keyId, challenge, Buffer.concat([c.update(plain), c.final(), c.getAuthTag()])))
 }
 
-/** The firmware's checkSealed (src/firmware/remote.ts) with the real core rules and Node's AES-256-CCM. */
+/** The firmware's handleFrame and authenticate (src/firmware/remote*.ts) with the real core rules and Node's crypto. */
 export class ServiceModel {
     companions: Companion[] = []
-    nonce: Uint8Array | null = null
-    nonceAt = 0
-    issueNonce(rng: Rng, now: number): Uint8Array {
-        this.nonce = rng.bytes(16)
-        this.nonceAt = now
-        return this.nonce
+    private secret: Buffer
+    private boot: Buffer
+    private seq = 0
+    private windows = new Map<number, NonceWindow>()
+    constructor(rng: Rng) {
+        this.secret = Buffer.from(rng.bytes(32))
+        this.boot = Buffer.from(rng.bytes(8))
     }
-    check(counter: number, keyId: number, sealed: Uint8Array, now: number): { status: number; action: RemoteAction } {
-        const challenge = this.nonce
-        const challengeAt = this.nonceAt
-        this.nonce = null
-        let status = checkEnvelope(this.companions, keyId, counter, sealed ? sealed.length : 0)
-        if (status !== STATUS_OK) return { status, action: "none" }
-        const c = this.companions[companionIndex(this.companions, keyId)]
+    private mac(keyId: number, body: Uint8Array): Buffer {
+        return createHmac("sha256", this.secret).update(Buffer.from([keyId & 0xff])).update(body).digest().subarray(0, CHALLENGE_BYTES - CHALLENGE_SIGNED_BYTES)
+    }
+    issueNonce(keyId: number, now: number): Uint8Array {
+        const body = Buffer.from(challengeBody(++this.seq, this.boot, now >>> 0))
+        return Buffer.concat([body, this.mac(keyId, body)])
+    }
+    check(frame: Uint8Array, now: number): { status: number; action: RemoteAction; keyId: number } {
+        const refused = { status: STATUS_REFUSED, action: "none" as RemoteAction, keyId: 0 }
+        const f = parseFrame(frame)
+        if (!f || f.version !== PROTOCOL_VERSION || f.kind !== FRAME_COMMAND) return refused
+        const cf = parseCommandFrame(f.body)
+        if (!cf) return refused
+        const ch = parseChallenge(cf.challenge)
+        const challenge = Buffer.from(cf.challenge)
+        const macOk = timingSafeEqual(this.mac(cf.keyId, challenge.subarray(0, CHALLENGE_SIGNED_BYTES)), challenge.subarray(CHALLENGE_SIGNED_BYTES))
+        const i = companionIndex(this.companions, cf.keyId)
+        const c = i >= 0 && !this.companions[i].revoked ? this.companions[i] : null
+        if (!c || !macOk || !ch || !challengeFresh(ch.at, now)) return refused
         let plain: Buffer | null = null
         try {
-            const ct = Buffer.from(sealed.subarray(0, sealed.length - TAG_BYTES))
-            const d = createDecipheriv("aes-256-ccm", c.key as Buffer, Buffer.from(ivBytes(keyId, counter)), { authTagLength: TAG_BYTES })
-            d.setAuthTag(Buffer.from(sealed.subarray(sealed.length - TAG_BYTES)))
-            plain = Buffer.concat([d.update(ct), d.final()])
+            const sealed = Buffer.from(cf.sealed)
+            const d = createDecipheriv("aes-256-ccm", c.key as Buffer, Buffer.from(frameIv(cf.challenge, DIR_COMMAND)), { authTagLength: TAG_BYTES })
+            d.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
+            plain = Buffer.concat([d.update(sealed.subarray(0, sealed.length - TAG_BYTES)), d.final()])
         } catch {
             plain = null
         }
-        if (!plain) return { status: STATUS_BAD_TAG, action: "none" }
-        const cmd = parseCommand(plain)
-        status = checkCommand(cmd!, keyId, counter, challenge, challengeAt, now)
-        if (status !== STATUS_OK) return { status, action: "none" }
-        c.counter = counter
-        const action: RemoteAction = cmd!.command === CMD_UNLOCK ? "unlock" : cmd!.command === CMD_LOCK ? "lock" : cmd!.command === CMD_CLEAR_LOCKOUT ? "clearLockout" : "none"
-        if (cmd!.command === CMD_REVOKE || cmd!.command === CMD_LOST_PHONE) {
+        if (!plain) return refused
+        const w = this.windows.get(cf.keyId) ?? newNonceWindow()
+        this.windows.set(cf.keyId, w)
+        if (!nonceUnused(w, ch.seq)) return refused
+        useNonce(w, ch.seq)
+        const cmd = parseCommandPlain(plain)
+        if (!cmd || !checkOpened(cmd.command, cmd.keyId, cf.keyId, cmd.counter, c.counter, cmd.rest.length)) return refused
+        c.counter = cmd.counter
+        const action: RemoteAction = cmd.command === CMD_UNLOCK ? "unlock" : cmd.command === CMD_LOCK ? "lock" : cmd.command === CMD_CLEAR_LOCKOUT ? "clearLockout" : "none"
+        if (cmd.command === CMD_REVOKE || cmd.command === CMD_LOST_PHONE) {
             // keep the fuzz going with live keys: a revocation is accepted but not carried out here
         }
-        return { status: STATUS_OK, action }
+        return { status: STATUS_OK, action, keyId: cf.keyId }
     }
 }
 
 /**
- * `count` frames for the `secured` command (jdpack "u32 u8 b" as services/latchkey.md defines):
- * random payloads, and mutations / replays of genuine sealed frames of two enrolled companions.
- * A frame that is accepted must be byte-for-byte a genuine frame sealed for the current nonce and
- * a fresh counter; an unlock that follows anything else is unauthorised.
+ * `count` companion protocol 2 frames: random payloads, and mutations / replays of genuine
+ * sealed frames of two enrolled companions. A frame that is accepted must be byte-for-byte a
+ * genuine frame sealed for an unused challenge and a fresh counter; an unlock that follows
+ * anything else is unauthorised.
  */
 export function frameFuzz(count: number, seed: number, policy: Policy, key: Uint8Array): FrameStats {
     const st: FrameStats = { frames: 0, decoded: 0, accepted: 0, genuine: 0, slow_frames: 0, crashes: 0, hangs: 0, unauthorised_unlocks: 0, findings: [] }
     const rng = new Rng(seed)
-    const model = new ServiceModel()
+    const model = new ServiceModel(rng)
     const keys = [Buffer.from(rng.bytes(32)), Buffer.from(rng.bytes(32))]
     model.companions = [
         { id: 1, key: keys[0], counter: 0, revoked: false },
@@ -418,12 +448,11 @@ export function frameFuzz(count: number, seed: number, policy: Policy, key: Uint
     lock.remoteCheck = () => lastVerdict
     const recent: Buffer[] = [] // genuine frames already sent (for replays)
     let base: Buffer | null = null
-    let sealedFor: Uint8Array | null = null
+    let baseUsed = false
     for (let i = 0; i < count; i++) {
         now += 1 + rng.int(50)
         let payload: Uint8Array
         let genuine = false
-        const nonce = rng.chance(0.9) ? model.issueNonce(rng, now) : model.nonce ?? model.issueNonce(rng, now)
         const kind = rng.next()
         if (kind < 0.5) {
             payload = rng.bytes(rng.int(rng.chance(0.8) ? 80 : 240))
@@ -431,8 +460,7 @@ export function frameFuzz(count: number, seed: number, policy: Policy, key: Uint
             // genuine: sealed for the current nonce with a fresh counter
             const who = rng.int(2)
             const counter = ++genuineCounter[who]
-            const sealed = sealFrame(keys[who], who + 1, counter, nonce, rng.pick([CMD_UNLOCK, CMD_LOCK, CMD_CLEAR_LOCKOUT]), [])
-            payload = Buffer.from(jdpack("u32 u8 b", [counter, who + 1, sealed]))
+            payload = sealFrame(keys[who], who + 1, counter, model.issueNonce(who + 1, now), rng.pick([CMD_UNLOCK, CMD_LOCK, CMD_CLEAR_LOCKOUT]), [])
             genuine = true
             recent.push(Buffer.from(payload))
             if (recent.length > 50) recent.shift()
@@ -443,37 +471,29 @@ export function frameFuzz(count: number, seed: number, policy: Policy, key: Uint
             if (!base || rng.chance(0.15)) {
                 const who = rng.int(2)
                 const counter = genuineCounter[who] + 1 + rng.int(3)
-                base = Buffer.from(jdpack("u32 u8 b", [counter, who + 1, sealFrame(keys[who], who + 1, counter, nonce, CMD_UNLOCK, [])]))
-                sealedFor = nonce
+                base = sealFrame(keys[who], who + 1, counter, model.issueNonce(who + 1, now), CMD_UNLOCK, [])
+                baseUsed = false
             }
             const m = Buffer.from(base)
             const op = rng.int(6)
             if (op === 3) payload = m.subarray(0, rng.int(m.length))
             else {
                 if (op === 0) m[rng.int(m.length)] ^= 1 << rng.int(8)
-                else if (op === 1) m[rng.int(4)] = rng.int(256) // counter
-                else if (op === 2) m[4] = rng.int(256) // key id
-                else if (op === 4) m[5 + rng.int(m.length - 5)] = rng.int(256)
-                else m.writeUInt32LE(0, 0)
+                else if (op === 1) m[3 + rng.int(CHALLENGE_BYTES)] = rng.int(256) // the challenge
+                else if (op === 2) m[2] = rng.int(256) // key id
+                else if (op === 4) m[rng.int(3)] = rng.int(256) // version, kind
+                else m[m.length - 1 - rng.int(16)] ^= 0xff // the tag
                 payload = m
             }
-            // a mutation that changes nothing, sealed for the nonce still outstanding, is genuine
-            genuine = Buffer.compare(Buffer.from(payload), base) === 0 && sealedFor === nonce
+            // a mutation that changes nothing is genuine the first time (its challenge is then spent)
+            genuine = Buffer.compare(Buffer.from(payload), base) === 0 && !baseUsed
         }
         st.frames++
         const t0 = performance.now()
         try {
-            // the service's decoder: u32 counter, u8 key id, bytes (a short frame decodes to zeros/empty)
-            let counter = 0
-            let keyId = 0
-            let sealed: Uint8Array = new Uint8Array(0)
-            try {
-                ;[counter, keyId, sealed] = jdunpack<[number, number, Uint8Array]>(payload, "u32 u8 b")
-                st.decoded++
-            } catch {
-                continue // the server drops frames it cannot unpack
-            }
-            const v = model.check(counter, keyId, sealed ?? new Uint8Array(0), now)
+            st.decoded++
+            const v = model.check(payload, now)
+            if (v.status === STATUS_OK && base && Buffer.compare(Buffer.from(payload), base) === 0) baseUsed = true
             const isGenuine = genuine && v.status === STATUS_OK
             if (v.status === STATUS_OK) {
                 st.accepted++
@@ -483,14 +503,17 @@ export function frameFuzz(count: number, seed: number, policy: Policy, key: Uint
                 }
             }
             if (isGenuine) st.genuine++
-            lastVerdict = { ok: v.status === STATUS_OK, action: v.action, keyId }
-            const before = lock.remoteUnlocks
-            lock.send({ type: "remoteAttempt" }, now)
-            if (lock.remoteUnlocks > before && !isGenuine) {
-                st.unauthorised_unlocks++
-                if (st.findings.length < 20) st.findings.push({ kind: "unlock", seed: i, detail: "unlock after a frame that was not genuine" })
+            // only an authentic frame reaches the lock's queue (src/firmware/remote-requests.ts)
+            if (v.status === STATUS_OK) {
+                lastVerdict = { ok: true, action: v.action, keyId: v.keyId }
+                const before = lock.remoteUnlocks
+                lock.send({ type: "remoteAttempt" }, now)
+                if (lock.remoteUnlocks > before && !isGenuine) {
+                    st.unauthorised_unlocks++
+                    if (st.findings.length < 20) st.findings.push({ kind: "unlock", seed: i, detail: "unlock after a frame that was not genuine" })
+                }
             }
-            // relock so the next unlock is visible, and keep the lockout from growing without bound
+            // relock so the next unlock is visible
             if (lock.latchOpen) lock.send({ type: "tick" }, (now += policy.autoRelockMs + 1))
         } catch (e) {
             st.crashes++

@@ -338,7 +338,7 @@ export class CutChain {
             // a companion confirmed before the cut must still work
             const ok = await command(this.client, this.store, "lock").then(() => "Ok", e => (e as Error).message)
             if (!/^Ok$|Busy/.test(ok)) {
-                if (/UnknownKey|not enrolled/.test(ok)) {
+                if (/did not authenticate|not enrolled/.test(ok)) {
                     this.problem("lost_users", what, this.truth.companions)
                     this.note(`after ${what}: companion key lost (${ok})`)
                 }

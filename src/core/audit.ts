@@ -127,40 +127,41 @@ export const AUDIT_CAPACITY = AUDIT_PER_SEGMENT * AUDIT_SEGMENTS
 /** Fewest entries the ring holds once it has wrapped: the newest (at least 1) and 21 full segments. */
 export const AUDIT_MIN_KEPT = AUDIT_PER_SEGMENT * (AUDIT_SEGMENTS - 1) + 1
 
-const KIND_NAMES = [
-    "None",
-    "Unlock",
-    "Lock",
-    "InvalidCredential",
-    "DisabledUserDenied",
-    "RestrictedSchedule",
-    "RestrictedClock",
-    "RestrictedMode",
-    "RestrictedUserType",
-    "WrongCodeEntryLimit",
-    "ForcedUser",
-    "LockFactoryReset",
-    "UserAdded",
-    "UserDeleted",
-    "UserEnabled",
-    "UserDisabled",
-    "MasterChanged",
-    "ModeChanged",
-    "ClockSet",
-    "RecoveryUsed",
-    "RecoveryIssued",
-    "MenuOpened",
-    "PowerOn",
-    "RemoteRefused",
-    "UserNamed",
-    "LockoutCleared",
-    "RemoteRejected",
-    "DoorForcedOpen",
-    "DoorAjar",
-    "LockJammed",
-    "CompanionEnrolled",
-    "CompanionRevoked",
-]
+// one string split at start-up: DeviceScript compiles an array literal of strings into function code
+const KIND_NAMES = (
+    "None " +
+    "Unlock " +
+    "Lock " +
+    "InvalidCredential " +
+    "DisabledUserDenied " +
+    "RestrictedSchedule " +
+    "RestrictedClock " +
+    "RestrictedMode " +
+    "RestrictedUserType " +
+    "WrongCodeEntryLimit " +
+    "ForcedUser " +
+    "LockFactoryReset " +
+    "UserAdded " +
+    "UserDeleted " +
+    "UserEnabled " +
+    "UserDisabled " +
+    "MasterChanged " +
+    "ModeChanged " +
+    "ClockSet " +
+    "RecoveryUsed " +
+    "RecoveryIssued " +
+    "MenuOpened " +
+    "PowerOn " +
+    "RemoteRefused " +
+    "UserNamed " +
+    "LockoutCleared " +
+    "RemoteRejected " +
+    "DoorForcedOpen " +
+    "DoorAjar " +
+    "LockJammed " +
+    "CompanionEnrolled " +
+    "CompanionRevoked"
+).split(" ")
 
 export function auditKindName(kind: number): string {
     return kind >= 0 && kind < KIND_NAMES.length ? KIND_NAMES[kind] : "Unknown"

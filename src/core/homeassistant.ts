@@ -50,23 +50,46 @@ export const PAYLOAD_UNLOCK = "UNLOCK"
 
 type Json = { [key: string]: any }
 
+// Configs are parsed from JSON text and then given their lock's topics and names: DeviceScript
+// compiles an object literal into function code (a few bytes a field, counted against the image's
+// 64 KB of it) but keeps a string outside that limit. Fields left "" are set below, in place, so
+// every config keeps the field order it is documented with.
+
+/** What every entity of the lock shares; then its own fields (ENTITIES). */
+const COMMON =
+    '{"name":"","unique_id":"","availability_topic":"","payload_available":"","payload_not_available":"","qos":0,' +
+    '"device":{"identifiers":[],"name":"","manufacturer":"Latchkey","model":"Keypad lock"},"origin":{"name":"Latchkey"}}'
+
+/**
+ * Each entity: component, object id, name (the door's is wanted only with a door sensor), and
+ * its own fields; the fields left "" or [] are filled in by discoveryConfigs.
+ */
+const ENTITIES =
+    '[["lock","lock","Lock",{"command_topic":"","state_topic":"","value_template":"{{ value_json.lock }}",' +
+    '"payload_lock":"","payload_unlock":"","state_locked":"LOCKED","state_unlocked":"UNLOCKED",' +
+    '"state_locking":"LOCKING","state_unlocking":"UNLOCKING","state_jammed":"JAMMED","optimistic":false,"retain":false}],' +
+    '["sensor","failures","Failed attempts",{"state_topic":"","value_template":"{{ value_json.failures }}",' +
+    '"state_class":"measurement","icon":"mdi:keyboard-off-outline"}],' +
+    '["sensor","lockout","Keypad lockout",{"state_topic":"","value_template":"{{ value_json.lockout_s }}",' +
+    '"device_class":"duration","unit_of_measurement":"s","state_class":"measurement"}],' +
+    '["sensor","mode","Operating mode",{"state_topic":"","value_template":"{{ value_json.mode }}",' +
+    '"device_class":"enum","options":[]}],' +
+    // "unknown" (no reading yet) becomes Home Assistant's "None": the sensor reads unknown
+    '["binary_sensor","door","Door",{"state_topic":"",' +
+    '"value_template":"{{ value_json.door if value_json.door in [\'open\', \'closed\'] else \'None\' }}",' +
+    '"payload_on":"open","payload_off":"closed","device_class":"door"}],' +
+    '["event","alarm","Alarm",{"state_topic":"","event_types":[],"icon":"mdi:alarm-light-outline"}]]'
+
 /** An entity's config: what every entity of the lock shares, then its own `fields`. */
 function entity(o: DiscoveryOptions, object: string, name: string, fields: Json): Json {
-    const out: Json = {
-        name: name,
-        unique_id: discoveryNode(o.lockId) + "_" + object,
-        availability_topic: o.topics.availability,
-        payload_available: AVAILABLE,
-        payload_not_available: UNAVAILABLE,
-        qos: 0,
-        device: {
-            identifiers: [discoveryNode(o.lockId)],
-            name: o.name,
-            manufacturer: "Latchkey",
-            model: "Keypad lock",
-        },
-        origin: { name: "Latchkey" },
-    }
+    const out: any = JSON.parse(COMMON)
+    out.name = name
+    out.unique_id = discoveryNode(o.lockId) + "_" + object
+    out.availability_topic = o.topics.availability
+    out.payload_available = AVAILABLE
+    out.payload_not_available = UNAVAILABLE
+    out.device.identifiers = [discoveryNode(o.lockId)]
+    out.device.name = o.name
     for (const k of Object.keys(fields)) out[k] = fields[k]
     return out
 }
@@ -81,84 +104,24 @@ function modeNames(): string[] {
 export function discoveryConfigs(o: DiscoveryOptions): DiscoveryConfig[] {
     const node = discoveryNode(o.lockId)
     const out: DiscoveryConfig[] = []
-    const add = (component: string, object: string, wanted: boolean, config: Json) => {
-        out.push({ topic: o.discoveryPrefix + "/" + component + "/" + node + "/" + object + "/config", payload: o.enabled && wanted ? JSON.stringify(config) : "" })
+    const entities: any[][] = JSON.parse(ENTITIES)
+    for (const e of entities) {
+        const component: string = e[0]
+        const object: string = e[1]
+        const fields: any = e[3]
+        if (object === "lock") {
+            fields.command_topic = o.topics.command
+            fields.payload_lock = PAYLOAD_LOCK
+            fields.payload_unlock = PAYLOAD_UNLOCK
+        }
+        fields.state_topic = object === "alarm" ? o.topics.events : o.topics.state
+        if (object === "mode") fields.options = modeNames()
+        if (object === "alarm") fields.event_types = PUBLISHED_ALARMS
+        const wanted = object === "door" ? o.hasDoor : true
+        out.push({
+            topic: o.discoveryPrefix + "/" + component + "/" + node + "/" + object + "/config",
+            payload: o.enabled && wanted ? JSON.stringify(entity(o, object, e[2], fields)) : "",
+        })
     }
-    add(
-        "lock",
-        "lock",
-        true,
-        entity(o, "lock", "Lock", {
-            command_topic: o.topics.command,
-            state_topic: o.topics.state,
-            value_template: "{{ value_json.lock }}",
-            payload_lock: PAYLOAD_LOCK,
-            payload_unlock: PAYLOAD_UNLOCK,
-            state_locked: "LOCKED",
-            state_unlocked: "UNLOCKED",
-            state_locking: "LOCKING",
-            state_unlocking: "UNLOCKING",
-            state_jammed: "JAMMED",
-            optimistic: false,
-            retain: false,
-        }),
-    )
-    add(
-        "sensor",
-        "failures",
-        true,
-        entity(o, "failures", "Failed attempts", {
-            state_topic: o.topics.state,
-            value_template: "{{ value_json.failures }}",
-            state_class: "measurement",
-            icon: "mdi:keyboard-off-outline",
-        }),
-    )
-    add(
-        "sensor",
-        "lockout",
-        true,
-        entity(o, "lockout", "Keypad lockout", {
-            state_topic: o.topics.state,
-            value_template: "{{ value_json.lockout_s }}",
-            device_class: "duration",
-            unit_of_measurement: "s",
-            state_class: "measurement",
-        }),
-    )
-    add(
-        "sensor",
-        "mode",
-        true,
-        entity(o, "mode", "Operating mode", {
-            state_topic: o.topics.state,
-            value_template: "{{ value_json.mode }}",
-            device_class: "enum",
-            options: modeNames(),
-        }),
-    )
-    add(
-        "binary_sensor",
-        "door",
-        o.hasDoor,
-        entity(o, "door", "Door", {
-            state_topic: o.topics.state,
-            // "unknown" (no reading yet) becomes Home Assistant's "None": the sensor reads unknown
-            value_template: "{{ value_json.door if value_json.door in ['open', 'closed'] else 'None' }}",
-            payload_on: "open",
-            payload_off: "closed",
-            device_class: "door",
-        }),
-    )
-    add(
-        "event",
-        "alarm",
-        true,
-        entity(o, "alarm", "Alarm", {
-            state_topic: o.topics.events,
-            event_types: PUBLISHED_ALARMS,
-            icon: "mdi:alarm-light-outline",
-        }),
-    )
     return out
 }

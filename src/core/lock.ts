@@ -562,23 +562,25 @@ function onRemote(state: LockState, op: string, slot: number, now: number, effec
     return null
 }
 
-/** A sealed companion command: counted (and saved) before it is checked, like a typed code. */
+/**
+ * An authentic companion command (the adapter authenticated it before posting it): carried out
+ * in turn. It never touches the keypad's failure counter, which is the keypad's alone (the
+ * companion channel has its own throttle, core/throttle.ts).
+ */
 function onRemoteAttempt(state: LockState, effects: Effect[]) {
     if (state.pending !== "") {
         log(effects, "remote command while busy: ignored")
         reply(effects, STATUS_BUSY, null)
         return
     }
-    state.remoteServedBefore = state.served
-    countAttempt(state, effects)
     effects.push({ type: "checkRemote" })
     state.pending = "remote"
 }
 
 /**
- * The checked companion command. Refused: a failed attempt like a wrong code (audited, may start
- * a lockout). Authentic: its own count is taken back (the counter is as it was before it), and
- * clear-lockout, alone, clears the keypad's failure counter and lockout.
+ * The companion command, its record saved. Not carried out (`ok` false: the adapter has answered
+ * it): nothing else happens. Otherwise carried out; clear-lockout, alone, clears the keypad's
+ * failure counter and lockout.
  */
 function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, keyId: number, args: Bytes | undefined, now: number, effects: Effect[]) {
     if (state.pending !== "remote") {
@@ -587,24 +589,20 @@ function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, key
     }
     state.pending = ""
     if (!ok) {
-        failAttempt(state, now, effects, `remote command refused (key ${keyId})`, AuditKind.RemoteRejected, 0, AuditSource.Remote)
+        log(effects, `remote command from companion ${keyId} not carried out`)
         return
     }
-    // authentic: its own count is taken back. Only clear-lockout clears the keypad's counter: an
-    // owner's routine command (a nightly remote lock) must not wipe an attacker's failures.
+    if (tamperRefuses(state, action)) {
+        refuseRemote(effects, STATUS_REFUSED, TAMPER_REFUSAL)
+        return
+    }
+    // an owner's routine command (a nightly remote lock) must not wipe an attacker's failures
     const wasLockedOut = state.lockoutActive
     if (action === "clearLockout") {
         state.failures = 0
         state.served = false
         state.lockoutActive = false
-    } else {
-        state.failures = state.failures > 0 ? state.failures - 1 : 0
-        state.served = state.remoteServedBefore
-    }
-    effects.push({ type: "saveCounter", failures: state.failures, served: state.served })
-    if (tamperRefuses(state, action)) {
-        refuseRemote(effects, STATUS_REFUSED, TAMPER_REFUSAL)
-        return
+        effects.push({ type: "saveCounter", failures: state.failures, served: state.served })
     }
     if (action === "unlock" || action === "lock") {
         const why = onRemote(state, action, 0, now, effects)

@@ -3,7 +3,7 @@
  * services/latchkey.md, without the cryptography (the adapter decrypts; Node's CLI encrypts).
  * Pure: no I/O, no clock (time is an argument).
  */
-import { Bytes, ctEqual } from "./ct"
+import { Bytes } from "./ct"
 import { RemoteAction } from "./state"
 import { getUint, isOccupied, MAX_USERS, NAME_BYTES, PARAMS_BYTES, putUint, userName, userStatus, userType, userParam } from "./users"
 
@@ -11,7 +11,7 @@ import { getUint, isOccupied, MAX_USERS, NAME_BYTES, PARAMS_BYTES, putUint, user
 export const NONCE_BYTES = 16
 /** Bytes in a companion key (AES-256). */
 export const COMPANION_KEY_BYTES = 32
-/** AES-CCM tag length used by every sealed command. */
+/** AES-CCM tag length used by every sealed command and answer. */
 export const TAG_BYTES = 16
 /** AES-CCM IV length. */
 export const IV_BYTES = 13
@@ -21,9 +21,6 @@ export const NONCE_LIFETIME_MS = 30000
 export const PRESENCE_WINDOW_MS = 30000
 /** Companion keys the lock keeps. */
 export const MAX_COMPANIONS = 8
-/** Plaintext header: command, key id, nonce, counter. */
-export const HEADER_BYTES = 2 + NONCE_BYTES + 4
-
 export const CMD_UNLOCK = 1
 export const CMD_LOCK = 2
 export const CMD_CLEAR_LOCKOUT = 3
@@ -64,12 +61,14 @@ export const STATUS_REFUSED = 9
 export const STATUS_BUSY = 10
 /** Authentic, but the lock will not do it (the answer holds the reason as text). */
 export const STATUS_INVALID = 11
+/** A frame of another protocol version (a companion older than the lock): update the companion. */
+export const STATUS_UPDATE_COMPANION = 12
 
 /**
- * Most bytes of plaintext in an answer: a report carries the status byte and the sealed answer
- * (plaintext + TAG_BYTES) in one Jacdac packet of at most 236 bytes.
+ * Most bytes of payload in an answer: one frame of at most 236 bytes holds the version and kind
+ * (2), the answer's header (7: core/frames.ts) and its tag.
  */
-export const REPLY_MAX_PLAIN = 236 - 1 - TAG_BYTES - 2
+export const REPLY_MAX_PLAIN = 236 - 2 - 7 - TAG_BYTES
 
 /** One enrolled companion as the lock keeps it. */
 export interface Companion {
@@ -81,55 +80,6 @@ export interface Companion {
     revoked: boolean
 }
 
-/** A decrypted command. */
-export interface RemoteCommand {
-    command: number
-    keyId: number
-    nonce: Bytes
-    counter: number
-    args: number[]
-}
-
-function u32(b: Bytes, at: number): number {
-    return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 16777216
-}
-
-/** The AES-CCM IV for a key id and counter: id, counter (u32 LE), 8 zero bytes. */
-export function ivBytes(keyId: number, counter: number): number[] {
-    const iv: number[] = [keyId & 0xff, counter & 0xff, (counter >>> 8) & 0xff, (counter >>> 16) & 0xff, (counter >>> 24) & 0xff]
-    while (iv.length < IV_BYTES) iv.push(0)
-    return iv
-}
-
-/**
- * The IV of the lock's sealed answer to a command: the command's IV with its last byte 1, so an
- * answer can never be replayed to the lock as a command (or the other way round).
- */
-export function replyIvBytes(keyId: number, counter: number): number[] {
-    const iv = ivBytes(keyId, counter)
-    iv[IV_BYTES - 1] = 1
-    return iv
-}
-
-/** The plaintext of a command (what the companion seals). */
-export function commandBytes(command: number, keyId: number, nonce: Bytes, counter: number, args: number[]): number[] {
-    const out: number[] = [command & 0xff, keyId & 0xff]
-    for (let i = 0; i < NONCE_BYTES; i++) out.push(i < nonce.length ? nonce[i] : 0)
-    out.push(counter & 0xff, (counter >>> 8) & 0xff, (counter >>> 16) & 0xff, (counter >>> 24) & 0xff)
-    for (const a of args) out.push(a & 0xff)
-    return out
-}
-
-/** Parses decrypted plaintext; null when it is too short to be a command. */
-export function parseCommand(plain: Bytes): RemoteCommand | null {
-    if (!plain || plain.length < HEADER_BYTES) return null
-    const nonce: number[] = []
-    for (let i = 0; i < NONCE_BYTES; i++) nonce.push(plain[2 + i])
-    const args: number[] = []
-    for (let i = HEADER_BYTES; i < plain.length; i++) args.push(plain[i])
-    return { command: plain[0], keyId: plain[1], nonce: nonce, counter: u32(plain, 2 + NONCE_BYTES), args: args }
-}
-
 /** Index of the companion with `keyId`, or -1. */
 export function companionIndex(companions: Companion[], keyId: number): number {
     for (let i = 0; i < companions.length; i++) if (companions[i].id === keyId) return i
@@ -137,29 +87,14 @@ export function companionIndex(companions: Companion[], keyId: number): number {
 }
 
 /**
- * Checks done before decrypting (on the frame's clear header): the key is known and not revoked,
- * the counter is new, and the sealed part is long enough. Returns a status.
+ * Checks an opened command against its frame: the key id inside is the frame's, the counter is
+ * above any this key used, the command exists and its arguments have the right length.
  */
-export function checkEnvelope(companions: Companion[], keyId: number, counter: number, sealedLength: number): number {
-    if (!(counter >= 0) || counter > 0xffffffff || Math.floor(counter) !== counter) return STATUS_BAD_FRAME
-    if (sealedLength < HEADER_BYTES + TAG_BYTES) return STATUS_BAD_FRAME
-    const i = companionIndex(companions, keyId)
-    if (i < 0) return STATUS_UNKNOWN_KEY
-    if (companions[i].revoked) return STATUS_REVOKED
-    if (counter <= companions[i].counter) return STATUS_REPLAY
-    return STATUS_OK
-}
-
-/**
- * Checks done on the decrypted command: it repeats the clear header's key id and counter, and it
- * answers the current nonce while that is fresh. `nonce` null = no challenge outstanding.
- */
-export function checkCommand(cmd: RemoteCommand, keyId: number, counter: number, nonce: Bytes | null, nonceAt: number, now: number): number {
-    if (cmd === null || cmd.keyId !== keyId || cmd.counter !== counter) return STATUS_BAD_FRAME
-    if (nonce === null || now - nonceAt > NONCE_LIFETIME_MS || now < nonceAt) return STATUS_STALE_NONCE
-    if (!ctEqual(cmd.nonce, nonce)) return STATUS_STALE_NONCE
-    if (cmd.command < CMD_UNLOCK || cmd.command > CMD_LAST) return STATUS_BAD_FRAME
-    return argsFit(cmd.command, cmd.args.length) ? STATUS_OK : STATUS_BAD_FRAME
+export function checkOpened(command: number, innerKeyId: number, keyId: number, counter: number, lastCounter: number, nArgs: number): boolean {
+    if (innerKeyId !== keyId) return false
+    if (!(counter > lastCounter) || counter > 0xffffffff) return false
+    if (command < CMD_UNLOCK || command > CMD_LAST) return false
+    return argsFit(command, nArgs)
 }
 
 /** Whether a command has the right number of argument bytes (their values are checked later). */

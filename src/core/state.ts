@@ -217,8 +217,6 @@ export interface LockState {
     draftParams: Bytes
     /** Digest of the first entry of the new code in the menu. */
     draftFirst: Bytes | null
-    /** Whether the lockout was served before the companion command being checked was counted. */
-    remoteServedBefore: boolean
     /** A companion's user being added while its code is hashed (see companion.ts). */
     remoteType: number
     remoteParams: Bytes
@@ -298,7 +296,6 @@ export function createLock(policy: Policy, now: number): LockState {
         draftType: 0,
         draftParams: newBytes(PARAMS_BYTES),
         draftFirst: null,
-        remoteServedBefore: true,
         remoteType: 0,
         remoteParams: newBytes(PARAMS_BYTES),
         remoteName: "",

@@ -60,18 +60,19 @@ export enum UserStatus {
     OccupiedDisabled = 3,
 }
 
-const TYPE_NAMES = [
-    "Unrestricted",
-    "YearDaySchedule",
-    "WeekDaySchedule",
-    "Programming",
-    "NonAccess",
-    "Forced",
-    "Disposable",
-    "Expiring",
-    "ScheduleRestricted",
-    "RemoteOnly",
-]
+// one string split at start-up: DeviceScript compiles an array literal of strings into function code
+const TYPE_NAMES = (
+    "Unrestricted " +
+    "YearDaySchedule " +
+    "WeekDaySchedule " +
+    "Programming " +
+    "NonAccess " +
+    "Forced " +
+    "Disposable " +
+    "Expiring " +
+    "ScheduleRestricted " +
+    "RemoteOnly"
+).split(" ")
 
 /** The Matter name of a user type ("Unrestricted", "Forced", ...). */
 export function userTypeName(type: number): string {

@@ -35,6 +35,7 @@ import {
     recoveryMessage,
     STAR_NONE,
     AUDIT_KEY_SEGMENT,
+    clearFrame,
     STATUS_BUSY,
     STATUS_OK,
     stepEvent,
@@ -46,7 +47,7 @@ import { reportAlarm, reportAudit, reportLockedOut, reportPowerCycled, startLatc
 import { reportJams } from "./latch-monitor"
 import { announceAlarm } from "./alarm-listeners"
 import { loadCompanions, notePresence, wipeCompanions } from "./remote"
-import { answerRemote, answerWriteFailed, checkRemoteRequest, runRemoteCommand, takePosted } from "./remote-requests"
+import { answerRemote, answerWriteFailed, checkRemoteRequest, handleFrame, takePosted } from "./remote-requests"
 import { refuseFlood, takeFloodReport } from "./flood"
 import { limitServerPackets } from "./packet-limit"
 import { PROFILE } from "../config/profile.g"
@@ -171,19 +172,19 @@ async function apply(e: Effect): Promise<boolean> {
     return true
 }
 
-/** Audits a flood of frames refused unchecked once it is over (or has lasted long). */
+/** Audits a flood of refused frames once it is over (or has lasted long). */
 async function reportFlood(now: number) {
     const n = takeFloodReport(now)
     if (n === 0) return
-    console.log(`lock: flood: ${n} frame(s) to the lock refused unchecked`)
+    console.log(`lock: flood: ${n} frame(s) to the lock refused (over a throttle, or not authentic)`)
     // RemoteRejected whose slot field holds how many frames were refused (255: that many or more)
     await appendEntry(wallClockSeconds(), AuditKind.RemoteRejected, AuditSource.Remote, n > 255 ? 255 : n)
 }
 
-/** The service's handler for a sealed companion command (./remote-requests.ts). */
-async function runRemote(counter: number, keyId: number, sealed: Buffer): Promise<[number, Buffer]> {
-    if (halted) return [STATUS_BUSY, Buffer.alloc(0)]
-    return await runRemoteCommand(counter, keyId, sealed, postRemoteAttempt)
+/** The handler for a companion frame (./remote-requests.ts): request bytes in, answer bytes out. */
+export async function runRemoteFrame(frame: Buffer): Promise<Buffer> {
+    if (halted) return Buffer.from(clearFrame(STATUS_BUSY))
+    return await handleFrame(frame, postRemoteAttempt)
 }
 
 function postRemoteAttempt() {
@@ -311,7 +312,7 @@ export async function startLock() {
     })
     draining = true
     await drain()
-    startLatchkeyService({ status: lockStatusNow, post: post, runRemote: runRemote })
+    startLatchkeyService({ status: lockStatusNow, post: post, runFrame: runRemoteFrame })
     reportForeignParts(part => post({ type: "foreignPart", part: part }))
     limitServerPackets(refuseFloodNow)
     // after the service's first announce (every 500 ms), so peers know the device before the event

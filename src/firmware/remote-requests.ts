@@ -1,27 +1,45 @@
 /**
- * A companion's sealed command, from its arrival at the service to its answer. The caller (the
- * service's fiber) waits in runRemoteCommand; the lock's queue checks the command ("checkRemote"),
- * carries it out and answers it (answerRemote). One command waits at a time; the flood limits
- * (./flood.ts) refuse the others Busy, unchecked.
+ * Companion frames (protocol 2, services/latchkey.md), from their arrival to their answer:
+ * handleFrame takes a frame's bytes and resolves with the answer's bytes, whatever carried them
+ * (the Jacdac service, or another link). A command is authenticated here, before the lock hears
+ * of it: a frame that fails gets the one clear Refused answer and feeds the companion channel's
+ * own throttle (core/throttle.ts), never the keypad's failure counter. An authentic
+ * command goes to the lock's queue ("remoteAttempt", "checkRemote" carries it out), which answers
+ * it (answerRemote), sealed. One command waits at a time; others are refused Busy, unchecked.
  */
 import * as ds from "@devicescript/core"
-import { LockEvent, STATUS_BUSY, STATUS_INVALID, STATUS_OK, STATUS_REFUSED } from "../core/index"
-import { checkSealed, RemoteVerdict, sealReply } from "./remote"
-import { refuseFlood, takeRemoteToken } from "./flood"
+import {
+    clearFrame,
+    FRAME_COMMAND,
+    FRAME_NONCE,
+    LockEvent,
+    newRemoteThrottle,
+    parseCommandFrame,
+    parseFrame,
+    PROTOCOL_VERSION,
+    STATUS_BAD_FRAME,
+    STATUS_BUSY,
+    STATUS_OK,
+    STATUS_REFUSED,
+    STATUS_UPDATE_COMPANION,
+    throttleAllows,
+    throttleFailed,
+    throttleSucceeded,
+} from "../core/index"
+import { Authentic, authenticate, carryOut, issueChallenge, RemoteVerdict, sealAnswer } from "./remote"
+import { refuseFlood } from "./flood"
 
 interface RemoteRequest {
-    counter: number
-    keyId: number
-    sealed: Buffer
+    auth: Authentic
     /** CommandStatus once answered; -1 before. */
     status: number
-    /** The sealed answer (empty: none). */
-    detail: Buffer
-    /** The service's fiber, suspended until the answer is ready. */
+    /** The sealed answer frame. */
+    answer: Buffer
+    /** The caller's fiber, suspended until the answer is ready. */
     waiting: ds.Fiber
-    /** The queue has begun checking it: from then on it is answered by the lock, not by a timeout. */
+    /** The queue has begun carrying it out: from then on it is answered by the lock, not by a timeout. */
     checked: boolean
-    /** Its caller answered Busy before it was checked: it is never checked or carried out. */
+    /** Its caller answered Busy before it was carried out: it never is. */
     abandoned: boolean
     /** Its caller has returned: a later answer goes nowhere. */
     left: boolean
@@ -31,15 +49,16 @@ let remote: RemoteRequest = null
 /** Commands posted whose "remoteAttempt" the queue has not reached yet, oldest first. */
 const posted: RemoteRequest[] = []
 /**
- * The command the queue is checking or carrying out (taken from `posted` with its
- * "remoteAttempt"): every answer goes to it, even one that comes after its caller has left, so a
- * late answer never reaches a newer command.
+ * The command the queue is carrying out (taken from `posted` with its "remoteAttempt"): every
+ * answer goes to it, even one that comes after its caller has left, so a late answer never
+ * reaches a newer command.
  */
 let current: RemoteRequest = null
+const throttle = newRemoteThrottle()
 
-/** How long a command may wait for the queue to begin checking it; then Busy (not carried out). */
+/** How long a command may wait for the queue to begin carrying it out; then Busy (not carried out). */
 const REMOTE_CHECK_WAIT_MS = 3000
-/** How long a checked command waits for its own answer (flash writes and read-backs included). */
+/** How long a command being carried out waits for its own answer (flash writes and read-backs included). */
 const REMOTE_DONE_WAIT_MS = 60000
 
 /** The queue reached a command's "remoteAttempt": that command is the one answered from now on. */
@@ -47,70 +66,86 @@ export function takePosted() {
     current = posted.length > 0 ? posted.shift() : null
 }
 
-/** Answers the companion command being carried out (the answer is sealed with its key). */
+function clear(status: number): Buffer {
+    return Buffer.from(clearFrame(status))
+}
+
+/** Answers the companion command being carried out (sealed with its key). */
 export function answerRemote(status: number, plain: Buffer) {
     const r = current
     if (!r) return
     current = null
-    const detail = status === STATUS_OK || status === STATUS_INVALID || status === STATUS_REFUSED ? sealReply(r.keyId, r.counter, plain) : Buffer.alloc(0)
     if (r.status >= 0 || r.left) return
-    r.detail = detail
+    r.answer = sealAnswer(r.auth, status, plain)
     r.status = status
     if (r.waiting && r.waiting.suspended) r.waiting.resume(null)
 }
 
 /**
  * A flash write failed while the current command (if any) was being carried out: it gets no other
- * answer. Refused "outcome unknown" once checked; Busy (not carried out) if never checked.
+ * answer. Refused "outcome unknown" once begun; Busy (not carried out) if not.
  */
 export function answerWriteFailed() {
     if (current) answerRemote(current.checked ? STATUS_REFUSED : STATUS_BUSY, current.checked ? Buffer.from("outcome unknown: a flash write failed") : null)
 }
 
 /**
- * The answer to "checkRemote": checks the current command (decrypt, nonce, counter) and returns
- * the "remoteResult" for the core. A refusal is answered now; an authentic command once the core
- * has carried it out. A command its caller gave up on is never checked (Busy).
+ * The answer to "checkRemote": carries out the lock's part of the current (authentic) command
+ * (its counter saved, revocations) and returns the "remoteResult" for the core. A command its
+ * caller gave up on is never carried out (Busy).
  */
 export async function checkRemoteRequest(): Promise<LockEvent> {
     const r = current
     const live = r && !r.abandoned
     if (live) r.checked = true
-    const verdict: RemoteVerdict = live ? await checkSealed(r.counter, r.keyId, r.sealed) : { status: STATUS_BUSY, action: "none", args: null }
+    const verdict: RemoteVerdict = live ? await carryOut(r.auth) : { status: STATUS_BUSY, action: "none", args: null }
     if (verdict.status !== STATUS_OK) answerRemote(verdict.status, null)
     return {
         type: "remoteResult",
         ok: verdict.status === STATUS_OK,
         action: verdict.action as any,
-        keyId: r ? r.keyId : 0,
+        keyId: r ? r.auth.keyId : 0,
         args: verdict.args,
     }
 }
 
 /**
- * Runs a companion's sealed command through the lock: `attempt` queues its "remoteAttempt"
- * (counted as an attempt and saved first, then checked, then carried out). Resolves with the
- * CommandStatus for the service's report. Busy always means "not carried out": a command the
- * queue has not begun to check within REMOTE_CHECK_WAIT_MS is abandoned (never checked); one
- * being checked is waited for, up to REMOTE_DONE_WAIT_MS, and past that answered Refused "outcome
- * unknown" (never Busy, which the companion would send again).
+ * Answers one companion frame (request bytes in, answer bytes out); transport-neutral. `attempt`
+ * queues the lock's "remoteAttempt" for an authentic command. A challenge request is answered at
+ * once. A command frame: Busy (clear) over the throttle or while another command waits; Refused
+ * (clear, the same for every failure) when it does not authenticate; otherwise carried out and
+ * answered sealed. Busy always means "not carried out": a command the queue has not begun within
+ * REMOTE_CHECK_WAIT_MS is abandoned; one begun is waited for, up to REMOTE_DONE_WAIT_MS, and past
+ * that answered Refused "outcome unknown" (never Busy, which the companion would send again).
  */
-export async function runRemoteCommand(counter: number, keyId: number, sealed: Buffer, attempt: () => void): Promise<[number, Buffer]> {
-    if (remote || !takeRemoteToken(ds.millis())) {
-        refuseFlood(ds.millis())
-        return [STATUS_BUSY, Buffer.alloc(0)]
+export async function handleFrame(frame: Buffer, attempt: () => void): Promise<Buffer> {
+    const f = parseFrame(frame)
+    if (frame && frame.length > 0 && frame[0] !== PROTOCOL_VERSION) return clear(STATUS_UPDATE_COMPANION)
+    if (!f) return clear(STATUS_BAD_FRAME)
+    if (f.kind === FRAME_NONCE && f.body.length === 1) {
+        const out = Buffer.alloc(2 + 24)
+        out[0] = PROTOCOL_VERSION
+        out[1] = FRAME_NONCE
+        out.blitAt(2, issueChallenge(f.body[0]), 0, 24)
+        return out
     }
-    const r: RemoteRequest = {
-        counter: counter,
-        keyId: keyId,
-        sealed: sealed,
-        status: -1,
-        detail: Buffer.alloc(0),
-        waiting: null,
-        checked: false,
-        abandoned: false,
-        left: false,
+    const cf = f.kind === FRAME_COMMAND ? parseCommandFrame(f.body) : null
+    if (!cf) return clear(STATUS_BAD_FRAME)
+    const now = ds.millis()
+    if (remote || !throttleAllows(throttle, now)) {
+        refuseFlood(now)
+        return clear(STATUS_BUSY)
     }
+    const auth = authenticate(cf, now)
+    if (!auth) {
+        throttleFailed(throttle, now)
+        // audited with the flood it belongs to, never on the keypad's counter
+        refuseFlood(now)
+        return clear(STATUS_REFUSED)
+    }
+    throttleSucceeded(throttle)
+    if (auth.refusal !== "") return sealAnswer(auth, STATUS_REFUSED, Buffer.from(auth.refusal))
+    const r: RemoteRequest = { auth: auth, status: -1, answer: null, waiting: null, checked: false, abandoned: false, left: false }
     remote = r
     const start = ds.millis()
     try {
@@ -121,14 +156,14 @@ export async function runRemoteCommand(counter: number, keyId: number, sealed: B
         if (r.status < 0) await ds.suspend(REMOTE_CHECK_WAIT_MS)
         if (r.status < 0 && !r.checked) {
             r.abandoned = true
-            return [STATUS_BUSY, Buffer.alloc(0)]
+            return sealAnswer(auth, STATUS_BUSY, null)
         }
         while (r.status < 0 && ds.millis() - start < REMOTE_DONE_WAIT_MS) await ds.suspend(Math.max(1, REMOTE_DONE_WAIT_MS - (ds.millis() - start)))
         if (r.status < 0) {
-            console.log(`lock: command from companion ${keyId} still being carried out: answered "outcome unknown"`)
-            return [STATUS_REFUSED, sealReply(keyId, counter, Buffer.from("outcome unknown: still being carried out; check before asking again"))]
+            console.log(`lock: command from companion ${auth.keyId} still being carried out: answered "outcome unknown"`)
+            return sealAnswer(auth, STATUS_REFUSED, Buffer.from("outcome unknown: still being carried out; check before asking again"))
         }
-        return [r.status, r.detail]
+        return r.answer
     } finally {
         r.left = true
         remote = null

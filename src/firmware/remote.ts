@@ -1,29 +1,42 @@
 /**
  * Companion keys on the lock: enrolment (only with the program button pressed within 30 s), the
- * challenge nonce, and the check of a sealed command (AES-256-CCM, 16-byte tag). The framing rules
- * are in core/remote.ts; this file holds the keys, the crypto and the flash.
+ * signed challenges, the check of a sealed command and the seal of its answer (AES-256-CCM,
+ * 16-byte tag). The frames are core/frames.ts; this file holds the keys, the crypto and the flash.
  */
 import * as ds from "@devicescript/core"
-import { decrypt, encrypt, randomBuffer } from "@devicescript/crypto"
+import { decrypt, encrypt, hmac, randomBuffer } from "@devicescript/crypto"
 import { settings } from "@devicescript/settings"
 import {
-    checkCommand,
-    checkEnvelope,
+    answerPlain,
+    CHALLENGE_BYTES,
+    CHALLENGE_SIGNED_BYTES,
+    challengeBody,
+    challengeFresh,
+    checkOpened,
     CMD_LOST_PHONE,
+    CommandFrame,
+    ctEqual,
+    DIR_ANSWER,
+    DIR_COMMAND,
+    FRAME_SEALED,
+    frameIv,
+    newNonceWindow,
+    NonceWindow,
+    nonceUnused,
+    parseChallenge,
+    parseCommandPlain,
+    PROTOCOL_VERSION,
+    STATUS_REFUSED,
+    useNonce,
     CMD_REVOKE,
     commandAction,
     Companion,
     companionIndex,
     COMPANION_KEY_BYTES,
     COMPANION_RECORDS,
-    ivBytes,
-    NONCE_BYTES,
-    parseCommand,
     placeForEnrolment,
     PRESENCE_WINDOW_MS,
     RemoteAction,
-    replyIvBytes,
-    STATUS_BAD_TAG,
     STATUS_BUSY,
     STATUS_FULL,
     STATUS_NO_PRESENCE,
@@ -51,16 +64,27 @@ const LAST_ID_SETTING = "$lk.plast"
 let companions: Companion[] = []
 /** The highest key id issued (0: none); only ever grows, until a factory reset. */
 let lastIssued = 0
-let nonce: Buffer = null
-let nonceAt = 0
 let buttonAt = -1
 
-/** What checking a sealed command found. */
+/** What carrying out an authentic command found. */
 export interface RemoteVerdict {
     status: number
     action: RemoteAction
     /** The command's argument bytes (authentic ones only). */
     args: number[]
+}
+
+/** A command that authenticated: who sent it, what it asks, and what its answer is sealed with. */
+export interface Authentic {
+    keyId: number
+    counter: number
+    command: number
+    args: number[]
+    challenge: Buffer
+    /** The sender's key (kept for the answer even when the command revokes it). */
+    key: Buffer
+    /** Authentic but refused before reaching the lock (a used counter, a malformed command): why. */
+    refusal: string
 }
 
 /** A companion record: u8 id, u8 revoked, u32 highest counter accepted, the key (zeros once revoked). */
@@ -126,11 +150,96 @@ export function notePresence() {
     buttonAt = ds.millis()
 }
 
-/** A fresh challenge; any older one is forgotten. */
-export function issueNonce(): Buffer {
-    nonce = randomBuffer(NONCE_BYTES)
-    nonceAt = ds.millis()
-    return nonce
+/** Signs the challenges of this boot (never leaves RAM). */
+let challengeSecret: Buffer = null
+/** Part of every IV of this boot: the sequence numbers start again at each boot. */
+let bootTag: Buffer = null
+let challengeSeq = 0
+/** A key used in place of an unknown or revoked one, so every refusal costs the same work. */
+let decoyKey: Buffer = null
+/** The challenges each key id has used (ids of keys that authenticated only). */
+let windowIds: number[] = []
+let windows: NonceWindow[] = []
+
+function initChallenges() {
+    if (challengeSecret) return
+    challengeSecret = randomBuffer(32)
+    bootTag = randomBuffer(8)
+    decoyKey = randomBuffer(COMPANION_KEY_BYTES)
+}
+
+function windowOf(keyId: number): NonceWindow {
+    for (let i = 0; i < windowIds.length; i++) if (windowIds[i] === keyId) return windows[i]
+    windowIds.push(keyId)
+    const w = newNonceWindow()
+    windows.push(w)
+    return w
+}
+
+function challengeMac(keyId: number, body: Buffer): Buffer {
+    const id = Buffer.alloc(1)
+    id[0] = keyId & 0xff
+    return hmac(challengeSecret, "sha256", id, body).slice(0, CHALLENGE_BYTES - CHALLENGE_SIGNED_BYTES)
+}
+
+/**
+ * A fresh challenge for `keyId`: a new sequence number, this boot's tag, the time, and a MAC
+ * under this boot's secret. Nothing is kept, so it is the same for any id, and asking for one
+ * cancels nothing.
+ */
+export function issueChallenge(keyId: number): Buffer {
+    initChallenges()
+    challengeSeq++
+    const body = Buffer.from(challengeBody(challengeSeq, bootTag, ds.millis() >>> 0))
+    const out = Buffer.alloc(CHALLENGE_BYTES)
+    out.blitAt(0, body, 0, CHALLENGE_SIGNED_BYTES)
+    out.blitAt(CHALLENGE_SIGNED_BYTES, challengeMac(keyId, body), 0, CHALLENGE_BYTES - CHALLENGE_SIGNED_BYTES)
+    return out
+}
+
+/**
+ * Authenticates a command frame: a challenge this boot signed for its key id, fresh and not yet
+ * used by that key; a live key; a seal that opens under it (IV from the challenge). Null for any
+ * failure, with no hint of which: the caller answers every one alike. An authentic frame spends
+ * its challenge; one that is authentic but cannot be carried out (a used counter, a malformed
+ * command) comes back with a refusal its sender is told under the seal.
+ */
+export function authenticate(f: CommandFrame, now: number): Authentic {
+    initChallenges()
+    const challenge = Buffer.from(f.challenge)
+    const ch = parseChallenge(f.challenge)
+    const macOk = ctEqual(challengeMac(f.keyId, challenge.slice(0, CHALLENGE_SIGNED_BYTES)), challenge.slice(CHALLENGE_SIGNED_BYTES))
+    const i = companionIndex(companions, f.keyId)
+    const c = i >= 0 && !companions[i].revoked ? companions[i] : null
+    let plain: Buffer = null
+    try {
+        plain = decrypt({ algo: "aes-256-ccm", key: c ? (c.key as Buffer) : decoyKey, iv: Buffer.from(frameIv(f.challenge, DIR_COMMAND)), data: Buffer.from(f.sealed), tagLength: TAG_BYTES })
+    } catch (e) {
+        plain = null
+    }
+    if (!plain || !c || !macOk || !ch || !challengeFresh(ch.at, now)) return null
+    const w = windowOf(f.keyId)
+    if (!nonceUnused(w, ch.seq)) return null
+    useNonce(w, ch.seq)
+    const cmd = parseCommandPlain(plain)
+    const a: Authentic = { keyId: f.keyId, counter: cmd ? cmd.counter : 0, command: cmd ? cmd.command : 0, args: cmd ? cmd.rest : [], challenge: challenge, key: c.key as Buffer, refusal: "" }
+    if (!cmd || !checkOpened(cmd.command, cmd.keyId, f.keyId, cmd.counter, c.counter, cmd.rest.length))
+        a.refusal = cmd && cmd.keyId === f.keyId && !(cmd.counter > c.counter) ? "counter already used: this key file is older than the lock's record" : "malformed command"
+    return a
+}
+
+/**
+ * Seals the answer to an authentic command: the command, key id, counter and status it answers,
+ * then the payload, under the sender's key with the challenge's answer IV.
+ */
+export function sealAnswer(a: Authentic, status: number, payload: Buffer): Buffer {
+    const plain = Buffer.from(answerPlain(a.command, a.keyId, a.counter, status, payload))
+    const sealed = encrypt({ algo: "aes-256-ccm", key: a.key, iv: Buffer.from(frameIv(a.challenge, DIR_ANSWER)), data: plain, tagLength: TAG_BYTES })
+    const out = Buffer.alloc(2 + sealed.length)
+    out[0] = PROTOCOL_VERSION
+    out[1] = FRAME_SEALED
+    out.blitAt(2, sealed, 0, sealed.length)
+    return out
 }
 
 /**
@@ -209,40 +318,23 @@ async function revokeAndSave(targets: number[], keyId: number, counter: number):
 }
 
 /**
- * Checks a sealed command against the outstanding nonce (which it consumes, whatever the result)
- * and the key's counter. An accepted command's counter is saved before the command takes effect;
- * revocations are carried out here, lock actions are returned for the core.
+ * Carries out the lock's part of an authentic command: its counter is saved before it takes
+ * effect; revocations are carried out here, lock actions are returned for the core.
  */
-export async function checkSealed(counter: number, keyId: number, sealed: Buffer): Promise<RemoteVerdict> {
-    const now = ds.millis()
-    const challenge = nonce
-    const challengeAt = nonceAt
-    nonce = null
-    // no answer of an earlier command may be sealed with its key
-    replyKey = null
-    let status = checkEnvelope(companions, keyId, counter, sealed ? sealed.length : 0)
-    if (status !== STATUS_OK) return { status: status, action: "none", args: null }
-    const c = companions[companionIndex(companions, keyId)]
-    const iv = Buffer.from(ivBytes(keyId, counter))
-    let plain: Buffer = null
-    try {
-        plain = decrypt({ algo: "aes-256-ccm", key: c.key as Buffer, iv: iv, data: sealed, tagLength: TAG_BYTES })
-    } catch (e) {
-        plain = null
-    }
-    if (!plain) return { status: STATUS_BAD_TAG, action: "none", args: null }
-    const cmd = parseCommand(plain)
-    status = checkCommand(cmd, keyId, counter, challenge, challengeAt, now)
-    if (status !== STATUS_OK) return { status: status, action: "none", args: null }
+export async function carryOut(a: Authentic): Promise<RemoteVerdict> {
+    const keyId = a.keyId
+    const counter = a.counter
+    const i0 = companionIndex(companions, keyId)
+    // the key may have changed since it authenticated (a revocation saved meanwhile)
+    if (i0 < 0 || companions[i0].revoked || !(counter > companions[i0].counter)) return { status: STATUS_REFUSED, action: "none", args: null }
+    const c = companions[i0]
     c.counter = counter
-    // the answer is sealed with this key even when the command revokes it
-    replyKey = c.key as Buffer
-    let action = commandAction(cmd.command)
-    let args = cmd.args
+    let action = commandAction(a.command)
+    let args = a.args
     // revocations: only a key the lock issued; revoking a revoked key again changes nothing
     const targets: number[] = []
-    if (cmd.command === CMD_REVOKE) {
-        const id = cmd.args[0]
+    if (a.command === CMD_REVOKE) {
+        const id = a.args[0]
         const i = id >= 1 ? companionIndex(companions, id) : -1
         if (i < 0) {
             console.log(`lock: revoke refused: no companion key ${id} (asked by companion ${keyId})`)
@@ -252,7 +344,7 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
             targets.push(i)
             action = "revoked"
         }
-    } else if (cmd.command === CMD_LOST_PHONE) {
+    } else if (a.command === CMD_LOST_PHONE) {
         for (let i = 0; i < companions.length; i++) if (!companions[i].revoked) targets.push(i)
         // audited with key id 0: every key
         action = "revoked"
@@ -265,22 +357,7 @@ export async function checkSealed(counter: number, keyId: number, sealed: Buffer
         console.log(`lock: companion record did not read back: command from companion ${keyId} not carried out`)
         return { status: STATUS_BUSY, action: "none", args: null }
     }
-    if (cmd.command === CMD_REVOKE && action !== "invalid") console.log(`lock: companion ${cmd.args[0]} revoked (by companion ${keyId})`)
-    else if (cmd.command === CMD_LOST_PHONE) console.log(`lock: every companion key revoked (lost phone, by companion ${keyId})`)
+    if (a.command === CMD_REVOKE && action !== "invalid") console.log(`lock: companion ${a.args[0]} revoked (by companion ${keyId})`)
+    else if (a.command === CMD_LOST_PHONE) console.log(`lock: every companion key revoked (lost phone, by companion ${keyId})`)
     return { status: STATUS_OK, action: action, args: args }
-}
-
-/** The key of the last authentic command: its answer is sealed with it. */
-let replyKey: Buffer = null
-
-/**
- * Seals the answer to the authentic command (`keyId`, `counter`) just checked: AES-256-CCM under
- * the same companion key, with the answer IV (core/remote.ts replyIvBytes). Empty when there is
- * nothing to say.
- */
-export function sealReply(keyId: number, counter: number, plain: Buffer): Buffer {
-    const key = replyKey
-    replyKey = null
-    if (!key || !plain || plain.length === 0) return Buffer.alloc(0)
-    return encrypt({ algo: "aes-256-ccm", key: key, iv: Buffer.from(replyIvBytes(keyId, counter)), data: plain, tagLength: TAG_BYTES })
 }

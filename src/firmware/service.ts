@@ -6,8 +6,8 @@
  */
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import { AuditKind, LockEvent, LockStatus } from "../core/index"
-import { enrolCompanion, issueNonce } from "./remote"
+import { AuditKind, LockEvent, LockStatus, STATUS_UPDATE_COMPANION } from "../core/index"
+import { enrolCompanion } from "./remote"
 import { reportedLatchState } from "./latch-monitor"
 
 const NO_USER = 0xffff
@@ -23,8 +23,8 @@ export interface LatchkeyHandlers {
     status: () => LockStatus
     /** Queues an event for the lock (returns at once). */
     post: (event: LockEvent) => void
-    /** Carries out a sealed companion command; resolves with its CommandStatus and sealed answer. */
-    runRemote: (counter: number, keyId: number, sealed: Buffer) => Promise<[number, Buffer]>
+    /** Answers a companion frame (request bytes in, answer bytes out). */
+    runFrame: (frame: Buffer) => Promise<Buffer>
 }
 
 class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
@@ -46,8 +46,9 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
     provisioned() {
         return !this.handlers.status().setup
     }
+    /** Protocol 1's challenge: answered empty (its companions are refused at `secured`). */
     nonce() {
-        return issueNonce()
+        return Buffer.alloc(0)
     }
     async enrol(): Promise<[ds.LatchkeyCommandStatus, number, Buffer]> {
         const answer = await enrolCompanion()
@@ -55,15 +56,20 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
         if (answer[0] === ds.LatchkeyCommandStatus.Ok) this.handlers.post({ type: "companionEnrolled", keyId: answer[1] })
         return answer
     }
-    /** The server core passes the decoded fields as one array (see @devicescript/server). */
-    async secured(counter: any, keyId?: number, sealed?: Buffer): Promise<[ds.LatchkeyCommandStatus, Buffer]> {
-        let args: any[] = [counter, keyId, sealed]
-        if (Array.isArray(counter)) args = counter
-        if (typeof args[0] !== "number" || typeof args[1] !== "number" || !(args[2] instanceof Buffer))
-            return [ds.LatchkeyCommandStatus.BadFrame, Buffer.alloc(0)]
-        return await this.handlers.runRemote(args[0], args[1], args[2])
+    /** Protocol 1's sealed command: refused, in the clear, with what to do. */
+    secured(): [ds.LatchkeyCommandStatus, Buffer] {
+        return [STATUS_UPDATE_COMPANION, Buffer.from(UPDATE_TEXT)]
+    }
+    /** A protocol 2 frame (services/latchkey.md); the server core may pass the field in an array. */
+    async frame(frame: any): Promise<Buffer> {
+        const bytes = Array.isArray(frame) ? frame[0] : frame
+        if (!(bytes instanceof Buffer)) return Buffer.alloc(0)
+        return await this.handlers.runFrame(bytes)
     }
 }
+
+/** What a protocol 1 companion is told. */
+const UPDATE_TEXT = "this lock speaks companion protocol 2: update the companion (latchkey)"
 
 let server: LatchkeyServer
 

@@ -151,7 +151,7 @@ describe("latchkey CLI", () => {
         expect(replaced.out).toMatch(/enrolled as companion key 2 of lock [0-9a-f]+; key saved in .*; old key 1 revoked/)
         const old = await cli(hub.port, oldKeys, "unlock")
         expect(old.code).toBe(1)
-        expect(old.err).toMatch(/refused by the lock: Revoked/)
+        expect(old.err).toMatch(/refused by the lock: Refused: the command did not authenticate/)
 
         const never = await cli(hub.port, keys, "revoke", "9")
         expect(never.code).toBe(1)
@@ -180,13 +180,17 @@ describe("latchkey CLI", () => {
         const keys = join(mkdtempSync(join(tmpdir(), "latchkey-cli-")), "keys.json")
         expect((await cli(hub.port, keys, "enrol")).code).toBe(0)
 
-        // a forged tag under the enrolled id, then frames of a key the lock never issued
+        // a forged tag under the enrolled id, then frames of a key the lock never issued: refused,
+        // audited as a flood, and never counted on the keypad
         const client = new LatchkeyClient(b.bus)
-        expect(await sendSealed(client, 1, 1, sealCommand(randomBytes(32), 1, 1, await nonce(client), CMD_UNLOCK, []))).toBe("BadTag")
+        expect(await sendSealed(client, sealCommand(randomBytes(32), 1, 1, await nonce(client, 1), CMD_UNLOCK, []))).toBe("Refused")
         for (let i = 0; i < SHIPPING_PROFILE.lockout.freeFailures; i++)
-            expect(await sendSealed(client, 1, 200, sealCommand(randomBytes(32), 200, 1, await nonce(client), CMD_UNLOCK, []))).toBe("UnknownKey")
+            expect(await sendSealed(client, sealCommand(randomBytes(32), 200, 1, await nonce(client, 200), CMD_UNLOCK, []))).toBe("Refused")
         const refusedFrames = SHIPPING_PROFILE.lockout.freeFailures + 1
+        expect((await cli(hub.port, keys, "status")).out).toMatch(/Locked, mode Normal, 0 failed attempt\(s\)\n/)
 
+        // the keypad's own failures lock the keypad out
+        for (let i = 0; i < refusedFrames; i++) expect(await attempt(b, "5820")).toBe(i < refusedFrames - 1 ? "failure" : "lockout")
         const status = await cli(hub.port, keys, "status")
         expect(status.code, status.err).toBe(0)
         expect(status.out).toMatch(new RegExp(`Locked, mode Normal, ${refusedFrames} failed attempt\\(s\\); keypad LOCKED OUT: \\d+ s left`))
@@ -197,10 +201,11 @@ describe("latchkey CLI", () => {
         expect(audit.code, audit.err).toBe(0)
         const log = JSON.parse(audit.out)
         expect(log).toMatchObject({ ok: true, intact: true })
-        const events: string[] = log.entries.map((e: { event: string; source: string }) => `${e.event} ${e.source}`)
-        expect(events.filter(e => e === "RemoteRejected Remote")).toHaveLength(refusedFrames)
-        expect(events).toContain("LockoutCleared Remote")
-        expect(events.indexOf("LockoutCleared Remote")).toBeGreaterThan(events.lastIndexOf("RemoteRejected Remote"))
+        const events: { event: string; source: string; slot: number }[] = log.entries
+        // one entry for the flood, its slot field holding how many frames were refused
+        expect(events.filter(e => e.event === "RemoteRejected").map(e => `${e.source} ${e.slot}`)).toEqual([`Remote ${refusedFrames}`])
+        const names = events.map(e => `${e.event} ${e.source}`)
+        expect(names).toContain("LockoutCleared Remote")
         expect(await attempt(b, MASTER)).toBe("success")
     })
 })

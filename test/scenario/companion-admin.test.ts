@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import { addUser, listUsers, readAudit, scheduleParams, setClock } from "../../companion/admin"
-import { command, enrol, LockRefusal, nonce, openReply, request, sealCommand, sendSealedFull } from "../../companion/protocol"
+import { command, enrol, LockRefusal, nonce, openAnswer, request, sealCommand, sendFrame } from "../../companion/protocol"
 import { writeFstorValue, fstorValue } from "../../sim/fstor"
 import { LatchkeyClient } from "../../host/lock-client"
 import { civilToSeconds, CMD_USER_LIST, OperatingMode, UserType } from "../../src/core/index"
@@ -95,20 +95,21 @@ describe("users through the companion", () => {
         expect((await client.status()).provisioned).toBe(false)
     })
 
-    it("seals its answers: only the companion's key opens them, and a stranger gets nothing", async () => {
-        const { client, store, rec } = await enrolled()
+    it("seals its answers: only the companion's key opens them, for its own request, and a stranger gets nothing", async () => {
+        const { client, rec } = await enrolled()
         const key = Buffer.from(rec.key, "hex")
-        const n = await nonce(client)
-        const sealed = sealCommand(key, rec.keyId, 100, n, CMD_USER_LIST, [1])
-        const { status, detail } = await sendSealedFull(client, 100, rec.keyId, sealed)
-        expect(status).toBe("Ok")
-        expect(openReply(key, rec.keyId, 100, detail)[0]).toBe(0) // one page: the end
-        expect(() => openReply(randomBytes(32), rec.keyId, 100, detail)).toThrow(/did not authenticate/)
-        expect(() => openReply(key, rec.keyId, 101, detail)).toThrow(/did not authenticate/)
-        const n2 = await nonce(client)
-        const stranger = await sendSealedFull(client, 1, 99, sealCommand(randomBytes(32), 99, 1, n2, CMD_USER_LIST, [1]))
-        expect(stranger).toEqual({ status: "UnknownKey", detail: new Uint8Array(0) })
-        void store
+        const n = await nonce(client, rec.keyId)
+        const answer = await sendFrame(client, sealCommand(key, rec.keyId, 100, n, CMD_USER_LIST, [1]))
+        const opened = openAnswer(key, rec.keyId, 100, CMD_USER_LIST, n, answer)
+        expect(opened.status).toBe("Ok")
+        expect(opened.payload[0]).toBe(0) // one page: the end
+        expect(() => openAnswer(randomBytes(32), rec.keyId, 100, CMD_USER_LIST, n, answer)).toThrow(/did not authenticate/)
+        expect(() => openAnswer(key, rec.keyId, 101, CMD_USER_LIST, n, answer)).toThrow(/did not authenticate/)
+        expect(() => openAnswer(key, rec.keyId, 100, CMD_USER_LIST + 1, n, answer)).toThrow(/did not authenticate/)
+        const other = await nonce(client, rec.keyId)
+        expect(() => openAnswer(key, rec.keyId, 100, CMD_USER_LIST, other, answer)).toThrow(/did not authenticate/)
+        const stranger = await sendFrame(client, sealCommand(randomBytes(32), 99, 1, await nonce(client, 99), CMD_USER_LIST, [1]))
+        expect(Array.from(stranger)).toEqual([2, 4, 9]) // clear Refused: no key id, no counter, no payload
     })
 })
 

@@ -1,17 +1,18 @@
 /**
  * Companion (phone) commands: the real companion code (companion/protocol.ts, what the CLI runs)
  * against the real firmware in the VM, over the Jacdac bus. Attacks from published smart-lock
- * failures: replayed frames, forged tags, counter rollback, revoked keys, strangers.
+ * failures: replayed frames, forged tags, counter rollback, revoked keys, strangers. Every frame
+ * that does not authenticate gets the same clear Refused (02 04 09).
  */
 import { statSync } from "node:fs"
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "vitest"
-import { command, enrol, KeyStore, LockRefusal, nonce, sealCommand, sendSealed } from "../../companion/protocol"
+import { command, enrol, KeyStore, LockRefusal, nonce, openAnswer, sealCommand, sendFrame, sendSealed } from "../../companion/protocol"
 import { LatchkeyClient } from "../../host/lock-client"
 import { CMD_UNLOCK } from "../../src/core/remote"
 import { addUser, listUsers } from "../../companion/admin"
 import { OperatingMode, UserType } from "../../src/core/index"
-import { attempt, enrolled, FAST_PROFILE, freshBoard, itNeeds, MASTER, sleep, tmpStore } from "./helpers"
+import { attempt, enrolled, freshBoard, itNeeds, MASTER, sleep, tmpStore } from "./helpers"
 import { fstorValue, writeFstorValue } from "../../sim/fstor"
 import { SettingsClient, SRV_SETTINGS } from "jacdac-ts"
 
@@ -56,13 +57,14 @@ describe("remote lock and unlock", () => {
         await b.waitUntil(() => client.events.some(e => e.name === "LockOperation" && e.fields.source === "Remote"), "a Remote LockOperation event")
     })
 
-    it("refuses a replayed frame, a forged tag, a counter rollback and a stale challenge", async () => {
+    it("refuses a replayed frame, a forged tag, a used challenge; a counter rollback is told so, sealed", async () => {
         const { b, client, store, rec } = await enrolled()
         const key = Buffer.from(rec.key, "hex")
         // a frame captured on the bus: it worked once
-        const n1 = await nonce(client)
+        const n1 = await nonce(client, rec.keyId)
         const captured = sealCommand(key, rec.keyId, 10, n1, CMD_UNLOCK, [])
-        expect(await sendSealed(client, 10, rec.keyId, captured)).toBe("Ok")
+        const first = openAnswer(key, rec.keyId, 10, CMD_UNLOCK, n1, await sendFrame(client, captured))
+        expect(first).toMatchObject({ status: "Ok", authenticated: true })
         await b.waitUntil(() => b.isUnlocked(), "the first unlock")
         // the companion goes on from the counter that frame used
         store.put({ ...rec, counter: 10 })
@@ -70,18 +72,23 @@ describe("remote lock and unlock", () => {
         await b.waitUntil(() => b.isLocked(), "the lock")
         const moves = b.latchMoves.length
         // replayed as is, even with a fresh challenge outstanding
-        await nonce(client)
-        expect(await sendSealed(client, 10, rec.keyId, captured)).toBe("Replay")
+        await nonce(client, rec.keyId)
+        expect(await sendSealed(client, captured)).toBe("Refused")
         // forged: one bit of the tag flipped
-        const n2 = await nonce(client)
+        const n2 = await nonce(client, rec.keyId)
         const forged = sealCommand(key, rec.keyId, 20, n2, CMD_UNLOCK, [])
         forged[forged.length - 1] ^= 1
-        expect(await sendSealed(client, 20, rec.keyId, forged)).toBe("BadTag")
-        // rollback: a counter lower than the last accepted (11)
-        const n3 = await nonce(client)
-        expect(await sendSealed(client, 5, rec.keyId, sealCommand(key, rec.keyId, 5, n3, CMD_UNLOCK, []))).toBe("Replay")
+        expect(await sendSealed(client, forged)).toBe("Refused")
+        // rollback: a counter lower than the last accepted (11): authentic, so told why, sealed
+        const n3 = await nonce(client, rec.keyId)
+        const rollback = openAnswer(key, rec.keyId, 5, CMD_UNLOCK, n3, await sendFrame(client, sealCommand(key, rec.keyId, 5, n3, CMD_UNLOCK, [])))
+        expect(rollback).toMatchObject({ status: "Refused", authenticated: true })
+        expect(rollback.payload.toString()).toMatch(/counter already used/)
         // a valid seal over a challenge that was already used
-        expect(await sendSealed(client, 30, rec.keyId, sealCommand(key, rec.keyId, 30, n3, CMD_UNLOCK, []))).toBe("StaleNonce")
+        expect(await sendSealed(client, sealCommand(key, rec.keyId, 30, n3, CMD_UNLOCK, []))).toBe("Refused")
+        // a challenge signed for another key id
+        const other = await nonce(client, rec.keyId + 1)
+        expect(await sendSealed(client, sealCommand(key, rec.keyId, 31, other, CMD_UNLOCK, []))).toBe("Refused")
         expect(b.openedSince(moves)).toBe(false)
         expect(b.isLocked()).toBe(true)
     })
@@ -89,10 +96,8 @@ describe("remote lock and unlock", () => {
     it("refuses strangers: an unknown key id, or a known id with the wrong key", async () => {
         const { b, client, rec } = await enrolled()
         const moves = b.latchMoves.length
-        const n = await nonce(client)
-        expect(await sendSealed(client, 1, 77, sealCommand(randomBytes(32), 77, 1, n, CMD_UNLOCK, []))).toBe("UnknownKey")
-        const n2 = await nonce(client)
-        expect(await sendSealed(client, 1, rec.keyId, sealCommand(randomBytes(32), rec.keyId, 1, n2, CMD_UNLOCK, []))).toBe("BadTag")
+        expect(await sendSealed(client, sealCommand(randomBytes(32), 77, 1, await nonce(client, 77), CMD_UNLOCK, []))).toBe("Refused")
+        expect(await sendSealed(client, sealCommand(randomBytes(32), rec.keyId, 1, await nonce(client, rec.keyId), CMD_UNLOCK, []))).toBe("Refused")
         expect(b.openedSince(moves)).toBe(false)
     })
 
@@ -111,8 +116,8 @@ describe("remote lock and unlock", () => {
         const users = await listUsers(client, store)
         const plain = { type: UserType.Unrestricted, name: "", params: [0, 0, 0, 0, 0, 0, 0, 0] }
         for (const [who, why] of [
-            [stranger, "UnknownKey"],
-            [revoked, "Revoked"],
+            [stranger, "Refused"],
+            [revoked, "Refused"],
         ] as [KeyStore, string][]) {
             expect(await refusal(addUser(client, who, plain, "5283")), why).toBe(why)
             expect(await refusal(command(client, who, "mode", [OperatingMode.Passage])), why).toBe(why)
@@ -132,25 +137,10 @@ describe("remote lock and unlock", () => {
         const rec2 = await enrol(client, second)
         expect(rec2.keyId).toBe(2)
         expect(await command(client, second, "revoke", [1])).toBe("Ok")
-        expect(await refusal(command(client, store, "unlock"))).toBe("Revoked")
+        expect(await refusal(command(client, store, "unlock"))).toBe("Refused")
         expect(await command(client, second, "lost-phone")).toBe("Ok")
-        const heard = b.heard.length
-        expect(await refusal(command(client, second, "unlock"))).toBe("Revoked")
-        await b.waitForSound("failure", heard) // the refusal's own tone, before typing
+        expect(await refusal(command(client, second, "unlock"))).toBe("Refused")
         expect(b.isLocked()).toBe(true)
-        expect(await attempt(b, MASTER)).toBe("success")
-    })
-
-    it("counts refused frames toward the lockout, and an enrolled companion clears it", async () => {
-        const { b, client, store } = await enrolled()
-        for (let i = 0; i <= FAST_PROFILE.lockout.freeFailures; i++) {
-            const n = await nonce(client)
-            expect(await sendSealed(client, 1, 200, sealCommand(randomBytes(32), 200, 1, n, CMD_UNLOCK, []))).toBe("UnknownKey")
-        }
-        expect((await client.status()).lockoutRemainingMs).toBeGreaterThan(0)
-        expect(await attempt(b, MASTER)).toBe("lockout")
-        expect(await command(client, store, "clear-lockout")).toBe("Ok")
-        expect(await client.status()).toMatchObject({ lockoutRemainingMs: 0, failureCount: 0 })
         expect(await attempt(b, MASTER)).toBe("success")
     })
 
@@ -186,7 +176,7 @@ describe("companion records on flash", () => {
         const mark = b.logs.length
         await b.powerOn()
         await b.waitForLog(/1 damaged companion record\(s\) ignored/, 5000, mark)
-        expect(await refusal(command(client, store, "lock"))).toBe("UnknownKey")
+        expect(await refusal(command(client, store, "lock"))).toBe("Refused")
         expect(await command(client, storeB, "lock")).toBe("Ok")
         // its place is kept: a new enrolment takes a new id, and works after a restart too
         const storeC = tmpStore()
@@ -220,7 +210,7 @@ describe("companion records on flash", () => {
         await b.waitForLog(/1 damaged companion record\(s\) ignored/, 5000, mark)
         const stranger = tmpStore()
         stranger.put({ lock: (await client.service()).device.deviceId, keyId: 9, key: key.toString("hex"), counter: 0 })
-        expect(await refusal(command(client, stranger, "unlock"))).toBe("UnknownKey")
+        expect(await refusal(command(client, stranger, "unlock"))).toBe("Refused")
         expect(b.isLocked()).toBe(true)
     })
 })
