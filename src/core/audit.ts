@@ -104,8 +104,14 @@ export enum LockPart {
     LatchSensor = 4,
     Door = 5,
 }
-/** Each LockPart's role (the names devs.json and the wiring table use). */
-export const LOCK_PARTS = ["keypad", "program", "latch", "buzzer", "latchSensor", "door"]
+/** Each LockPart's name, in LockPart order (a string: an array literal would cost function code). */
+export const LOCK_PARTS = "keypad program latch buzzer latchSensor door"
+
+/** The name of LockPart `part`. */
+export function partName(part: number): string {
+    const names = LOCK_PARTS.split(" ")
+    return part >= 0 && part < names.length ? names[part] : "unknown"
+}
 
 /** Where an operation came from (Matter OperationSourceEnum values). */
 export enum AuditSource {
@@ -173,10 +179,7 @@ export function auditKindName(kind: number): string {
  */
 export function auditEntryName(kind: number, slot: number): string {
     if (kind === TAMPER_KIND && slot === TAMPER_STORE) return "StoreTampered"
-    if (kind === TAMPER_KIND && slot >= TAMPER_PART) {
-        const part = slot - TAMPER_PART
-        return "ForeignPart " + (part < LOCK_PARTS.length ? LOCK_PARTS[part] : "unknown")
-    }
+    if (kind === TAMPER_KIND && slot >= TAMPER_PART) return "ForeignPart " + partName(slot - TAMPER_PART)
     return auditKindName(kind)
 }
 

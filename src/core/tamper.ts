@@ -10,7 +10,7 @@
  * revocation still work, so the owner can look, lock and cut off keys from afar. The flag is
  * kept in RAM only: a restart clears it (the audit entry stays).
  */
-import { AuditSource, LOCK_PARTS, TAMPER_KIND, TAMPER_PART, TAMPER_STORE } from "./audit"
+import { AuditSource, TAMPER_KIND, TAMPER_PART, TAMPER_STORE } from "./audit"
 import { alarm, audit, Effect, LockState, log, RemoteAction } from "./state"
 
 /** What a refused companion command is told while the store alarm stands. */
@@ -21,26 +21,26 @@ export function onStoreTampered(state: LockState, now: number, effects: Effect[]
     state.tampered = true
     audit(state, now, effects, TAMPER_KIND, AuditSource.Unspecified, TAMPER_STORE)
     alarm(effects, "StoreTampered", 0)
-    log(effects, "tamper: a setting the lock keeps changed without it: companion commands refused until the program button is pressed")
+    log(effects, "tamper: the store changed without the lock; press the program button")
 }
 
 /** Part `part` (LockPart) is bound to a device that is not the board's own (its packets are ignored). */
 export function onForeignPart(state: LockState, part: number, now: number, effects: Effect[]) {
-    const known = part >= 0 && part < LOCK_PARTS.length
-    audit(state, now, effects, TAMPER_KIND, AuditSource.Unspecified, known ? TAMPER_PART + part : 255)
+    audit(state, now, effects, TAMPER_KIND, AuditSource.Unspecified, TAMPER_PART + part)
     alarm(effects, "ForeignPart", 0)
-    log(effects, `tamper: the ${known ? LOCK_PARTS[part] : "unknown"} part answers from a device that is not the board's own`)
 }
 
 /** The program button was pressed inside: the store alarm is acknowledged. */
 export function acknowledgeTamper(state: LockState, effects: Effect[]) {
     if (!state.tampered) return
     state.tampered = false
-    log(effects, "tamper acknowledged at the program button: companion commands accepted again")
+    log(effects, "tamper acknowledged")
 }
+
+/** Companion actions a standing store alarm still lets through (a lock, a revocation, reads). */
+const ALLOWED = " lock revoked auditRead userList none "
 
 /** Whether the store alarm refuses an authentic companion command asking `action`. */
 export function tamperRefuses(state: LockState, action: RemoteAction): boolean {
-    if (!state.tampered) return false
-    return !(action === "lock" || action === "revoked" || action === "auditRead" || action === "userList" || action === "none")
+    return state.tampered && ALLOWED.indexOf(" " + action + " ") < 0
 }

@@ -20,7 +20,7 @@
  * contain it).
  */
 import * as ds from "@devicescript/core"
-import { LOCK_PARTS } from "../core/index"
+import { partName } from "../core/index"
 
 interface Guarded {
     role: ds.Role
@@ -43,7 +43,7 @@ export function guardPart(role: ds.Role, part: number) {
 
 function noteForeign(g: Guarded, pkt: ds.Packet) {
     g.foreign = true
-    console.log(`lock: bus guard: the ${LOCK_PARTS[g.part]} role is bound to device ${pkt.shortId}, not the board's own: its packets are ignored`)
+    console.log(`lock: bus guard: the ${partName(g.part)} role is bound to device ${pkt.shortId}, not the board's own: its packets are ignored`)
     if (report) report(g.part)
     else unreported.push(g.part)
 }

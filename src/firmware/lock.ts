@@ -197,10 +197,6 @@ function storeTampered(names: string[]) {
     post({ type: "storeTampered" })
 }
 
-function tamperEvent(ev: LockEvent): boolean {
-    return ev.type === "storeTampered" || ev.type === "foreignPart"
-}
-
 /** Nothing typed or being checked: a batched audit write (or a store check) may happen now. */
 function idle(): boolean {
     const state = driver.state
@@ -224,7 +220,8 @@ async function drain() {
     try {
         while (driver.queue.length > 0) {
             const next = takeEvent(driver)
-            if (halted && next.type !== "buttonDown" && next.type !== "buttonUp" && next.type !== "tick" && !tamperEvent(next)) {
+            const t = next.type
+            if (halted && t !== "buttonDown" && t !== "buttonUp" && t !== "tick" && t !== "storeTampered" && t !== "foreignPart") {
                 if (next.type === "keyDown") playSound("lockout")
                 // a companion command never checked: answered (Busy: not carried out)
                 if (next.type === "remoteAttempt") {

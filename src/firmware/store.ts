@@ -107,43 +107,31 @@ async function holds(key: string, value: Buffer): Promise<boolean> {
 }
 
 /**
- * Told of every write made through writeRaw/deleteRaw: `begin` before it is sent, `end` once it
- * read back (`held`) or did not (./tamper.ts keeps what the store should hold).
+ * Told of every write made through writeRaw/deleteRaw (./tamper.ts): `state` 0 before it is sent,
+ * then 1 once it read back, 2 when it did not.
  */
-export interface WriteWatcher {
-    begin: (key: string) => void
-    end: (key: string, value: Buffer, held: boolean) => void
-}
-let watcher: WriteWatcher = null
+let watcher: (key: string, value: Buffer, state: number) => void = null
 
 /** Installs the one write watcher. */
-export function watchWrites(w: WriteWatcher) {
+export function watchWrites(w: (key: string, value: Buffer, state: number) => void) {
     watcher = w
 }
 
 /** Writes a raw setting and reads it back: true only once the store holds exactly `value`. */
 export async function writeRaw(key: string, value: Buffer): Promise<boolean> {
-    if (watcher) watcher.begin(key)
-    let held = false
-    try {
-        await settings.set(key, value)
-        held = await holds(key, value)
-    } finally {
-        if (watcher) watcher.end(key, value, held)
-    }
+    if (watcher) watcher(key, value, 0)
+    await settings.set(key, value)
+    const held = await holds(key, value)
+    if (watcher) watcher(key, value, held ? 1 : 2)
     return held
 }
 
 /** Deletes a setting and checks that it is gone. */
 export async function deleteRaw(key: string): Promise<boolean> {
-    if (watcher) watcher.begin(key)
-    let held = false
-    try {
-        await settings.delete(key)
-        held = await holds(key, null)
-    } finally {
-        if (watcher) watcher.end(key, null, held)
-    }
+    if (watcher) watcher(key, null, 0)
+    await settings.delete(key)
+    const held = await holds(key, null)
+    if (watcher) watcher(key, null, held ? 1 : 2)
     return held
 }
 

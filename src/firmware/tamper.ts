@@ -1,26 +1,25 @@
 /**
  * The store watcher. The device key, the two failure counter records, the highest companion key
- * id issued and the companion records are read again after every change the lock makes to them
- * and every few minutes, and compared (as digests) with what the lock last wrote or found there.
+ * id issued and the companion records are read again about a second after each change the lock
+ * makes to them and every few minutes, and compared with what the lock last wrote or found there.
  * A value that differs was written by someone else: on DeviceScript that is a bus peer's settings
  * SET or DELETE, which the runtime's settings service applies from any peer. The lock is then told
  * (core "storeTampered": audited, the StoreTampered alarm, companion commands refused until the
  * program button is pressed), and the new value becomes the expected one, so one foreign write
  * raises one alarm.
  *
- * A check after a change (about a second after it) reads the key, the counter records, the last
- * key id and the companion records up to the first missing one (the records the lock loads at
- * power-on: it stops at the first gap); the full check, at power-on and every few minutes, reads
- * all of them. Each read is a settings GET, and the runtime sends at most one packet per 20 ms
- * after a burst of five: a check after a change with one companion costs about 0.1 s, a full one
- * about 0.3 s, during which the lock's queue waits.
+ * The first check (power-on, and after a factory reset) reads every companion record; later ones
+ * stop at the first missing record, as the lock does when it loads them at power-on: a record
+ * written past that gap is harmless until the gap is filled, and the first check after that reads
+ * it. Each read is a settings GET, and the runtime sends at most one packet per 20 ms after a
+ * burst of five: a check with one companion costs about 0.1 s, the first one about 0.3 s, during
+ * which the lock's queue waits.
  *
  * A check never starts while a write of the lock's own to these settings is under way, and one
  * that such a write overlapped is dropped and run again later (its reads could be half before,
  * half after the write).
  */
 import * as ds from "@devicescript/core"
-import { digest } from "@devicescript/crypto"
 import { COMPANION_RECORDS } from "../core/index"
 import { readRaw, watchWrites } from "./store"
 
@@ -32,97 +31,84 @@ const CHECK_MS = 3 * 60 * 1000
  * are checked once.
  */
 const SETTLE_MS = 1000
+/** The watched settings before the companion records: ./store.ts's key and counter records, ./remote.ts's last key id. */
+const FIXED = "$lk.key $lk.c0 $lk.c1 $lk.plast".split(" ")
+const FIXED_COUNT = 4
+const WATCHED_COUNT = FIXED_COUNT + COMPANION_RECORDS
 
-/**
- * The watched settings: ./store.ts names the key and the counter records, ./remote.ts the highest
- * companion key id issued and the companion records ($lk.p0 ..).
- */
-const WATCHED: string[] = ["$lk.key", "$lk.c0", "$lk.c1", "$lk.plast"]
-/** Index of $lk.p0 in WATCHED. */
-const FIRST_COMPANION = WATCHED.length
-for (let i = 0; i < COMPANION_RECORDS; i++) WATCHED.push("$lk.p" + i)
+/** Watched setting `i`: FIXED, then $lk.p0 .. */
+function watched(i: number): string {
+    return i < FIXED_COUNT ? FIXED[i] : "$lk.p" + (i - FIXED_COUNT)
+}
 
-/** Digest of what each watched setting should hold (missing reads as empty); null: not known yet. */
-const expected: Buffer[] = []
-for (let i = 0; i < WATCHED.length; i++) expected.push(null)
+/** What each watched setting should hold (an empty buffer: missing); null: not known yet. */
+let expected: Buffer[]
 /** Writes of the lock's own to watched settings under way, and begun since power-on. */
 let writing = 0
 let writes = 0
-/** A check is due from dueAt on (the lock changed a watched setting); a full one (power-on, factory reset). */
-let due = false
-let dueAt = 0
-let fullDue = true
-let lastFull = 0
+/** When a change of the lock's own calls for a check (0: none); when the last check ran (-1: none yet). */
+let changedAt = 0
+let lastCheck = -1
 
-function fingerprint(value: Buffer): Buffer {
-    return digest("sha256", value ? value : Buffer.alloc(0))
-}
-
+/** Whether two values are the same, in a time that does not depend on where they differ (the key is one). */
 function same(a: Buffer, b: Buffer): boolean {
     let d = a.length ^ b.length
     for (let i = 0; i < a.length && i < b.length; i++) d = d | (a[i] ^ b[i])
     return d === 0
 }
 
-watchWrites({
-    begin: (key: string) => {
-        if (WATCHED.indexOf(key) < 0) return
+forgetStore()
+watchWrites((key: string, value: Buffer, state: number) => {
+    let i = WATCHED_COUNT - 1
+    while (i >= 0 && watched(i) !== key) i--
+    if (i < 0) return
+    if (state === 0) {
         writing++
         writes++
-    },
-    end: (key: string, value: Buffer, held: boolean) => {
-        const i = WATCHED.indexOf(key)
-        if (i < 0) return
-        writing--
-        // a write that did not read back leaves the store holding something else: read it next
-        expected[i] = held ? fingerprint(value) : null
-        if (!due) dueAt = ds.millis() + SETTLE_MS
-        due = true
-    },
+        return
+    }
+    writing--
+    // a write that did not read back leaves the store holding something else: read it next
+    expected[i] = state === 1 ? (value ? value : Buffer.alloc(0)) : null
+    if (changedAt === 0) changedAt = ds.millis()
 })
-
-function fullCheckDue(now: number): boolean {
-    return fullDue || now - lastFull >= CHECK_MS
-}
 
 /** Whether a check should run at `now` (none of the lock's own writes is under way). */
 export function storeCheckDue(now: number): boolean {
-    return writing === 0 && ((due && now >= dueAt) || fullCheckDue(now))
+    return writing === 0 && (lastCheck < 0 || now - lastCheck >= CHECK_MS || (changedAt > 0 && now - changedAt >= SETTLE_MS))
 }
 
 /**
- * Reads the watched settings (all of them when a full check is due) and compares each with what
- * it should hold; calls `tampered(names)` when some changed without the lock. Values not known
- * yet (power-on, after a factory reset) are taken as they are.
+ * Reads the watched settings and compares each with what it should hold; calls
+ * `tampered(names)` when some changed without the lock. Values not known yet (power-on, after a
+ * factory reset: the first check reads every one) are taken as they are.
  */
 export async function checkStore(now: number, tampered: (names: string[]) => void) {
-    const full = fullCheckDue(now)
     const start = writes
+    const first = lastCheck < 0
     const seen: Buffer[] = []
-    for (let i = 0; i < WATCHED.length; i++) {
-        const v = await readRaw(WATCHED[i])
+    for (let i = 0; i < WATCHED_COUNT; i++) {
+        const v = await readRaw(watched(i))
         // one of the lock's own writes overlapped: this check proves nothing, the next one will
         if (writes !== start || writing > 0) return
-        seen.push(fingerprint(v))
-        // the lock loads companion records up to the first missing one: the rest wait for a full check
-        if (!full && i >= FIRST_COMPANION && !v) break
+        seen.push(v ? v : Buffer.alloc(0))
+        // the lock loads companion records up to the first missing one; those after it are
+        // known from the first check, and checked once the gap is filled
+        if (!first && i >= FIXED_COUNT && !v) break
     }
     const changed: string[] = []
     for (let i = 0; i < seen.length; i++) {
-        if (expected[i] && !same(expected[i], seen[i])) changed.push(WATCHED[i])
+        if (expected[i] && !same(expected[i], seen[i])) changed.push(watched(i))
         expected[i] = seen[i]
     }
-    due = false
-    if (full) {
-        fullDue = false
-        lastFull = now
-    }
+    changedAt = 0
+    lastCheck = now
     if (changed.length > 0) tampered(changed)
 }
 
 /** The lock erased its store itself (factory reset): what is there now is taken at the next check. */
 export function forgetStore() {
-    for (let i = 0; i < WATCHED.length; i++) expected[i] = null
-    due = true
-    fullDue = true
+    expected = []
+    for (let i = 0; i < WATCHED_COUNT; i++) expected.push(null)
+    lastCheck = -1
 }
