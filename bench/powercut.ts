@@ -63,6 +63,7 @@ runBench("bench:power", {
         opened_without_code: s.opened_without_code,
         boot_failures: s.boot_failures,
         store_formats: s.store_formats,
+        crashed_boots: s.crashed_boots,
         goal: "all counts 0 except cuts",
         goal_met: problems === 0,
         problems_after_intact_writes: s.intact,
@@ -79,7 +80,7 @@ runBench("bench:power", {
         seconds: round((Date.now() - started) / 1000, 1),
     }
     recordResult("power_cut", result)
-    console.log(`power: ${s.cuts} cuts (${JSON.stringify(s.by_kind)}): counter_resets ${s.counter_resets}, lost_users ${s.lost_users}, broken_audit_chains ${s.broken_audit_chains}, opened_without_code ${s.opened_without_code}, boot_failures ${s.boot_failures}, store formats ${s.store_formats}: ${result.goal_met ? "goal met" : "GOAL MISSED"} (${result.seconds} s)`)
+    console.log(`power: ${s.cuts} cuts (${JSON.stringify(s.by_kind)}): counter_resets ${s.counter_resets}, lost_users ${s.lost_users}, broken_audit_chains ${s.broken_audit_chains}, opened_without_code ${s.opened_without_code}, boot_failures ${s.boot_failures}, store formats ${s.store_formats}, crashed boots ${s.crashed_boots}: ${result.goal_met ? "goal met" : "GOAL MISSED"} (${result.seconds} s)`)
     console.log(`power:   after intact writes: ${JSON.stringify(s.intact)}; after torn/corrupted writes: ${JSON.stringify(s.damaged)}; harness errors ${s.harness_errors}; confirmed before a cut: ${JSON.stringify(s.confirmed)}`)
     for (const f of s.findings.slice(0, 8)) console.log(`power:   ${f}`)
 })

@@ -82,6 +82,19 @@ export interface CliOptions {
 export class UsageError extends Error {}
 
 const USER_OPTIONS = ["type", "name", "days", "start", "end", "from", "until", "minutes"]
+/**
+ * What `status` says about a lost store: the lock's own finding (store_lost), or, for a lock in
+ * setup mode that this computer holds a companion key for, the companion's (a lock whose store
+ * formatted itself as a whole keeps nothing that says so; a factory reset looks the same).
+ */
+function storeLossNote(s: { provisioned: boolean; storeLost: boolean }, heldKey: number | undefined): { text: string; lost: boolean } {
+    if (s.storeLost)
+        return { text: "; STORE LOST: the lock found settings it had written lost or damaged at a power cut (set up again with the program button, then re-add users)", lost: true }
+    if (!s.provisioned && heldKey !== undefined)
+        return { text: `; STORE LOST OR RESET: this computer holds companion key ${heldKey} for this lock, which is back in setup mode (a power cut during a flash write, or a factory reset)`, lost: true }
+    return { text: "", lost: false }
+}
+
 const SIMPLE = ["status", "enrol", "keys", "unlock", "lock", "clear-lockout", "lost-phone", "audit"]
 const COMMAND_NAMES = [...SIMPLE, "revoke", "users", "mode", "clock"]
 
@@ -229,9 +242,10 @@ export async function runCommand(
         if (o.command === "mode") return { text: `mode ${s.operatingMode}`, data: { mode: s.operatingMode } }
         const lockout =
             s.lockoutRemainingMs > 0 ? `; keypad LOCKED OUT: ${Math.ceil(s.lockoutRemainingMs / 1000)} s left (\`latchkey clear-lockout\` ends it)` : ""
+        const lost = storeLossNote(s, store.get((await client.service()).device.deviceId)?.keyId)
         return {
-            text: `${s.provisioned ? s.lockState : "not set up (setup mode)"}, mode ${s.operatingMode}, ${s.failureCount} failed attempt(s)${lockout}`,
-            data: s,
+            text: `${s.provisioned ? s.lockState : "not set up (setup mode)"}, mode ${s.operatingMode}, ${s.failureCount} failed attempt(s)${lockout}${lost.text}`,
+            data: { ...s, storeLost: lost.lost },
         }
     }
     if (o.command === "enrol") {

@@ -30,11 +30,12 @@ export const ALARM_CODES: { [code: number]: string } = {
     6: "DoorForcedOpen",
     7: "DoorAjar",
     8: "ForcedUser",
-    128: "StoreTampered",
-    129: "ForeignPart",
+    128: "StoreLost",
+    129: "StoreTampered",
+    130: "ForeignPart",
 }
 
-const REG = { lockState: 0x101, operatingMode: 0x180, failureCount: 0x181, lockoutRemaining: 0x182, provisioned: 0x183 }
+const REG = { lockState: 0x101, operatingMode: 0x180, failureCount: 0x181, lockoutRemaining: 0x182, provisioned: 0x183, storeLost: 0x184 }
 /** A register read that goes unanswered is asked again this many times before giving up. */
 const READ_TRIES = 5
 const EV = { lockOperation: 0x81, lockOperationError: 0x82, doorLockAlarm: 0x83, lockUserChange: 0x84 }
@@ -65,6 +66,8 @@ export interface LockServiceStatus {
     failureCount: number
     lockoutRemainingMs: number
     provisioned: boolean
+    /** A boot found settings the lock had written lost or damaged (until a master code is set again). */
+    storeLost: boolean
 }
 
 /** One service event, decoded into Matter names. */
@@ -175,6 +178,8 @@ export class LatchkeyClient {
             failureCount: await read(REG.failureCount),
             lockoutRemainingMs: await read(REG.lockoutRemaining),
             provisioned: !!(await read(REG.provisioned)),
+            // a lock whose firmware predates this register does not answer it
+            storeLost: !!(await read(REG.storeLost).catch(() => 0)),
         }
     }
 }

@@ -87,6 +87,31 @@ export function readFstor(image: Uint8Array, flashBytes = 256 * 1024): FstorView
     return { generation, areaBytes, values, liveBytes, usedBytes, freeBytes }
 }
 
+/** One entry of the live header area, where it lies in the image. */
+export interface FstorEntry {
+    key: string
+    /** Offset of the 24-byte entry in the image. */
+    entryAt: number
+    offset: number
+    size: number
+}
+
+/**
+ * The entries of the live header area in the order written (deletions and older copies
+ * included), and which copy is live: 0 (the first header area) or 1 (the second).
+ */
+export function fstorEntries(image: Uint8Array, flashBytes = 256 * 1024): { copy: number; entries: FstorEntry[] } {
+    const view = readFstor(image, flashBytes)
+    const copy = u32(image, 0) === MAGIC0 && u32(image, 8) === view.generation ? 0 : 1
+    const entries: FstorEntry[] = []
+    for (let e = copy * view.areaBytes + HEADER_BYTES; u32(image, e + 16) !== 0xffffffff; e += ENTRY_BYTES) {
+        let key = ""
+        for (let i = 0; i < 16 && image[e + i] !== 0; i++) key += String.fromCharCode(image[e + i])
+        entries.push({ key: key.startsWith(":") ? key.slice(1) : key, entryAt: e, offset: u32(image, e + 16), size: u32(image, e + 20) })
+    }
+    return { copy, entries }
+}
+
 /** A copy of a setting's value, or undefined. */
 export function fstorValue(image: Uint8Array, key: string, flashBytes?: number): Uint8Array | undefined {
     const v = readFstor(image, flashBytes).values.get(key)

@@ -220,6 +220,7 @@ const NAMES: { [reg: string]: string } = {
     operating_mode: "st-mode",
     failure_count: "st-failures",
     provisioned: "st-provisioned",
+    store_lost: "st-store-lost",
 }
 
 function lockoutLeft(now = performance.now()): number {
@@ -268,7 +269,8 @@ function drawScreen() {
         text = view.lockSpec ? "…" : "firmware running"
         led = "dark"
     } else if (values.provisioned === false) {
-        text = "SETUP: press PROG"
+        // a lock that lost its store is not a new one: the page says so
+        text = values.store_lost === true ? "STORE LOST · SETUP: press PROG" : "SETUP: press PROG"
         led = "amber"
     } else {
         text = String(state ?? "…").toUpperCase()

@@ -23,7 +23,8 @@ import { join } from "node:path"
 import { addUser } from "../../companion/admin"
 import { command, enrol, KeyStore } from "../../companion/protocol"
 import { LatchkeyClient } from "../../host/lock-client"
-import { MASTER, newBoard, powerOnWithProgram, sleep, SimulatedBoard } from "./board"
+import { MASTER, newBoard, sleep, SimulatedBoard } from "./board"
+import { InProcessDevice } from "../../sim/devices/device"
 import { Rng } from "./stats"
 import { weakCodeReason } from "../../src/core/index"
 
@@ -37,6 +38,8 @@ export interface CutStats {
     opened_without_code: number
     boot_failures: number
     store_formats: number
+    /** Boots the VM aborted before a later boot came up (each counted; a board that never came up is a boot failure). */
+    crashed_boots: number
     /** Steps the harness itself could not complete (e.g. keys lost on a loaded machine); recovered by a power cycle, not counted as cuts. */
     harness_errors: number
     /** Problems after cuts that left the written image intact / damaged. */
@@ -51,7 +54,7 @@ export interface CutStats {
 }
 
 export function emptyStats(): CutStats {
-    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, confirmed: {}, findings: [] }
+    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, crashed_boots: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, confirmed: {}, findings: [] }
 }
 
 export function addStats(a: CutStats, b: CutStats): CutStats {
@@ -65,6 +68,7 @@ export function addStats(a: CutStats, b: CutStats): CutStats {
         opened_without_code: a.opened_without_code + b.opened_without_code,
         boot_failures: a.boot_failures + b.boot_failures,
         store_formats: a.store_formats + b.store_formats,
+        crashed_boots: a.crashed_boots + b.crashed_boots,
         harness_errors: a.harness_errors + b.harness_errors,
         intact: merge(a.intact, b.intact),
         damaged: merge(a.damaged, b.damaged),
@@ -280,7 +284,18 @@ export class CutChain {
         const before = this.b.logs.slice(Math.max(0, Math.min(mark, this.lastCut()) - 40), Math.min(mark, this.lastCut())).filter(l => l.startsWith("> ")).slice(-5).map(l => l.slice(2).replace("lock: ", "")).join(" / ")
         try {
             try {
-                await this.b.powerOn(8000)
+                // a boot the VM aborts (on the ESP32: a reset follows) is powered on again, a few times
+                for (let boot = 1; ; boot++) {
+                    const at = this.b.logs.length
+                    try {
+                        await this.b.powerOn(8000)
+                        break
+                    } catch (e) {
+                        if (boot >= 4 || !this.b.logs.slice(at).some(l => /Aborted\(|PANIC/.test(l))) throw e
+                        this.stats.crashed_boots++
+                        this.b.powerCut()
+                    }
+                }
             } catch (e) {
                 // DeviceScript's flash store formats itself when it finds a damaged record. In this
                 // VM the program lives in the same image and is lost with it; on the ESP32 the
@@ -290,7 +305,8 @@ export class CutChain {
                 this.problem("store_formats", what)
                 this.note(`after ${what}: the settings store formatted itself at boot (everything on it is gone)`)
                 this.b.powerCut()
-                await powerOnWithProgram(this.b, "firmware-fast")
+                ;(this.b.device as InProcessDevice).deployAtNextPowerOn()
+                await this.b.powerOn(15000)
             }
         } catch {
             this.problem("boot_failures", what)

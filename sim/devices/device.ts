@@ -91,12 +91,24 @@ export class InProcessDevice implements LockDevice {
     readonly deviceId = "1a7c4b3e9d2f0a55"
     readonly bindRoles = false
     private run: VmRun | undefined
+    /** The next power-on writes the program first (as `devs deploy` does), settings kept. */
+    private deployNext = false
 
     get running() {
         return !!this.run?.running
     }
 
+    /**
+     * Makes the next power-on write the program first, settings kept: what its owner does with
+     * `devs deploy` when the settings store formatted itself and took the program with it.
+     */
+    deployAtNextPowerOn() {
+        this.deployNext = true
+    }
+
     async powerOn(opts: PowerOnOptions) {
+        const deployNow = this.deployNext
+        this.deployNext = false
         this.run = await this.transport.powerOn({
             bytecode: opts.bytecode,
             flash: this.flash,
@@ -104,7 +116,7 @@ export class InProcessDevice implements LockDevice {
             // an empty flash gets the program written first (as `devs deploy` does); otherwise
             // the VM boots whatever program its flash holds, like a real board after a power cut
             // (also one made for another flash size: the VM would format it and lose the program)
-            deploy: this.flash.image.length === 0 || !hasFstor(this.flash.image),
+            deploy: deployNow || this.flash.image.length === 0 || !hasFstor(this.flash.image),
             onLog: opts.onLog,
         })
     }

@@ -56,6 +56,7 @@ import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from ".
 import { watchDoor } from "./door"
 import { reportForeignParts } from "./bus-guard"
 import { checkStore, forgetStore, storeCheckDue } from "./tamper"
+import { clearStoreLost, compactStore, endBootGuard, markStoreLost, startBootGuard, storeLostMarked } from "./boot-guard"
 import { appendEntry, auditChainKey, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
 import {
     currentMeta,
@@ -64,6 +65,7 @@ import {
     loadAuditSegment,
     loadNameChunks,
     loadUserChunks,
+    keyWasLost,
     mac,
     metaWasLost,
     saveCounter,
@@ -134,6 +136,8 @@ async function apply(e: Effect): Promise<boolean> {
         if (!(await saveCounter({ failures: e.failures, served: e.served }))) return writeFailed("counter")
     } else if (e.type === "saveUsers") {
         if (!(await saveUserChunk(e.chunk, e.data))) return writeFailed("users")
+        // a master code is set again after a loss: the lock is its owner's again
+        await clearStoreLost()
     } else if (e.type === "saveNames") {
         if (!(await saveNameChunk(e.chunk, e.data))) return writeFailed("names")
     } else if (e.type === "saveMode") {
@@ -264,6 +268,10 @@ function lockStatusNow() {
     return lockStatus(driver.state, ds.millis())
 }
 
+async function reportStoreLost() {
+    await reportAlarm("StoreLost")
+}
+
 function refuseFloodNow() {
     refuseFlood(ds.millis())
 }
@@ -276,9 +284,15 @@ export async function startLock() {
     driver = createDriver(policy, ds.millis(), { digest: mac, recovery: issueRecovery })
     await driveLatch(PROFILE.latch.lockedAngle)
 
+    // a key whose read crashed the last boot is deleted, not read (./boot-guard.ts)
+    const crashedOn = await startBootGuard()
     const keyKnown = await loadKeyAndMeta()
     // a new device key: nothing on flash made with an old one can be trusted
-    if (!keyKnown) await wipeAll()
+    if (!keyKnown) {
+        await wipeAll()
+        // a store that formatted itself may do so at every boot until it collects: make it now
+        if (!(await compactStore())) console.log("lock: store compaction did not read back")
+    }
     const users = createUserTable()
     const names = createNameTable()
     let damaged = 0
@@ -287,6 +301,7 @@ export async function startLock() {
         damaged += await loadNameChunks((i, d) => loadNameChunk(names, i, d))
     }
     if (damaged > 0) console.log(`lock: ${damaged} damaged chunk(s) ignored: their slots stay empty`)
+    const lostNow = keyWasLost() || crashedOn !== null || damaged > 0
     const hasUsers = userCount(users) > 0
     let counter = await loadCounter()
     if (!counter) {
@@ -295,6 +310,13 @@ export async function startLock() {
     }
     await startAuditLog()
     await loadCompanions()
+    await endBootGuard()
+    if (lostNow) {
+        // the first entry of the log this boot starts: the lock reset itself (source Auto)
+        await markStoreLost()
+        console.log("lock: STORE LOST: settings this lock had written are gone or damaged (a power cut during a flash write)")
+        await appendEntry(0, AuditKind.LockFactoryReset, AuditSource.Auto, 0)
+    }
     if (metaWasLost() && hasUsers) await saveMeta()
     const meta = currentMeta()
     // drained here, before anything else can post: the boot event is applied when this returns
@@ -309,11 +331,12 @@ export async function startLock() {
     })
     draining = true
     await drain()
-    startLatchkeyService({ status: lockStatusNow, post: post, runFrame: runRemoteFrame })
+    startLatchkeyService({ status: lockStatusNow, post: post, runFrame: runRemoteFrame, storeLost: storeLostMarked })
     reportForeignParts(part => post({ type: "foreignPart", part: part }))
     limitServerPackets(refuseFloodNow)
     // after the service's first announce (every 500 ms), so peers know the device before the event
     setTimeout(reportPowerCycled, 1200)
+    if (lostNow) setTimeout(reportStoreLost, 1300)
     const st = lockStatusNow()
     console.log(
         `lock: ready (${st.setup ? "setup mode: press the program button" : "locked"}; failures ${st.failures}; mode ${modeName(st.mode)})`

@@ -21,6 +21,8 @@ function source(s: number): ds.LatchkeyOperationSource {
 export interface LatchkeyHandlers {
     /** The lock's status, read on every register query. */
     status: () => LockStatus
+    /** Whether a boot found the settings store lost or damaged (./boot-guard.ts). */
+    storeLost: () => boolean
     /** Queues an event for the lock (returns at once). */
     post: (event: LockEvent) => void
     /** Answers a companion frame (request bytes in, answer bytes out). */
@@ -45,6 +47,9 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
     }
     provisioned() {
         return !this.handlers.status().setup
+    }
+    storeLost() {
+        return this.handlers.storeLost()
     }
     /** Protocol 1's challenge: answered empty (its companions are refused at `secured`). */
     nonce() {
@@ -138,6 +143,7 @@ export async function reportAlarm(name: string) {
     else if (name === "LockJammed") code = ds.LatchkeyAlarmCode.LockJammed
     else if (name === "DoorForcedOpen") code = ds.LatchkeyAlarmCode.DoorForcedOpen
     else if (name === "DoorAjar") code = ds.LatchkeyAlarmCode.DoorAjar
+    else if (name === "StoreLost") code = ds.LatchkeyAlarmCode.StoreLost
     else if (name === "StoreTampered") code = ds.LatchkeyAlarmCode.StoreTampered
     else if (name === "ForeignPart") code = ds.LatchkeyAlarmCode.ForeignPart
     if (code >= 0) await server.sendEvent(ds.Latchkey.spec.lookup("doorLockAlarm").encode(code))

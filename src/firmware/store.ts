@@ -14,6 +14,8 @@
  *                              counter accepted, 32-byte key (zeros once revoked) (+ 4-byte tag);
  *                              a revoked key's record is reused by a later enrolment
  *   $lk.plast        5 bytes   highest companion key id issued (+ 4-byte tag): ids are never reused
+ *   $lk.boot      <= 16 bytes  boot marker, only while a boot reads the store (./boot-guard.ts)
+ *   $lk.lost         1 byte    a boot found the store lost or damaged (until a master code is set)
  *
  * Limits measured in the VM: a settings value travels in one Jacdac packet, so key + 1 + value
  * must stay within 232 bytes (a 13-character key leaves 218); a bigger one panics the VM. The
@@ -78,8 +80,17 @@ async function getOnce(key: string, waitMs: number): Promise<Buffer> {
     return got
 }
 
+/** Asked before each read while set (./boot-guard.ts); false: the key is not read (missing). */
+let readGuard: (key: string) => Promise<boolean> = null
+
+/** Sets (or clears, with null) the check made before each read. */
+export function guardReads(guard: (key: string) => Promise<boolean>) {
+    readGuard = guard
+}
+
 /** Reads a raw setting; null when missing or empty. Asks again until the settings service answers. */
 export async function readRaw(key: string): Promise<Buffer> {
+    if (readGuard && !(await readGuard(key))) return null
     let b: Buffer = null
     while (b === null) b = await getOnce(key, READ_WAIT_MS)
     return b.length > 0 ? b : null
@@ -173,6 +184,8 @@ export interface Meta {
 }
 
 let meta: Meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null }
+/** At boot: no valid device key, but the store held the lock's settings (a key or a meta). */
+let keyLost = false
 /** $lk.meta was missing or damaged at boot: every chunk must be read to find the data. */
 let metaLost = false
 
@@ -203,11 +216,20 @@ export async function loadKeyAndMeta(): Promise<boolean> {
     const raw = await readRaw(META_SETTING)
     const data = known ? unsealed("M", raw, META_BYTES) : null
     metaLost = !data
+    keyLost = !known && (!!key || !!raw)
     if (data && data[0] === 1) meta = parseMeta(data, true)
     else if (raw && raw.length === META_BYTES + TAG_BYTES && raw[0] === 1) meta = parseMeta(raw, false)
     else if (raw) meta = { mode: 0, userChunks: (1 << 21) - 1, nameChunks: (1 << 13) - 1, auditSegments: (1 << 22) - 1, recovery: null }
     else meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null }
     return known
+}
+
+/**
+ * The boot found no valid device key although the store held a damaged one or a meta: what the
+ * lock had written was lost (a new lock has neither).
+ */
+export function keyWasLost(): boolean {
+    return keyLost
 }
 
 /** $lk.meta was missing or damaged at boot (it is rewritten with the next change). */
@@ -264,7 +286,8 @@ async function markPresent(field: number, bit: number): Promise<boolean> {
 }
 
 /**
- * Reads every user chunk the meta lists into `table`; chunks with a bad tag or size stay empty.
+ * Reads every user chunk the meta lists into `table`; chunks with a bad tag or size stay empty
+ * (and are deleted from the store).
  * Resolves with the number of damaged chunks.
  */
 export async function loadUserChunks(load: (chunk: number, data: Buffer) => boolean): Promise<number> {
@@ -274,7 +297,11 @@ export async function loadUserChunks(load: (chunk: number, data: Buffer) => bool
         const raw = await readRaw(userKey(i))
         if (!raw) continue
         const data = unsealed("U" + i, raw, raw.length - TAG_BYTES)
-        if (!data || !load(i, data)) damaged++
+        if (!data || !load(i, data)) {
+            damaged++
+            // its slots stay empty; the damaged value goes (the store's next collection copies no bad size)
+            await deleteRaw(userKey(i))
+        }
     }
     return damaged
 }
@@ -286,7 +313,11 @@ export async function loadNameChunks(load: (chunk: number, data: Buffer) => bool
         const raw = await readRaw(nameKey(i))
         if (!raw) continue
         const data = unsealed("N" + i, raw, raw.length - TAG_BYTES)
-        if (!data || !load(i, data)) damaged++
+        if (!data || !load(i, data)) {
+            damaged++
+            // its slots stay empty; the damaged value goes (the store's next collection copies no bad size)
+            await deleteRaw(nameKey(i))
+        }
     }
     return damaged
 }

@@ -128,7 +128,7 @@ describe("the lock's service, decoded by its own spec", () => {
     const packet = (name: string) => spec.packets.find(p => p.name === name)!
 
     it("reads only the service's own registers", () => {
-        expect(ownRegisters(spec).map(r => r.name)).toEqual(["lock_state", "operating_mode", "failure_count", "lockout_remaining", "provisioned"])
+        expect(ownRegisters(spec).map(r => r.name)).toEqual(["lock_state", "operating_mode", "failure_count", "lockout_remaining", "provisioned", "store_lost"])
     })
     it("names enum values, booleans and single-field registers", () => {
         expect(decodeFields(spec, packet("lock_state"), [1])).toEqual({ lock_state: "Locked" })
@@ -144,6 +144,7 @@ describe("the lock's service, decoded by its own spec", () => {
         expect(describeLockEvent(ev("lock_operation", [0, 4, 0xffff]))).toBe("Lock by Auto")
         expect(describeLockEvent(ev("lock_operation_error", [1, 3, 1, 0, 3]))).toBe("Unlock refused: InvalidCredential (Keypad), failures 3")
         expect(describeLockEvent(ev("door_lock_alarm", [4]))).toBe("alarm: WrongCodeEntryLimit")
+        expect(describeLockEvent(ev("door_lock_alarm", [128]))).toBe("alarm: StoreLost")
         expect(describeLockEvent({ name: "something_new", fields: { level: 2 } })).toBe("something new: level 2")
     })
 })
