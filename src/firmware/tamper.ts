@@ -8,12 +8,12 @@
  * program button is pressed), and the new value becomes the expected one, so one foreign write
  * raises one alarm.
  *
- * The first check (power-on, and after a factory reset) reads every companion record; later ones
- * stop at the first missing record, as the lock does when it loads them at power-on: a record
- * written past that gap is harmless until the gap is filled, and the first check after that reads
- * it. Each read is a settings GET, and the runtime sends at most one packet per 20 ms after a
- * burst of five: a check with one companion costs about 0.1 s, the first one about 0.3 s, during
- * which the lock's queue waits.
+ * Companion records are read up to the first missing one, as the lock reads them at power-on:
+ * a record past that gap is never read (it is not loaded either, and an unread key cannot stop
+ * the VM the way a torn one can: ./boot-guard.ts), and counts as missing; a check after the gap is
+ * filled reads it, and one found there then is a change. Each read is a settings GET, and the
+ * runtime sends at most one packet per 20 ms after a burst of five: a check with one companion
+ * costs about 0.1 s, during which the lock's queue waits.
  *
  * A check never starts while a write of the lock's own to these settings is under way, and one
  * that such a write overlapped is dropped and run again later (its reads could be half before,
@@ -81,25 +81,25 @@ export function storeCheckDue(now: number): boolean {
 /**
  * Reads the watched settings and compares each with what it should hold; calls
  * `tampered(names)` when some changed without the lock. Values not known yet (power-on, after a
- * factory reset: the first check reads every one) are taken as they are.
+ * factory reset) are taken as they are.
  */
 export async function checkStore(now: number, tampered: (names: string[]) => void) {
     const start = writes
-    const first = lastCheck < 0
     const seen: Buffer[] = []
     for (let i = 0; i < WATCHED_COUNT; i++) {
         const v = await readRaw(watched(i))
         // one of the lock's own writes overlapped: this check proves nothing, the next one will
         if (writes !== start || writing > 0) return
         seen.push(v ? v : Buffer.alloc(0))
-        // the lock loads companion records up to the first missing one; those after it are
-        // known from the first check, and checked once the gap is filled
-        if (!first && i >= FIXED_COUNT && !v) break
+        // the lock reads companion records up to the first missing one (at power-on too)
+        if (i >= FIXED_COUNT && !v) break
     }
     const changed: string[] = []
-    for (let i = 0; i < seen.length; i++) {
-        if (expected[i] && !same(expected[i], seen[i])) changed.push(watched(i))
-        expected[i] = seen[i]
+    for (let i = 0; i < WATCHED_COUNT; i++) {
+        // past the first missing record: missing, unless the lock wrote it (read once the gap is filled)
+        const v = i < seen.length ? seen[i] : expected[i] ? expected[i] : Buffer.alloc(0)
+        if (expected[i] && !same(expected[i], v)) changed.push(watched(i))
+        expected[i] = v
     }
     changedAt = 0
     lastCheck = now
