@@ -9,7 +9,7 @@ import {
     AUDIT_KEY_SEGMENT,
     AUDIT_SEGMENT_BYTES,
     AUDIT_SEGMENTS,
-    auditKindName,
+    auditEntryName,
     checkSegment,
     civilToSeconds,
     daysInMonth,
@@ -159,7 +159,7 @@ export async function readAudit(client: LatchkeyClient, store: KeyStore): Promis
             entries.push({
                 seq: first + i,
                 time: t ? formatWallTime(t) : "",
-                event: auditKindName(kind) + (kind === 17 ? ` ${modeName(slot)}` : ""),
+                event: auditEntryName(kind, slot) + (kind === 17 ? ` ${modeName(slot)}` : ""),
                 source: OPERATION_SOURCES[entrySource(seg, i)] ?? "Unknown",
                 slot: kind === 17 ? 0 : slot,
             })

@@ -31,6 +31,8 @@ export const ALARM_CODES: { [code: number]: string } = {
     7: "DoorAjar",
     8: "ForcedUser",
     128: "StoreLost",
+    129: "StoreTampered",
+    130: "ForeignPart",
 }
 
 const REG = { lockState: 0x101, operatingMode: 0x180, failureCount: 0x181, lockoutRemaining: 0x182, provisioned: 0x183, storeLost: 0x184 }

@@ -19,6 +19,9 @@
  *                               cases of test/fixtures/board-cases.ts inside the VM
  *   build/budget.devs           test/firmware/budget.devs.ts: the shipping firmware plus a heap
  *                               probe (scripts/budget.ts)
+ *   build/firmware-guarded.devs src/main.ts with the fast timings, whose parts are only those the
+ *                               in-process simulator hosts on its own device, as a board's are only
+ *                               its own (test/scenario/bus-guard.test.ts; host/board-gen.ts PartsBinding)
  *
  * Each target also gets src/config/profile.g.ts (the profile as a constant),
  * src/firmware/board.g.ts (pin map and on-board servers for the board devs.json names) and
@@ -36,7 +39,7 @@ import { createRequire } from "node:module"
 import { dirname, join, relative, resolve } from "node:path"
 import { loadProfile, profileSource, ROOT } from "../host/profile-io"
 import { loadBoardCatalog } from "../host/boards-io"
-import { boardSource } from "../host/board-gen"
+import { boardSource, PartsBinding } from "../host/board-gen"
 import { networkSource } from "../host/network-gen"
 import { FUNCTION_CODE_LIMIT, functionCodeEnd, functionCodeReport } from "../host/devs-image"
 import { ProfileError } from "../src/config/profile"
@@ -54,17 +57,20 @@ interface Target {
     entry: string
     /** Files laid over devs.json, in order. */
     overrides?: string[]
+    /** Which devices may serve the lock's parts (default "board"). */
+    parts?: PartsBinding
 }
 
 const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
-    { name: "firmware-fast", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES] },
-    { name: "firmware-net", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES, NETWORK_OVERRIDES] },
+    { name: "firmware-fast", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES], parts: "bench" },
+    { name: "firmware-net", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES, NETWORK_OVERRIDES], parts: "bench" },
     { name: "firmware-ship-net", entry: "src/main.ts", overrides: [NETWORK_OVERRIDES] },
     { name: "core-door-tests", entry: "test/firmware/core-door.devs.ts" },
     { name: "core-admin-tests", entry: "test/firmware/core-admin.devs.ts" },
     { name: "board-tests", entry: "test/firmware/board.devs.ts" },
     { name: "budget", entry: "test/firmware/budget.devs.ts" },
+    { name: "firmware-guarded", entry: "src/main.ts", overrides: [FAST_OVERRIDES], parts: "simulated" },
     // benchmark harness: the verification path timed inside the VM (bench/ct.ts)
     { name: "ct-harness", entry: "bench/firmware/ct.devs.ts" },
 ]
@@ -180,7 +186,7 @@ function main() {
     try {
         TARGETS.forEach((t, i) => {
             writeFileSync(GENERATED, profileSource(profiles[i]))
-            writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog()))
+            writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog(), t.parts))
             writeFileSync(NETWORK_GENERATED, networkSource(profiles[i]))
             devsBuild(t.name, t.entry)
             const bin = join(ROOT, ".devicescript", "bin")

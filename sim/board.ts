@@ -36,6 +36,7 @@ import type { Profile } from "../src/config/types"
 import { soundOfTone } from "../src/firmware/tones"
 import { InProcessDevice, LockDevice } from "./devices/device"
 import { loadLatchkeySpec, SRV_LATCHKEY } from "../host/lock-client"
+import { SIMULATED_PARTS_ID } from "../host/board-gen"
 import { ROOT } from "../host/paths"
 import { Flash, readBytecode } from "./vm"
 
@@ -144,7 +145,7 @@ export class SimulatedBoard {
             servers.push(this.door)
         }
         // a fresh id per board: on a shared hub no firmware may bind to a previous test's parts
-        this.hostId = this.device.kind === "in-process" ? "5e11ab0a7d000001" : randomId()
+        this.hostId = this.device.kind === "in-process" ? SIMULATED_PARTS_ID : randomId()
         this.bus.addServiceProvider(new JDServerServiceProvider("latchkey-hardware", servers, { deviceId: this.hostId }))
         this.device.attach?.(this.bus)
         sendEventsOnce(this.keypad)
@@ -493,7 +494,7 @@ export class SimulatedBoard {
     }
 
     private clockService() {
-        return this.bus.services({ serviceClass: SRV_REAL_TIME_CLOCK }).find(s => s.device.deviceId !== "5e11ab0a7d000001")
+        return this.bus.services({ serviceClass: SRV_REAL_TIME_CLOCK }).find(s => s.device.deviceId !== SIMULATED_PARTS_ID)
     }
 
     /** The last recovery code the firmware showed (digits only), or undefined. */

@@ -83,6 +83,36 @@ export enum AuditKind {
     CompanionRevoked = 31,
 }
 
+/**
+ * Tamper entries. Every kind value is taken, so they share DoorForcedOpen's (the door, or the
+ * lock's insides, forced); the slot byte, 0 for a forced door, says which:
+ *   TAMPER_STORE         a setting the lock keeps (device key, failure counter, companion
+ *                        records) changed on flash without the lock: a bus peer's settings write
+ *   TAMPER_PART + part   a part of the lock (LockPart) answered from a device that is not the
+ *                        board's own: its role was bound to a foreign device
+ */
+export const TAMPER_KIND = AuditKind.DoorForcedOpen
+export const TAMPER_STORE = 1
+export const TAMPER_PART = 2
+
+/** The lock's parts, as tamper entries and the bus guard number them. */
+export enum LockPart {
+    Keypad = 0,
+    Program = 1,
+    Latch = 2,
+    Buzzer = 3,
+    LatchSensor = 4,
+    Door = 5,
+}
+/** Each LockPart's name, in LockPart order (a string: an array literal would cost function code). */
+export const LOCK_PARTS = "keypad program latch buzzer latchSensor door"
+
+/** The name of LockPart `part`. */
+export function partName(part: number): string {
+    const names = LOCK_PARTS.split(" ")
+    return part >= 0 && part < names.length ? names[part] : "unknown"
+}
+
 /** Where an operation came from (Matter OperationSourceEnum values). */
 export enum AuditSource {
     Unspecified = 0,
@@ -141,6 +171,16 @@ const KIND_NAMES = (
 
 export function auditKindName(kind: number): string {
     return kind >= 0 && kind < KIND_NAMES.length ? KIND_NAMES[kind] : "Unknown"
+}
+
+/**
+ * An entry's name: its kind's, or for a tamper entry what it says ("StoreTampered",
+ * "ForeignPart program").
+ */
+export function auditEntryName(kind: number, slot: number): string {
+    if (kind === TAMPER_KIND && slot === TAMPER_STORE) return "StoreTampered"
+    if (kind === TAMPER_KIND && slot >= TAMPER_PART) return "ForeignPart " + partName(slot - TAMPER_PART)
+    return auditKindName(kind)
 }
 
 /** Urgent entries are written to flash at once; the others may wait to be batched. */

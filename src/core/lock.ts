@@ -17,8 +17,9 @@ import { AuditKind, AuditSource } from "./audit"
 import { Bytes } from "./ct"
 import { codeSyntaxError, isDigitKey, isKey, weakCodeReason } from "./codes"
 import { lockoutDurationMs } from "./lockout"
-import { companionAction, companionCode, reply } from "./companion"
+import { companionAction, companionCode, refuseRemote, reply } from "./companion"
 import { doorTimers, onDoor, relockWaitsForDoor } from "./door"
+import { acknowledgeTamper, onForeignPart, onStoreTampered, TAMPER_REFUSAL, tamperRefuses } from "./tamper"
 import { STATUS_BUSY, STATUS_OK, STATUS_REFUSED, textBytes } from "./remote"
 import { closeMenu, MENU_ENTRY_MAX, menuBack, menuDigest, menuSubmit, menuTimers, openMenu } from "./menu"
 import { MODE_COUNT, modeName, OperatingMode } from "./modes"
@@ -591,6 +592,10 @@ function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, key
         log(effects, `remote command from companion ${keyId} not carried out`)
         return
     }
+    if (tamperRefuses(state, action)) {
+        refuseRemote(effects, STATUS_REFUSED, TAMPER_REFUSAL)
+        return
+    }
     // an owner's routine command (a nightly remote lock) must not wipe an attacker's failures
     const wasLockedOut = state.lockoutActive
     if (action === "clearLockout") {
@@ -661,6 +666,7 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
     } else if (event.type === "keyUp") {
         if (event.key === "#") state.hashHeld = false
     } else if (event.type === "buttonDown") {
+        acknowledgeTamper(state, effects)
         onButtonDown(state, now, effects)
     } else if (event.type === "buttonUp") {
         if (state.buttonHeld && !state.resetDone && state.userCount > 0)
@@ -690,6 +696,10 @@ export function step(state: LockState, event: LockEvent, now: number): Effect[] 
         onLatchJammed(state, event.locked, now, effects)
     } else if (event.type === "companionEnrolled") {
         audit(state, now, effects, AuditKind.CompanionEnrolled, AuditSource.Remote, event.keyId)
+    } else if (event.type === "storeTampered") {
+        onStoreTampered(state, now, effects)
+    } else if (event.type === "foreignPart") {
+        onForeignPart(state, event.part, now, effects)
     }
     return effects
 }

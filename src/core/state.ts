@@ -69,6 +69,10 @@ export type LockEvent =
     | { type: "latchJammed"; locked: boolean }
     /** A companion key was enrolled (physical presence; the adapter holds the key). */
     | { type: "companionEnrolled"; keyId: number }
+    /** A setting the lock keeps changed on flash without it (tamper.ts). */
+    | { type: "storeTampered" }
+    /** A part (LockPart) is bound to a device that is not the board's own (tamper.ts). */
+    | { type: "foreignPart"; part: number }
 
 /** Outputs of the state machine, to be applied in order. */
 export type Effect =
@@ -237,6 +241,8 @@ export interface LockState {
     clockSet: boolean
     /** Wall-clock ms = now + clockOffsetMs (when clockSet). */
     clockOffsetMs: number
+    /** The store alarm stands until the program button is pressed (tamper.ts). */
+    tampered: boolean
 }
 
 /** Snapshot for displays, the adapter and tests. */
@@ -305,6 +311,7 @@ export function createLock(policy: Policy, now: number): LockState {
         lockedAt: now,
         clockSet: false,
         clockOffsetMs: 0,
+        tampered: false,
     }
 }
 

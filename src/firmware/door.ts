@@ -9,6 +9,9 @@ import * as ds from "@devicescript/core"
 import "@devicescript/gpio"
 import { SensorServer, startServer } from "@devicescript/server"
 import { PROFILE } from "../config/profile.g"
+import { LockPart } from "../core/audit"
+import { ROLE_NAMES } from "./board.g"
+import { guardPart } from "./bus-guard"
 
 /** Whether devs.json configures a door sensor. */
 export function hasDoorSensor(): boolean {
@@ -38,7 +41,8 @@ export function startDoorContact(pin: ds.IOPin) {
 /** Calls `report(open)` with every door reading the sensor gives (magnet away = open). */
 export function watchDoor(report: (open: boolean) => Promise<void>) {
     if (!hasDoorSensor()) return
-    const door = new ds.MagneticFieldLevel("door")
+    const door = new ds.MagneticFieldLevel(ROLE_NAMES.door)
+    guardPart(door, LockPart.Door)
     door.reading.subscribe(async strength => {
         await report(!(Math.abs(strength) >= 0.3))
     })

@@ -1,16 +1,24 @@
 /**
  * The lock's peripherals as standard Jacdac roles. On the board they are served by on-board
  * drivers; in the simulator and tests by jacdac-ts servers on the same bus. The lock logic sees
- * no difference.
+ * no difference. Their names (./board.g.ts ROLE_NAMES) bind them, on a board, to the board's own
+ * services only, and the bus guard (./bus-guard.ts) drops whatever another device sends them.
  */
 import * as ds from "@devicescript/core"
+import { LockPart } from "../core/index"
+import { ROLE_NAMES } from "./board.g"
+import { guardPart } from "./bus-guard"
 import { NOTE_GAP_MS, TUNES } from "./tones"
 
 /** Keypad (4x3 matrix), latch servo, buzzer and the inside program button. */
-export const keypad = new ds.MatrixKeypad("keypad")
-export const latch = new ds.Servo("latch")
-export const buzzer = new ds.Buzzer("buzzer")
-export const programButton = new ds.Button("program")
+export const keypad = new ds.MatrixKeypad(ROLE_NAMES.keypad)
+export const latch = new ds.Servo(ROLE_NAMES.latch)
+export const buzzer = new ds.Buzzer(ROLE_NAMES.buzzer)
+export const programButton = new ds.Button(ROLE_NAMES.program)
+guardPart(keypad, LockPart.Keypad)
+guardPart(latch, LockPart.Latch)
+guardPart(buzzer, LockPart.Buzzer)
+guardPart(programButton, LockPart.Program)
 
 let latchAngle = 0
 let latchEnabled = false

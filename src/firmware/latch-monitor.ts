@@ -8,6 +8,9 @@
  */
 import * as ds from "@devicescript/core"
 import { createLatchMonitor, LatchEffect, LatchInput, LatchMonitor, latchState, latchStep } from "../core/latch"
+import { LockPart } from "../core/audit"
+import { ROLE_NAMES } from "./board.g"
+import { guardPart } from "./bus-guard"
 import { PROFILE } from "../config/profile.g"
 import { playSound, setLatchAngle, watchLatch } from "./hardware"
 
@@ -62,7 +65,8 @@ function isLocked(angle: number) {
 export function startLatchMonitor() {
     if (PROFILE.board.pins.latchSensor === undefined || PROFILE.board.pins.latchSensor === null) return
     monitor = createLatchMonitor(PROFILE.latch.jamTimeoutMs)
-    const sensor = new ds.Switch("latchSensor")
+    const sensor = new ds.Switch(ROLE_NAMES.latchSensor)
+    guardPart(sensor, LockPart.LatchSensor)
     let lastCommand: boolean = null
     let bound = false
     // a move is only timed once the switch can answer: until it is bound, remember the command

@@ -54,6 +54,8 @@ import { PROFILE } from "../config/profile.g"
 import { policyFromProfile } from "../config/policy"
 import { driveLatch, keepLatchDriven, keypad, playSound, programButton } from "./hardware"
 import { watchDoor } from "./door"
+import { reportForeignParts } from "./bus-guard"
+import { checkStore, forgetStore, storeCheckDue } from "./tamper"
 import { clearStoreLost, compactStore, endBootGuard, markStoreLost, startBootGuard, storeLostMarked } from "./boot-guard"
 import { appendEntry, auditChainKey, auditFlushDue, flushAudit, resetAuditLog, startAuditLog } from "./auditlog"
 import {
@@ -166,6 +168,7 @@ async function apply(e: Effect): Promise<boolean> {
     } else if (e.type === "factoryReset") {
         const wiped = await wipeAll()
         await wipeCompanions()
+        forgetStore()
         resetAuditLog()
         halted = false
         if (!wiped) return writeFailed("device key")
@@ -192,7 +195,13 @@ function postRemoteAttempt() {
     post({ type: "remoteAttempt" })
 }
 
-/** Nothing typed or being checked: a batched audit write may happen now. */
+/** Settings the lock keeps changed without it (./tamper.ts): the core raises the alarm. */
+function storeTampered(names: string[]) {
+    console.log(`lock: ${names.join(", ")} changed on flash, not by the lock`)
+    post({ type: "storeTampered" })
+}
+
+/** Nothing typed or being checked: a batched audit write (or a store check) may happen now. */
 function idle(): boolean {
     const state = driver.state
     return state.pending === "" && state.entry.length === 0 && state.star === STAR_NONE
@@ -215,7 +224,8 @@ async function drain() {
     try {
         while (driver.queue.length > 0) {
             const next = takeEvent(driver)
-            if (halted && next.type !== "buttonDown" && next.type !== "buttonUp" && next.type !== "tick") {
+            const t = next.type
+            if (halted && t !== "buttonDown" && t !== "buttonUp" && t !== "tick" && t !== "storeTampered" && t !== "foreignPart") {
                 if (next.type === "keyDown") playSound("lockout")
                 // a companion command never checked: answered (Busy: not carried out)
                 if (next.type === "remoteAttempt") {
@@ -229,6 +239,7 @@ async function drain() {
             await applyEffects()
             await reportFlood(ds.millis())
             if (auditFlushDue(ds.millis(), idle())) await flushAudit()
+            if (storeCheckDue(ds.millis()) && idle()) await checkStore(ds.millis(), storeTampered)
         }
     } finally {
         draining = false
@@ -321,6 +332,7 @@ export async function startLock() {
     draining = true
     await drain()
     startLatchkeyService({ status: lockStatusNow, post: post, runFrame: runRemoteFrame, storeLost: storeLostMarked })
+    reportForeignParts(part => post({ type: "foreignPart", part: part }))
     limitServerPackets(refuseFloodNow)
     // after the service's first announce (every 500 ms), so peers know the device before the event
     setTimeout(reportPowerCycled, 1200)

@@ -144,6 +144,8 @@ export async function reportAlarm(name: string) {
     else if (name === "DoorForcedOpen") code = ds.LatchkeyAlarmCode.DoorForcedOpen
     else if (name === "DoorAjar") code = ds.LatchkeyAlarmCode.DoorAjar
     else if (name === "StoreLost") code = ds.LatchkeyAlarmCode.StoreLost
+    else if (name === "StoreTampered") code = ds.LatchkeyAlarmCode.StoreTampered
+    else if (name === "ForeignPart") code = ds.LatchkeyAlarmCode.ForeignPart
     if (code >= 0) await server.sendEvent(ds.Latchkey.spec.lookup("doorLockAlarm").encode(code))
 }
 

@@ -117,16 +117,33 @@ async function holds(key: string, value: Buffer): Promise<boolean> {
     return false
 }
 
+/**
+ * Told of every write made through writeRaw/deleteRaw (./tamper.ts): `state` 0 before it is sent,
+ * then 1 once it read back, 2 when it did not.
+ */
+let watcher: (key: string, value: Buffer, state: number) => void = null
+
+/** Installs the one write watcher. */
+export function watchWrites(w: (key: string, value: Buffer, state: number) => void) {
+    watcher = w
+}
+
 /** Writes a raw setting and reads it back: true only once the store holds exactly `value`. */
 export async function writeRaw(key: string, value: Buffer): Promise<boolean> {
+    if (watcher) watcher(key, value, 0)
     await settings.set(key, value)
-    return await holds(key, value)
+    const held = await holds(key, value)
+    if (watcher) watcher(key, value, held ? 1 : 2)
+    return held
 }
 
 /** Deletes a setting and checks that it is gone. */
 export async function deleteRaw(key: string): Promise<boolean> {
+    if (watcher) watcher(key, null, 0)
     await settings.delete(key)
-    return await holds(key, null)
+    const held = await holds(key, null)
+    if (watcher) watcher(key, null, held ? 1 : 2)
+    return held
 }
 
 let deviceKey: Buffer

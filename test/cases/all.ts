@@ -25,6 +25,7 @@ import { resetSuite } from "./reset"
 import { scheduleSuite } from "./schedule"
 import { secrecySuite } from "./secrecy"
 import { setupSuite } from "./setup"
+import { tamperSuite } from "./tamper"
 import { usersSuite } from "./users"
 import { userTypesSuite } from "./usertypes"
 import { verifySuite } from "./verify"
@@ -34,9 +35,9 @@ export function doorSuites(): SuiteMaker[] {
     return [bootSuite, entrySuite, verifySuite, lockoutSuite, relockSuite, setupSuite, codesSuite, secrecySuite, userTypesSuite, refusedSuite, resetSuite, recoverySuite, modesSuite, doorSuite]
 }
 
-/** Administration and what the lock keeps: the menu, companion commands and enrolment, constant-time compare, the user table, schedules, the audit log. */
+/** Administration and what the lock keeps: the menu, companion commands and enrolment, constant-time compare, the user table, schedules, the audit log, tampering. */
 export function adminSuites(): SuiteMaker[] {
-    return [menuSuite, companionSuite, enrolmentSuite, ctSuite, usersSuite, scheduleSuite, auditSuite]
+    return [menuSuite, companionSuite, enrolmentSuite, ctSuite, usersSuite, scheduleSuite, auditSuite, tamperSuite]
 }
 
 /** The VM programs, by the name scripts/build.ts gives them, and the suites each runs. */

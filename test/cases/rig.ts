@@ -5,7 +5,7 @@
  * the runner breathe.
  */
 import {
-    auditKindName,
+    auditEntryName,
     Bytes,
     CoreDriver,
     createDriver,
@@ -45,7 +45,7 @@ export function show(e: Effect): string {
     if (e.type === "latch") return e.locked ? "latch locked" : "latch unlocked"
     if (e.type === "sound") return `sound ${e.sound}`
     if (e.type === "log") return `log ${e.message}`
-    if (e.type === "audit") return `audit ${auditKindName(e.kind)} ${e.slot}`
+    if (e.type === "audit") return `audit ${auditEntryName(e.kind, e.slot)} ${e.slot}`
     if (e.type === "alarm") return `alarm ${e.alarm}`
     if (e.type === "lockedOut") return "lockedOut"
     if (e.type === "issueRecovery") return "issueRecovery"

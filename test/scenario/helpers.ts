@@ -23,7 +23,7 @@ import { HUB_HOST, HUB_PORTS, portAnswers } from "../../host/devtools"
 import type { Profile } from "../../src/config/types"
 import {
     AUDIT_SEGMENTS,
-    auditKindName,
+    auditEntryName,
     entryKind,
     entrySlot,
     entrySource,
@@ -99,14 +99,16 @@ afterEach(async () => {
 })
 
 /**
- * Powers on a fresh board (empty flash) running the fast firmware, or the shipping one.
+ * Powers on a fresh board (empty flash) running the fast firmware, the shipping one, or the
+ * shipping one with the fast timings whose parts are only the simulator's own (firmware-guarded:
+ * in-process only, where those parts live on a fixed device id).
  *
  * Through the hub, the test's earlier boards are disposed first: every board's parts are on the
  * one hub, and a new lock's roles bind to the first keypad, buzzer and button they find there,
  * which may be an earlier board's (seen: a program-button press that never reached the new lock
  * in the reset test's loop). In-process, each board is alone on its own bus.
  */
-export async function freshBoard(firmware: "firmware-fast" | "firmware" = "firmware-fast"): Promise<SimulatedBoard> {
+export async function freshBoard(firmware: "firmware-fast" | "firmware" | "firmware-guarded" = "firmware-fast"): Promise<SimulatedBoard> {
     if (HIL) for (const old of boards.splice(0)) await old.dispose()
     const profile = firmware === "firmware" ? SHIPPING_PROFILE : FAST_PROFILE
     const b = new SimulatedBoard({ profile, firmware, echo: !!process.env.LATCHKEY_ECHO, device: newDevice() })
@@ -217,7 +219,7 @@ export function savedAudit(b: SimulatedBoard): SavedEntry[] {
             out.push({
                 seq: segmentFirstSeq(s) + i,
                 time: entryTime(s, i),
-                kind: auditKindName(entryKind(s, i)),
+                kind: auditEntryName(entryKind(s, i), entrySlot(s, i)),
                 source: entrySource(s, i),
                 slot: entrySlot(s, i),
             })
