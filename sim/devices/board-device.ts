@@ -111,7 +111,7 @@ class FileTail {
 }
 
 export class HubBoardDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false }
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false, redeploy: false }
     readonly kind = "board"
     readonly capabilities = HubBoardDevice.CAPABILITIES
     readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)

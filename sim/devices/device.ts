@@ -41,6 +41,8 @@ export interface DeviceCapabilities {
     jamLatch: boolean
     /** Read and alter the saved flash image (settings, audit segments) from the test. */
     flashImage: boolean
+    /** Deploy the program again at the next power-on, after the store formatted itself and took it. */
+    redeploy: boolean
 }
 
 export interface PowerOnOptions {
@@ -83,7 +85,7 @@ export class NotSupportedError extends Error {}
 
 /** The DeviceScript VM in this process: the default, and the only one with exact power cuts. */
 export class InProcessDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true }
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true, redeploy: true }
     readonly kind = "in-process"
     readonly capabilities = InProcessDevice.CAPABILITIES
     readonly transport = new VmTransport()
@@ -249,7 +251,7 @@ abstract class HubProcessDevice {
  * (empty or wiped), and otherwise boots what the flash holds, like a board after a power cut.
  */
 export class VmProcessDevice extends HubProcessDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true }
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true, redeploy: false }
     readonly kind = "vm-process"
     readonly capabilities = VmProcessDevice.CAPABILITIES
     /** The flash chip, as the VM process last wrote it (or as the test altered it while off). */
@@ -309,7 +311,7 @@ export class VmProcessDevice extends HubProcessDevice implements LockDevice {
  * again and boots on the flash it left, settings kept); a wipe deletes that file.
  */
 export class DevsRunDevice extends HubProcessDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false }
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false, redeploy: false }
     readonly kind = "vm-process"
     readonly capabilities = DevsRunDevice.CAPABILITIES
 

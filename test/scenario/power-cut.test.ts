@@ -142,7 +142,7 @@ async function setupNeedsButton(b: SimulatedBoard) {
 }
 
 describe("power cut in the middle of a settings write", () => {
-    itNeeds("flashImage")("store formats itself with the first copy live and no older copy: setup behind the button, the loss reported", async () => {
+    itNeeds("redeploy")("store formats itself with the first copy live and no older copy: setup behind the button, the loss reported", async () => {
         const { b, client, store } = await enrolled()
         onlyFirstCopy(b)
         tearNewestEntry(b)
@@ -161,7 +161,7 @@ describe("power cut in the middle of a settings write", () => {
         expect(await attempt(b, MASTER)).toBe("failure")
     }, 180_000)
 
-    itNeeds("flashImage")("store formats itself with the second copy live: it does not format again at every boot", async () => {
+    itNeeds("redeploy")("store formats itself with the second copy live: it does not format again at every boot", async () => {
         const { b, client, store } = await enrolled()
         await makeLive(b, 1)
         tearNewestEntry(b)
