@@ -128,3 +128,106 @@ onMosquitto(`every verb over MQTT through mosquitto${missing ? ` [skipped: ${mis
         expect(readFileSync(lock.store.path, "utf8")).toBe(before)
     }, 60000)
 })
+
+describe("two locks on one aedes broker, addressed by --lock", () => {
+    let broker: TestBroker
+    let a: NetLock
+    let b: NetLock
+
+    beforeAll(async () => {
+        broker = await startAedes()
+        a = await lockOnBroker(broker)
+        b = await lockOnBroker(broker, "2b8d5c4f0e3a1b66")
+    }, 120000)
+    afterAll(async () => {
+        await a?.board.dispose()
+        await b?.board.dispose()
+        await broker?.stop()
+    })
+
+    it("lists both, refuses to guess, and opens only the lock it is told to", async () => {
+        expect(a.lockId).not.toBe(b.lockId)
+        const locks = await latchkey(["--mqtt", broker.url, "locks"])
+        expect(locks.code, locks.err).toBe(0)
+        expect(locks.out.trim().split("\n").sort()).toEqual([`${a.lockId}  online`, `${b.lockId}  online`].sort())
+
+        const guess = await latchkey(["--mqtt", broker.url, "--keys", a.store.path, "unlock"])
+        expect(guess.code).toBe(2)
+        expect(guess.err).toMatch(/knows 2 locks: choose one with --lock ID/)
+        expect(guess.err).toContain(a.lockId)
+        expect(guess.err).toContain(b.lockId)
+
+        const openA = await latchkey(["--mqtt", broker.url, "--lock", a.lockId, "--keys", a.store.path, "unlock"])
+        expect(openA.code, openA.err).toBe(0)
+        await a.board.waitUntil(() => a.board.isUnlocked(), "lock A open")
+        expect(b.board.isLocked()).toBe(true)
+        await a.board.waitUntil(() => a.board.isLocked(), "lock A's auto-relock")
+
+        // A's key file holds no key for B: nothing is sent
+        const wrongKeys = await latchkey(["--mqtt", broker.url, "--lock", b.lockId, "--keys", a.store.path, "unlock"])
+        expect(wrongKeys.code).toBe(1)
+        expect(wrongKeys.err).toMatch(new RegExp(`not enrolled with lock ${b.lockId}`))
+
+        const openB = await latchkey(["--mqtt", broker.url, "--lock", b.lockId.toUpperCase(), "--keys", b.store.path, "unlock"])
+        expect(openB.code, openB.err).toBe(0)
+        await b.board.waitUntil(() => b.board.isUnlocked(), "lock B open")
+        expect(a.board.isLocked()).toBe(true)
+        const lockB = await latchkey(["--mqtt", broker.url, "--lock", b.lockId, "--keys", b.store.path, "lock"])
+        expect(lockB.code, lockB.err).toBe(0)
+        await sleep(600)
+        const status = await latchkey(["--mqtt", broker.url, "--lock", b.lockId, "--keys", b.store.path, "status", "--json"])
+        expect(JSON.parse(status.out)).toMatchObject({ ok: true, lockState: "LOCKED", authenticated: false, source: `latchkey/${b.lockId}/state` })
+    }, 90000)
+
+    it("says a lock is offline when the broker holds its will, and sends nothing", async () => {
+        b.board.powerCut()
+        const off = await latchkey(["--mqtt", broker.url, "locks", "--json"])
+        const until = Date.now() + 15000
+        let locks = JSON.parse(off.out).locks
+        while (locks.find((l: { id: string }) => l.id === b.lockId)?.availability !== "offline" && Date.now() < until) {
+            await sleep(500)
+            locks = JSON.parse((await latchkey(["--mqtt", broker.url, "locks", "--json"])).out).locks
+        }
+        expect(locks).toEqual(expect.arrayContaining([{ id: b.lockId, availability: "offline" }]))
+        const r = await latchkey(["--mqtt", broker.url, "--lock", b.lockId, "--keys", b.store.path, "unlock"])
+        expect(r.code).toBe(1)
+        expect(r.err).toMatch(/is offline/)
+    }, 60000)
+})
+
+onMosquitto(`a broker with a user name and password (mosquitto)${missing ? ` [skipped: ${missing}]` : ""}`, () => {
+    const USER = "phone"
+    const PASSWORD = "tr0ub4dor-and-3"
+    let broker: TestBroker
+    let lock: NetLock
+
+    beforeAll(async () => {
+        broker = await startMosquitto({ username: USER, password: PASSWORD })
+        lock = await lockOnBroker(broker)
+    }, 90000)
+    afterAll(async () => {
+        await lock?.board.dispose()
+        await broker?.stop()
+    })
+
+    it("takes the credentials from LATCHKEY_MQTT_USER and LATCHKEY_MQTT_PASSWORD; without them, or wrong, it says so and sends nothing", async () => {
+        const before = readFileSync(lock.store.path, "utf8")
+        const args = ["--mqtt", broker.url, "--keys", lock.store.path, "unlock"]
+        const anonymous = await latchkey(args)
+        expect(anonymous.code).toBe(1)
+        expect(anonymous.err).toMatch(/refused the connection.*set LATCHKEY_MQTT_USER and LATCHKEY_MQTT_PASSWORD/)
+        const wrong = await latchkey(args, { env: { LATCHKEY_MQTT_USER: USER, LATCHKEY_MQTT_PASSWORD: "guess" } })
+        expect(wrong.code).toBe(1)
+        expect(wrong.err).toMatch(/refused the connection/)
+        expect(readFileSync(lock.store.path, "utf8")).toBe(before)
+        expect(lock.board.isLocked()).toBe(true)
+
+        const env = { LATCHKEY_MQTT_USER: USER, LATCHKEY_MQTT_PASSWORD: PASSWORD }
+        const ok = await latchkey(args, { env })
+        expect(ok.code, ok.err).toBe(0)
+        await lock.board.waitUntil(() => lock.board.isUnlocked(), "the unlock")
+        const status = await latchkey(["--mqtt", broker.url, "--keys", lock.store.path, "status"], { env })
+        expect(status.code, status.err).toBe(0)
+        for (const r of [anonymous, wrong, ok, status]) expect(r.out + r.err).not.toContain(PASSWORD)
+    }, 60000)
+})
