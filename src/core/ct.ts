@@ -63,3 +63,24 @@ export function findSlot(digest: Bytes, slots: (Bytes | null)[]): number {
     }
     return result
 }
+
+/*
+ * Branch-free helpers for numbers the lock decides on: each does the same work whatever its
+ * arguments, so a scan or a decision built from them costs the same for every slot and state.
+ */
+
+/** 1 when the integers `a` and `b` (0..2^32-1) are equal, else 0. */
+export function same(a: number, b: number): number {
+    const x = a ^ b
+    return 1 - ((x | -x) >>> 31)
+}
+
+/** 1 when `a` < `b`, else 0, for integers less than 2^40 apart (wall seconds, minutes). */
+export function below(a: number, b: number): number {
+    return -Math.floor((a - b) / 1099511627776)
+}
+
+/** `a` when `bit` is 1, `b` when it is 0 (bit must be 0 or 1). */
+export function pick(bit: number, a: number, b: number): number {
+    return b + (a - b) * bit
+}

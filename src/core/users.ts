@@ -11,7 +11,7 @@
  * master code). No code is ever kept, only its truncated digest: 64 bits leave a false accept
  * chance of 250 * 2^-64 per attempt, far below guessing a code, and halve the flash a slot needs.
  */
-import { Bytes } from "./ct"
+import { Bytes, same } from "./ct"
 
 /** Number of user slots (Yale's figure; Matter NumberOfTotalUsersSupported). */
 export const MAX_USERS = 250
@@ -218,7 +218,8 @@ export function findUser(t: Bytes, digest: Bytes, skip: number): number {
         hits = hits + hit
         o = o + USER_RECORD_BYTES
     }
-    return hits === 1 ? result : 0
+    // no branch on whether a slot matched: exactly one hit keeps the result, else 0
+    return result & -same(hits, 1)
 }
 
 /** A copy of the first DIGEST_LENGTH bytes of a digest. */
