@@ -19,8 +19,9 @@ function keypadWait(rig: Rig): number {
     return s.lockoutActive ? s.lockoutUntil - (rig.now - 100) : 0
 }
 
-/** A companion's `users add` of `code`: the answer's status and text. */
-function companionAdd(rig: Rig, code: string): string {
+/** A companion's `users add` of `code`: the answer's status and text (a breath first: each is a scan). */
+async function companionAdd(rig: Rig, code: string): Promise<string> {
+    await rig.check.breathe()
     rig.send({ type: "remoteAttempt" })
     const action: RemoteAction = "userAdd"
     const out = rig.send({ type: "remoteResult", ok: true, action: action, keyId: 1, args: userAddArgs(0, null, code, "") })
@@ -80,15 +81,15 @@ export function uniquenessSuite(): Suite {
                 run: async check => {
                     const rig = await withUser(check)
                     const answers: string[] = []
-                    for (let i = 0; i < 6; i++) answers.push(companionAdd(rig, i % 2 === 0 ? USER : MASTER))
+                    for (let i = 0; i < 6; i++) answers.push(await companionAdd(rig, i % 2 === 0 ? USER : MASTER))
                     check.eq(list(answers), repeatText(`${STATUS_INVALID} code already in use`, 6), "six checks answered")
-                    const waited = companionAdd(rig, "2468")
+                    const waited = await companionAdd(rig, "2468")
                     check.eq(waited, `${STATUS_REFUSED} code checks wait ${lockoutDurationMs(rig.state.policy, 6) / 1000} s`, "the seventh waits")
                     check.eq(str(rig.state.userCount), "2", "nothing added while it waits")
                     check.eq(rig.st("failures"), "failures=0", "the keypad's counter is the keypad's")
                     rig.advance(lockoutDurationMs(rig.state.policy, 6))
-                    check.eq(companionAdd(rig, "2468"), `${STATUS_OK} ` + textOf([3]), "after the wait: added")
-                    check.eq(contains(companionAdd(rig, "3579"), "code checks wait 60 s"), "yes", "the next waits twice as long")
+                    check.eq(await companionAdd(rig, "2468"), `${STATUS_OK} ` + textOf([3]), "after the wait: added")
+                    check.eq(contains(await companionAdd(rig, "3579"), "code checks wait 60 s"), "yes", "the next waits twice as long")
                 },
             },
             {
@@ -98,7 +99,7 @@ export function uniquenessSuite(): Suite {
                     const waits: string[] = []
                     for (let i = 0; i < 8; i++) {
                         rig.advance(rig.state.codeChecksUntil > rig.now ? rig.state.codeChecksUntil - rig.now : 0)
-                        companionAdd(rig, USER)
+                        await companionAdd(rig, USER)
                         waits.push(str(rig.state.codeChecksUntil > rig.now ? rig.state.codeChecksUntil - rig.now : 0))
                     }
                     check.eq(list(waits), await keypadWaits(check, 8), "waits after each of 8 tries")
@@ -108,10 +109,10 @@ export function uniquenessSuite(): Suite {
                 name: "a right code at the keypad forgives the companion's code checks",
                 run: async check => {
                     const rig = await withUser(check)
-                    for (let i = 0; i < 6; i++) companionAdd(rig, USER)
-                    check.eq(contains(companionAdd(rig, "2468"), "code checks wait"), "yes", "waits")
+                    for (let i = 0; i < 6; i++) await companionAdd(rig, USER)
+                    check.eq(contains(await companionAdd(rig, "2468"), "code checks wait"), "yes", "waits")
                     await rig.enter(MASTER)
-                    check.eq(companionAdd(rig, "2468"), `${STATUS_OK} ` + textOf([3]), "forgiven")
+                    check.eq(await companionAdd(rig, "2468"), `${STATUS_OK} ` + textOf([3]), "forgiven")
                 },
             },
         ],
