@@ -24,6 +24,7 @@ import { percentile, pool, Rng, round, welchTOf } from "./lib/stats"
 import { barChart, writeSvg } from "./lib/svg"
 import { runHarness } from "./lib/vmrun"
 import { recordResult } from "./results"
+import { runDoor } from "./lib/ct-door"
 
 /** Crop levels: keep samples at or below this percentile of the pooled (both classes) timings. */
 const CROPS = [100, 99.9, 99, 95, 90, 75, 50]
@@ -240,12 +241,34 @@ async function runVm(seconds: number, vms: number) {
 }
 
 runBench("bench:ct", {
-    samples: { type: "int", default: 1_000_000, min: 1000, help: "Node timing samples over the pairs (a wrong code vs each refused kind, opens vs wrong) (the control and the A/A null test get as many as one test each)" },
+    samples: { type: "int", default: 1_000_000, min: 0, help: "(0: the door part alone) Node timing samples over the pairs (a wrong code vs each refused kind, opens vs wrong) (the control and the A/A null test get as many as one test each)" },
     "vm-seconds": { type: "number", default: 110, min: 0, max: 3600, help: "how long the VM part runs (0 = skip; 110 s gives about dudect's 10^4 samples on 2 cores)" },
     vms: { type: "int", default: 2, min: 1, max: 8, help: "VMs timing in parallel" },
     seed: { type: "int", default: 7, help: "seed of the inputs and the class order" },
+    "door-samples": { type: "int", default: 0, min: 0, max: 100000, help: "also time at the door: '#' to the first tune or latch move on the shipping firmware (bench/lib/ct-door.ts; about 0.4 s a sample)" },
 }, async o => {
     const started = Date.now()
+    let door: Record<string, unknown> | null = null
+    if (o["door-samples"] > 0) {
+        console.log(`ct: door, ${o["door-samples"]} samples (wrong vs NonAccess; the master code every 4th, timed as opens) ...`)
+        const d = await runDoor(o["door-samples"], 30, 30, line => process.stderr.write(line + "\n"))
+        const refusedVsWrong = analyse(d.times, d.classes)
+        const wrongs = d.times.filter((_, i) => d.classes[i] === 0)
+        const opensVsWrong = analyse([...wrongs, ...d.opens], [...wrongs.map(() => 0), ...d.opens.map(() => 1)])
+        const med = (x: number[]) => round(percentile(Float64Array.from(x).sort(), 50), 2)
+        door = {
+            samples: d.times.length,
+            seconds: round(d.seconds, 1),
+            seconds_per_10k: round((d.seconds / (d.times.length + d.opens.length)) * 10000, 0),
+            wrong_vs_nonaccess: refusedVsWrong,
+            opens_vs_wrong: { ...opensVsWrong, opens: d.opens.length },
+            median_ms: { wrong: med(wrongs), nonaccess: med(d.times.filter((_, i) => d.classes[i] === 1)), opens: med(d.opens) },
+        }
+        recordResult("constant_time_door", door)
+        console.log(`ct: door wrong_vs_nonaccess max|t| ${refusedVsWrong.max_abs_t} (n ${refusedVsWrong.n.join("/")}); opens_vs_wrong max|t| ${opensVsWrong.max_abs_t}; medians ${JSON.stringify(door.median_ms)} ms; ${door.seconds} s (10^4 samples: ~${door.seconds_per_10k} s)`)
+    }
+    // --samples 0: the door alone (its own field in bench/results.json)
+    if (o.samples === 0) return
     console.log(`ct: Node, ${o.samples} samples over ${KINDS.length} pairs, + a leaky control and an A/A null test, 250 users ...`)
     const node = runNode(o.samples, o.seed)
     for (const [name, a] of Object.entries(node.out))
