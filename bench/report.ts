@@ -34,6 +34,12 @@ export function rows(r: any): Row[] {
             out.push([`  ${name} \\|t\\| Node / VM`, both, goal, a.null || a.known ? "" : yes(a.max_abs_t < 4.5 && (!vm || vm.max_abs_t < 4.5))])
         }
     }
+    const door = r.constant_time_door
+    if (door)
+        out.push(
+            ["constant_time at the door: wrong vs NonAccess \\|t\\| (samples)", `${door.wrong_vs_nonaccess.max_abs_t} (${door.samples})`, "< 4.5", yes(door.wrong_vs_nonaccess.max_abs_t < 4.5)],
+            ["  '#' to the first effect, median wrong / NonAccess / opens", `${door.median_ms.wrong} / ${door.median_ms.nonaccess} / ${door.median_ms.opens} ms`, "opens: not uniform (security.md)", ""],
+        )
     const bf = r.brute_force
     if (bf) {
         out.push(
