@@ -1,7 +1,7 @@
 /**
  * User types (Matter UserType) added at the keypad, on the real firmware in the VM: each opens
- * or is refused as its type says, and a refusal sounds exactly like a wrong code while the log
- * records the reason.
+ * or is refused as its type says, and a refusal is answered exactly like a wrong code (tune and
+ * console line); only the audit log records the reason.
  */
 import { describe, expect, it } from "vitest"
 import { addUser, attempt, closeMenu, itNeeds, logSince, MASTER, menuStep, openMenu, setUpBoard, sleep } from "./helpers"
