@@ -16,18 +16,22 @@
  */
 import { join } from "node:path"
 import { ROOT } from "../host/paths"
-import { Bytes } from "../src/core/index"
-import { digestOf, enrolUsers, leakyVerify, USERS, verify, verifyDigest } from "./lib/adapters"
+import { Bytes, createUserTable } from "../src/core/index"
+import { digestOf, leakyVerifyDigest } from "./lib/adapters"
+import { benchLock, codeOf, configure, enrol, decide, KINDS, opens, reset, TEST_SLOT, USERS } from "./lib/decision"
 import { runBench } from "./lib/cli"
 import { percentile, pool, Rng, round, welchTOf } from "./lib/stats"
 import { barChart, writeSvg } from "./lib/svg"
 import { runHarness } from "./lib/vmrun"
 import { recordResult } from "./results"
+import { runDoor } from "./lib/ct-door"
 
 /** Crop levels: keep samples at or below this percentile of the pooled (both classes) timings. */
 const CROPS = [100, 99.9, 99, 95, 90, 75, 50]
 const T_LEAK = 4.5
 const T_CONTROL = 10
+/** The core's clock during the samples (any value: time is an argument). */
+const NOW = 5000
 
 interface Test {
     name: string
@@ -35,6 +39,10 @@ interface Test {
     control?: boolean
     /** An A/A test: not a verdict on the lock, a measure of the harness's noise. */
     null?: boolean
+    /** A pair the docs name as not uniform (a code that opens does more than a refused one). */
+    known?: boolean
+    /** Runs before each sample, outside the timed region. */
+    prepare?: () => void
     run: (input: any) => number
     inputs: [any[], any[]]
 }
@@ -72,91 +80,85 @@ export function analyse(times: ArrayLike<number>, classes: ArrayLike<number>, cr
     return { n, mean, t_raw: round(tRaw, 2), t_by_crop: by, max_abs_t: round(maxAbs, 2) }
 }
 
-function nodeTests(rng: Rng): { tests: Test[]; key: Buffer; slots: Buffer[] } {
+function nodeTests(rng: Rng): Test[] {
     const key = Buffer.from(rng.bytes(32))
-    const { codes, slots } = enrolUsers(key, USERS, rng)
-    const stored = new Set(codes)
+    const digest = (code: string) => digestOf(key, code)
+    const table = createUserTable()
+    for (let s = 1; s <= USERS; s++) enrol(table, s, digest(codeOf(s)))
+    const state = benchLock(table)
+    const codes = new Set(Array.from({ length: USERS }, (_, i) => codeOf(i + 1)))
     const POOL = 4096
-    const wrong = (len: number) => {
+    const wrong = () => {
         for (;;) {
-            const c = rng.digits(len)
-            if (!stored.has(c)) return c
+            const c = rng.digits(6)
+            if (!codes.has(c)) return c
         }
     }
     // the two classes must differ in the secret only: inputs of both classes are made the same way
-    // (fresh flat strings, fresh pooled Buffers) and allocated alternately, so neither class sits in
-    // older or differently represented memory (V8 keeps internalised/cons strings, pool slabs)
-    const flat = (x: string) => Buffer.from(x, "latin1").toString("latin1")
-    const pair = <T>(f0: () => T, f1: () => T): [T[], T[]] => {
-        const a: T[] = []
-        const b: T[] = []
+    // (fresh pooled Buffers, each the HMAC of a typed code) and allocated alternately, so neither
+    // class sits in older or differently laid out memory
+    const pair = (f0: () => Buffer, f1: () => Buffer): [Buffer[], Buffer[]] => {
+        const a: Buffer[] = []
+        const b: Buffer[] = []
         for (let i = 0; i < POOL; i++) {
-            a.push(f0())
-            b.push(f1())
+            a.push(Buffer.from(f0()))
+            b.push(Buffer.from(f1()))
         }
         return [a, b]
     }
-    const str = (f: () => string) => () => flat(f())
-    const buf = (f: () => Uint8Array) => () => Buffer.from(f())
-    const tests: Test[] = [
-        {
-            name: "match_vs_wrong",
-            what: "a stored code (random slot: the full digest matches) vs a wrong code of the same length",
-            run: (e: string) => verify(key, slots, e),
-            inputs: pair(str(() => rng.pick(codes)), str(() => wrong(rng.pick(codes).length))),
+    const testCode = codeOf(TEST_SLOT)
+    const decision = (kind: number) => ({
+        prepare: () => {
+            configure(state, kind, digest(testCode))
+            reset(state)
         },
-        {
-            name: "prefix_vs_random",
-            what: "digest sharing 31 of 32 bytes with a stored one vs a random digest (scan only)",
-            run: (d: Bytes) => verifyDigest(slots, d),
-            inputs: pair(
-                buf(() => {
-                    const d = Uint8Array.from(rng.pick(slots))
-                    d[31] ^= 1 + rng.int(255)
-                    return d
-                }),
-                buf(() => rng.bytes(32)),
-            ),
-        },
-        {
-            name: "length_4_vs_8",
-            what: "wrong codes of 4 digits vs 8 digits",
-            run: (e: string) => verify(key, slots, e),
-            inputs: pair(str(() => wrong(4)), str(() => wrong(8))),
-        },
-        {
-            name: "first_vs_last_slot",
-            what: "the code in slot 0 vs the code in slot 249",
-            run: (e: string) => verify(key, slots, e),
-            inputs: pair(str(() => codes[0]), str(() => codes[USERS - 1])),
-        },
-        {
-            name: "null_same_class",
-            what: "NULL (A/A): both classes are wrong codes drawn alike; shows the harness's false-positive level on this machine",
-            null: true,
-            run: (e: string) => verify(key, slots, e),
-            inputs: pair(str(() => wrong(rng.pick(codes).length)), str(() => wrong(rng.pick(codes).length))),
-        },
-        {
-            name: "control_leaky",
-            what: "CONTROL: first-match loop with early-exit compare; stored code vs wrong code",
-            control: true,
-            run: (e: string) => leakyVerify(key, slots, e),
-            inputs: pair(str(() => rng.pick(codes)), str(() => wrong(rng.pick(codes).length))),
-        },
-    ]
-    // sanity: the adapters answer right before anything is timed
-    if (verify(key, slots, codes[17]) !== 17 || verify(key, slots, wrong(6)) !== -1) throw new Error("verify() is broken")
-    if (leakyVerify(key, slots, codes[17]) !== 17) throw new Error("leakyVerify() is broken")
-    if (verifyDigest(slots, digestOf(key, codes[3])) !== 3) throw new Error("verifyDigest() is broken")
-    return { tests, key, slots }
+        run: (d: Bytes) => decide(state, d, NOW).length,
+    })
+    const tests: Test[] = KINDS.map((kind, k) => ({
+        name: kind === "opens" ? "opens_vs_wrong" : `wrong_vs_${kind}`,
+        what:
+            kind === "opens"
+                ? "the right code of an Unrestricted user (opens) vs a wrong code: the core's decision from the digest to its effects"
+                : `a wrong code vs the right code of a user refused as ${kind}: the core's decision from the digest to its effects`,
+        known: kind === "opens",
+        ...decision(k),
+        inputs: pair(() => digest(wrong()), () => digest(testCode)),
+    }))
+    tests.push({
+        name: "null_same_class",
+        what: "NULL (A/A): both classes are wrong codes drawn alike, through the same decision; the harness's false-positive level on this machine",
+        null: true,
+        ...decision(0),
+        inputs: pair(() => digest(wrong()), () => digest(wrong())),
+    })
+    // the control: the first-match loop with an early-exit compare (what the Matter reference lock
+    // does with memcmp), over the same 250 digests
+    const slots = Array.from({ length: USERS }, (_, i) => digest(codeOf(i + 1)))
+    tests.push({
+        name: "control_leaky",
+        what: "CONTROL: first-match loop with early-exit compare over the 250 digests; a stored code vs a wrong code",
+        control: true,
+        run: (d: Bytes) => leakyVerifyDigest(slots, d),
+        inputs: pair(() => digest(codeOf(1 + rng.int(USERS))), () => digest(wrong())),
+    })
+    // sanity: the decision answers right before anything is timed
+    for (let k = 0; k < KINDS.length; k++) {
+        configure(state, k, digest(testCode))
+        reset(state)
+        const opened = opens(decide(state, digest(testCode), NOW))
+        if (opened !== (KINDS[k] === "opens")) throw new Error(`the bench lock is wrong: ${KINDS[k]} ${opened ? "opens" : "does not open"}`)
+        reset(state)
+        if (opens(decide(state, digest(wrong()), NOW))) throw new Error("a wrong code opens the bench lock")
+    }
+    if (leakyVerifyDigest(slots, digest(codeOf(18))) !== 17) throw new Error("leakyVerifyDigest() is broken")
+    return tests
 }
 
 function runNode(samples: number, seed: number) {
     const rng = new Rng(seed)
-    const { tests } = nodeTests(rng)
+    const tests = nodeTests(rng)
     const real = tests.filter(t => !t.control && !t.null).length
-    // every test gets samples/real samples; the control as many as one real test
+    // every test gets samples/real samples; the control and the A/A test as many as one real test
     const perTest = Math.ceil(samples / real)
     const total = perTest * tests.length
     const which = new Uint8Array(total)
@@ -177,14 +179,16 @@ function runNode(samples: number, seed: number) {
     const times = new Float64Array(total)
     let sink = 0
     // warm-up: let the JIT settle before anything is recorded
-    for (let i = 0; i < 20000; i++) {
+    for (let i = 0; i < 50000; i++) {
         const t = tests[i % tests.length]
+        t.prepare?.()
         sink += t.run(t.inputs[i & 1][i % 4096])
     }
     const t0 = Date.now()
     for (let i = 0; i < total; i++) {
         const t = tests[which[i]]
         const input = t.inputs[cls[i]][pick[i]]
+        t.prepare?.()
         const a = process.hrtime.bigint()
         sink += t.run(input)
         const b = process.hrtime.bigint()
@@ -192,7 +196,7 @@ function runNode(samples: number, seed: number) {
         if ((i & 0x3ffff) === 0 && i) process.stderr.write(`ct: node ${i}/${total}\n`)
     }
     const seconds = (Date.now() - t0) / 1000
-    const out: Record<string, Analysis & { what: string; control: boolean; null?: boolean }> = {}
+    const out: Record<string, Analysis & { what: string; control: boolean; null?: boolean; known?: boolean }> = {}
     for (let k = 0; k < tests.length; k++) {
         const tt: number[] = []
         const cc: number[] = []
@@ -201,13 +205,14 @@ function runNode(samples: number, seed: number) {
                 tt.push(times[i])
                 cc.push(cls[i])
             }
-        out[tests[k].name] = { ...analyse(tt, cc), what: tests[k].what, control: !!tests[k].control, null: !!tests[k].null }
+        out[tests[k].name] = { ...analyse(tt, cc), what: tests[k].what, control: !!tests[k].control, null: !!tests[k].null, known: !!tests[k].known }
     }
     return { out, realSamples: perTest * real, controlSamples: perTest, seconds, sink }
 }
 
 async function runVm(seconds: number, vms: number) {
-    const names = ["match_vs_wrong", "length_4_vs_8", "control_leaky"]
+    // the harness's test numbers: the pairs in KINDS order, then the A/A test, then the control
+    const names = [...KINDS.map(k => (k === "opens" ? "opens_vs_wrong" : `wrong_vs_${k}`)), "null_same_class", "control_leaky"]
     const data = names.map(() => ({ t: [] as number[], c: [] as number[] }))
     let ready = ""
     const runs = await pool(
@@ -228,19 +233,43 @@ async function runVm(seconds: number, vms: number) {
     const panics = runs.map(r => r.panicked).filter(Boolean)
     if (panics.length) throw new Error(`the VM harness panicked: ${panics[0]}`)
     if (!ready) throw new Error("the VM harness never started (is build/ct-harness.devs up to date? run npm run build)")
-    const out: Record<string, Analysis & { control: boolean }> = {}
-    names.forEach((n, i) => (out[n] = { ...analyse(data[i].t, data[i].c), control: n.startsWith("control") }))
-    return { out, samples: data[0].t.length + data[1].t.length, controlSamples: data[2].t.length }
+    const out: Record<string, Analysis & { control: boolean; null?: boolean; known?: boolean }> = {}
+    names.forEach((n, i) => (out[n] = { ...analyse(data[i].t, data[i].c), control: n.startsWith("control"), null: n.startsWith("null"), known: n === "opens_vs_wrong" }))
+    let samples = 0
+    names.forEach((n, i) => (samples += n.startsWith("control") || n.startsWith("null") ? 0 : data[i].t.length))
+    return { out, samples, controlSamples: data[names.length - 1].t.length, nullSamples: data[names.length - 2].t.length, seconds }
 }
 
 runBench("bench:ct", {
-    samples: { type: "int", default: 1_000_000, min: 1000, help: "Node timing samples over the 4 real tests (the control and the A/A null test get as many as one test each)" },
+    samples: { type: "int", default: 1_000_000, min: 0, help: "(0: the door part alone) Node timing samples over the pairs (a wrong code vs each refused kind, opens vs wrong) (the control and the A/A null test get as many as one test each)" },
     "vm-seconds": { type: "number", default: 110, min: 0, max: 3600, help: "how long the VM part runs (0 = skip; 110 s gives about dudect's 10^4 samples on 2 cores)" },
     vms: { type: "int", default: 2, min: 1, max: 8, help: "VMs timing in parallel" },
     seed: { type: "int", default: 7, help: "seed of the inputs and the class order" },
+    "door-samples": { type: "int", default: 0, min: 0, max: 100000, help: "also time at the door: '#' to the first tune or latch move on the shipping firmware (bench/lib/ct-door.ts; about 0.4 s a sample)" },
 }, async o => {
     const started = Date.now()
-    console.log(`ct: Node, ${o.samples} samples over 4 tests, + a leaky control and an A/A null test, 250 users ...`)
+    let door: Record<string, unknown> | null = null
+    if (o["door-samples"] > 0) {
+        console.log(`ct: door, ${o["door-samples"]} samples (wrong vs NonAccess; the master code every 4th, timed as opens) ...`)
+        const d = await runDoor(o["door-samples"], 30, 30, line => process.stderr.write(line + "\n"))
+        const refusedVsWrong = analyse(d.times, d.classes)
+        const wrongs = d.times.filter((_, i) => d.classes[i] === 0)
+        const opensVsWrong = analyse([...wrongs, ...d.opens], [...wrongs.map(() => 0), ...d.opens.map(() => 1)])
+        const med = (x: number[]) => round(percentile(Float64Array.from(x).sort(), 50), 2)
+        door = {
+            samples: d.times.length,
+            seconds: round(d.seconds, 1),
+            seconds_per_10k: round((d.seconds / (d.times.length + d.opens.length)) * 10000, 0),
+            wrong_vs_nonaccess: refusedVsWrong,
+            opens_vs_wrong: { ...opensVsWrong, opens: d.opens.length },
+            median_ms: { wrong: med(wrongs), nonaccess: med(d.times.filter((_, i) => d.classes[i] === 1)), opens: med(d.opens) },
+        }
+        recordResult("constant_time_door", door)
+        console.log(`ct: door wrong_vs_nonaccess max|t| ${refusedVsWrong.max_abs_t} (n ${refusedVsWrong.n.join("/")}); opens_vs_wrong max|t| ${opensVsWrong.max_abs_t}; medians ${JSON.stringify(door.median_ms)} ms; ${door.seconds} s (10^4 samples: ~${door.seconds_per_10k} s)`)
+    }
+    // --samples 0: the door alone (its own field in bench/results.json)
+    if (o.samples === 0) return
+    console.log(`ct: Node, ${o.samples} samples over ${KINDS.length} pairs, + a leaky control and an A/A null test, 250 users ...`)
     const node = runNode(o.samples, o.seed)
     for (const [name, a] of Object.entries(node.out))
         console.log(`ct: node ${name.padEnd(20)} max|t| ${String(a.max_abs_t).padStart(8)}  raw t ${String(a.t_raw).padStart(8)}  means ${round(a.mean[0])} / ${round(a.mean[1])} ns  (n ${a.n[0]}/${a.n[1]})`)
@@ -251,12 +280,18 @@ runBench("bench:ct", {
         for (const [name, a] of Object.entries(vm.out))
             console.log(`ct: vm   ${name.padEnd(20)} max|t| ${String(a.max_abs_t).padStart(8)}  raw t ${String(a.t_raw).padStart(8)}  means ${round(a.mean[0])} / ${round(a.mean[1])} ms  (n ${a.n[0]}/${a.n[1]})`)
     }
-    const realMax = (o: Record<string, Analysis & { control: boolean; null?: boolean }>) => Math.max(...Object.values(o).filter(a => !a.control && !a.null).map(a => a.max_abs_t))
-    const ctlMax = (o: Record<string, Analysis & { control: boolean }>) => Math.max(...Object.values(o).filter(a => a.control).map(a => a.max_abs_t))
-    const maxT = realMax(node.out)
-    const ctl = ctlMax(node.out)
-    const vmMax = vm ? realMax(vm.out) : null
-    const vmCtl = vm ? ctlMax(vm.out) : null
+    type Row = Analysis & { control: boolean; null?: boolean; known?: boolean }
+    const maxOf = (o: Record<string, Row>, f: (a: Row) => boolean) => {
+        const v = Object.values(o).filter(f).map(a => a.max_abs_t)
+        return v.length ? Math.max(...v) : null
+    }
+    const refused = (a: Row) => !a.control && !a.null && !a.known
+    const maxT = maxOf(node.out, refused)!
+    const ctl = maxOf(node.out, a => a.control)!
+    const opensT = node.out.opens_vs_wrong.max_abs_t
+    const vmMax = vm ? maxOf(vm.out, refused) : null
+    const vmCtl = vm ? maxOf(vm.out, a => a.control) : null
+    const vmOpens = vm?.out.opens_vs_wrong?.max_abs_t ?? null
     const goalMet = maxT < T_LEAK && ctl > T_CONTROL && (vm === null || (vmMax! < T_LEAK && vmCtl! > T_CONTROL))
     const result = {
         samples: node.realSamples,
@@ -266,7 +301,10 @@ runBench("bench:ct", {
         vm_max_abs_t: vmMax,
         vm_control_max_abs_t: vmCtl,
         null_max_abs_t: node.out.null_same_class.max_abs_t,
-        goal: `max |t| < ${T_LEAK} (Node and VM) while the leaky control exceeds ${T_CONTROL}`,
+        vm_null_max_abs_t: vm?.out.null_same_class?.max_abs_t ?? null,
+        opens_vs_wrong_max_abs_t: opensT,
+        vm_opens_vs_wrong_max_abs_t: vmOpens,
+        goal: `max |t| < ${T_LEAK} over every refused kind vs a wrong code (Node and VM) while the leaky control exceeds ${T_CONTROL}; opens_vs_wrong is reported apart (docs/security.md: what does not hold)`,
         goal_met: goalMet,
         users: USERS,
         control_samples: node.controlSamples,
@@ -275,10 +313,12 @@ runBench("bench:ct", {
         vm_tests: vm?.out ?? null,
         method:
             "dudect: classes and tests interleaved at random per sample; Welch t on raw samples and on subsets cropped at the " +
-            "99.9/99/95/90/75/50th percentile of the pooled timings; max |t| over tests and crops. Node: process.hrtime.bigint() " +
-            "around one verification. VM: ds.millis() (whole ms) around one verification of 250 slots (two findSlot calls of 125 " +
-            "with an await between: one call over 250 slots throws InfiniteLoop in the VM), control batched x20. " +
-            "null_same_class is an A/A test (same distribution in both classes): its |t| is the harness's noise floor on this shared machine.",
+            "99.9/99/95/90/75/50th percentile of the pooled timings; max |t| over tests and crops. The path timed is the lock's own: " +
+            "Node: process.hrtime.bigint() around the core's step() on the 'digest' event (findUser over 250 users, the decision, " +
+            "every effect returned) for a lock whose slot 137 is the pair's kind (bench/lib/decision.ts), state reset outside the " +
+            "timed region. VM: ds.millis() (whole ms) inside the DeviceScript VM around the same lock from the '#' key event " +
+            "through the HMAC (@devicescript/crypto) and the decision to the effects (the first door effect is among them); " +
+            "control batched. null_same_class is an A/A test (same distribution in both classes): its |t| is the harness's noise floor.",
         node_seconds: round(node.seconds, 1),
         chart: "bench/constant-time.svg",
         seconds: round((Date.now() - started) / 1000, 1),
@@ -294,5 +334,5 @@ runBench("bench:ct", {
             [{ at: T_LEAK, label: "4.5: leak" }, { at: T_CONTROL, label: "10" }],
             `Node ${node.realSamples} samples + ${node.controlSamples} control; VM ${vm?.samples ?? 0} + ${vm?.controlSamples ?? 0} control; 250 users`),
     )
-    console.log(`ct: max |t| ${maxT} (Node), ${vmMax ?? "-"} (VM); leaky control ${ctl} (Node), ${vmCtl ?? "-"} (VM): ${goalMet ? "goal met" : "GOAL MISSED"}; chart bench/constant-time.svg`)
+    console.log(`ct: refused kinds max |t| ${maxT} (Node), ${vmMax ?? "-"} (VM); opens vs wrong ${opensT} (Node), ${vmOpens ?? "-"} (VM); leaky control ${ctl} (Node), ${vmCtl ?? "-"} (VM): ${goalMet ? "goal met" : "GOAL MISSED"}; chart bench/constant-time.svg`)
 })

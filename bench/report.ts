@@ -18,12 +18,27 @@ const pct = (p: number | undefined) => (p === undefined ? "-" : `${(p * 100).toP
 export function rows(r: any): Row[] {
     const out: Row[] = []
     const ct = r.constant_time
-    if (ct)
+    if (ct) {
         out.push(
-            ["constant_time: max \\|t\\| Node (samples)", `${ct.max_abs_t} (${ct.samples})`, "< 4.5", yes(ct.max_abs_t < 4.5)],
+            ["constant_time: refused vs wrong, max \\|t\\| Node (samples)", `${ct.max_abs_t} (${ct.samples})`, "< 4.5", yes(ct.max_abs_t < 4.5)],
             ["constant_time: leaky control \\|t\\| Node", `${ct.control_max_abs_t}`, "> 10", yes(ct.control_max_abs_t > 10)],
-            ["constant_time: max \\|t\\| VM (samples)", `${ct.vm_max_abs_t} (${ct.vm_samples})`, "< 4.5", yes(ct.vm_max_abs_t !== null && ct.vm_max_abs_t < 4.5)],
+            ["constant_time: refused vs wrong, max \\|t\\| VM (samples)", `${ct.vm_max_abs_t} (${ct.vm_samples})`, "< 4.5", yes(ct.vm_max_abs_t !== null && ct.vm_max_abs_t < 4.5)],
             ["constant_time: leaky control \\|t\\| VM", `${ct.vm_control_max_abs_t}`, "> 10", yes(ct.vm_control_max_abs_t > 10)],
+        )
+        // every pair, Node and VM (the lock's own path: digest to effects; '#' to effects in the VM)
+        for (const [name, a] of Object.entries<any>(ct.node_tests ?? {})) {
+            if (a.control) continue
+            const vm = ct.vm_tests?.[name]
+            const both = `${a.max_abs_t} / ${vm ? vm.max_abs_t : "-"}`
+            const goal = a.null ? "A/A: noise" : a.known ? "not uniform (security.md)" : "< 4.5"
+            out.push([`  ${name} \\|t\\| Node / VM`, both, goal, a.null || a.known ? "" : yes(a.max_abs_t < 4.5 && (!vm || vm.max_abs_t < 4.5))])
+        }
+    }
+    const door = r.constant_time_door
+    if (door)
+        out.push(
+            ["constant_time at the door: wrong vs NonAccess \\|t\\| (samples)", `${door.wrong_vs_nonaccess.max_abs_t} (${door.samples})`, "< 4.5", yes(door.wrong_vs_nonaccess.max_abs_t < 4.5)],
+            ["  '#' to the first effect, median wrong / NonAccess / opens", `${door.median_ms.wrong} / ${door.median_ms.nonaccess} / ${door.median_ms.opens} ms`, "opens: not uniform (security.md)", ""],
         )
     const bf = r.brute_force
     if (bf) {
@@ -152,15 +167,16 @@ export function notes(r: any): string[] {
     }
     const ct = r.constant_time
     if (ct && ct.max_abs_t >= 4.5) {
-        const worst = Object.entries<any>(ct.node_tests ?? {}).filter(([, a]) => !a.control && !a.null).sort((a, b) => b[1].max_abs_t - a[1].max_abs_t)[0]
+        const worst = Object.entries<any>(ct.node_tests ?? {}).filter(([, a]) => !a.control && !a.null && !a.known).sort((a, b) => b[1].max_abs_t - a[1].max_abs_t)[0]
         out.push(
-            `Timing in Node: max |t| ${ct.max_abs_t} (${worst?.[0]}, ${Object.entries<number>(worst?.[1].t_by_crop ?? {}).map(([k, v]) => `${k} ${v}`).join(", ")}), ` +
-                `while the A/A null test (both classes alike) reaches ${ct.null_max_abs_t} on this shared machine. The raw (uncropped) t of every test stays small and ` +
-                `the tests run in the DeviceScript VM, the runtime that ships (match vs wrong, 4 vs 8 digits), show no leak (max |t| ${ct.vm_max_abs_t}); the V8 effect, if real, is a few ns on a digest no ` +
-                `attacker can choose (it is an HMAC output). Rerun on a quiet machine before reading more into it.`,
+            `Timing in Node, refused vs wrong: max |t| ${ct.max_abs_t} (${worst?.[0]}, ${Object.entries<number>(worst?.[1].t_by_crop ?? {}).map(([k, v]) => `${k} ${v}`).join(", ")}), ` +
+                `while the A/A null test (both classes alike) reaches ${ct.null_max_abs_t} on this shared machine; in the VM, the runtime that ships, max |t| ${ct.vm_max_abs_t}. ` +
+                `Rerun on a quiet machine before reading more into it.`,
         )
     }
-    if (ct && ct.vm_samples < 10000) out.push(`The VM timing test has ${ct.vm_samples} samples (whole-millisecond clock, ~10 ms per 250-slot verification), under dudect's 10^4 for a verdict; its leaky control is still caught at |t| = ${ct.vm_control_max_abs_t}.`)
+    if (ct && ct.opens_vs_wrong_max_abs_t >= 4.5)
+        out.push(`A code that opens is not timed like a wrong one (opens_vs_wrong: |t| ${ct.opens_vs_wrong_max_abs_t} Node, ${ct.vm_opens_vs_wrong_max_abs_t ?? "-"} VM): it drives the latch first; docs/security.md says so under what does not hold.`)
+    if (ct && ct.vm_samples < 10000) out.push(`The VM timing test has ${ct.vm_samples} samples (whole-millisecond clock), under dudect's 10^4 for a verdict; its leaky control is still caught at |t| = ${ct.vm_control_max_abs_t}.`)
     return out
 }
 

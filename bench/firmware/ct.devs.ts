@@ -1,32 +1,39 @@
-// Bench harness (compiled by DeviceScript, run in the VM by bench/ct.ts): times the lock's
-// verification path -- HMAC-SHA256(device key, entry) then the core's findSlot over 250 enrolled
-// digests -- with the VM's whole-millisecond clock, classes picked at random per sample, and logs
-// the samples. Runs until the VM is stopped.
-//
-// The current core scans every slot in one call, and the VM throws InfiniteLoop after about 180
-// slots without a suspension, so 250 slots are scanned as two calls of 125 with an await in
-// between (as the 250-user firmware does).
+// Bench harness (compiled by DeviceScript, run in the VM by bench/ct.ts): times the lock's real
+// keypad path inside the VM, from the '#' key event to the effects at the door: the core's
+// submitAttempt (the counter counted), the HMAC-SHA256 of the typed code (@devicescript/crypto,
+// as the firmware computes it), then the decision on its digest (findUser over 250 users and
+// every effect: latch, tune, counter write, console line, audit entry). The lock and its pairs
+// are bench/lib/decision.ts, the very code the Node part times. Whole-millisecond clock, tests and
+// classes picked at random per sample; logs the samples; runs until the VM is stopped.
 import * as ds from "@devicescript/core"
 import { hmac } from "@devicescript/crypto"
-import { findSlot, Bytes } from "../../src/core/index"
+import { Bytes, createUserTable, Effect, step } from "../../src/core/index"
+import { benchLock, codeOf, configure, enrol, KINDS, TEST_SLOT, typed, USERS } from "../lib/decision"
 
-const USERS = 250
-const HALF = 125
 /** Leaky control verifications per timing sample (one takes well under a millisecond). */
 const CONTROL_BATCH = 20
 /** Samples per console line. */
 const PER_LINE = 16
+/** The A/A test and the control come after the pairs. */
+const NULL_TEST = KINDS.length
+const CONTROL_TEST = KINDS.length + 1
 
 console.log("ct: boot")
 const key = hmac("latchkey bench", "sha256", "device key")
-/** The code of user i (not kept in RAM: the firmware keeps digests only). */
-function codeOf(i: number): string {
-    return "7" + (10000 + i)
+function digestOf(code: string): Bytes {
+    return hmac(key, "sha256", code)
 }
-// the 250 digests, as two halves (so the heap holds what a 250-user firmware holds: 250 digests)
-const first: Bytes[] = []
-const second: Bytes[] = []
-for (let i = 0; i < USERS; i++) (i < HALF ? first : second).push(hmac(key, "sha256", codeOf(i)))
+// the table a slot at a time, breathing: 250 HMACs in one go are beyond the VM's opcode budget
+const users = createUserTable()
+for (let s = 1; s <= USERS; s++) {
+    enrol(users, s, digestOf(codeOf(s)))
+    if (s % 10 === 0) await ds.sleep(0)
+}
+const state = benchLock(users)
+const testCode = codeOf(TEST_SLOT)
+const testDigest = digestOf(testCode)
+// the control's first-match loop reads the table's own 8-byte digests (slot s at (s-1)*17+9)
+const table = state.users
 
 function randomDigits(n: number): string {
     let s = ""
@@ -34,30 +41,30 @@ function randomDigits(n: number): string {
     return s
 }
 
-async function verify(entry: string): Promise<number> {
-    const d = hmac(key, "sha256", entry)
-    const a = findSlot(d, first)
-    await ds.sleep(0)
-    const b = findSlot(d, second)
-    const bAt = b + HALF
-    // pick without branching on the secret: a if a >= 0, else bAt if b >= 0, else -1
-    const aHit = (a >> 31) + 1
-    const bHit = (b >> 31) + 1
-    return aHit * a + (1 - aHit) * (bHit * bAt + (1 - bHit) * -1)
+/** The keypad path: '#' then the digest of what was typed; returns the number of effects. */
+function pressHash(now: number): number {
+    const first: Effect[] = step(state, { type: "keyDown", key: "#" }, now)
+    let n = first.length
+    for (const e of first)
+        if (e.type === "hash") {
+            const d = hmac(key, "sha256", e.code)
+            n = n + step(state, { type: "digest", digest: d }, now).length
+        }
+    return n
 }
 
-/** Deliberately leaky: first-match loop, early-exit byte compare. */
+/** Deliberately leaky: first-match loop over the table, early-exit byte compare. */
 function leakyVerify(entry: string): number {
     const d = hmac(key, "sha256", entry)
     for (let s = 0; s < USERS; s++) {
-        const slot = s < HALF ? first[s] : second[s - HALF]
+        const o = s * 17 + 9
         let same = true
-        for (let i = 0; i < 32; i++)
-            if (slot[i] !== d[i]) {
+        for (let i = 0; i < 8; i++)
+            if (table[o + i] !== d[i]) {
                 same = false
                 break
             }
-        if (same) return s
+        if (same) return s + 1
     }
     return -1
 }
@@ -67,7 +74,7 @@ let inLine = 0
 let sink = 0
 let lastYield = ds.millis()
 await ds.sleep(50)
-console.log(`ct: ready users=${USERS} control_batch=${CONTROL_BATCH}`)
+console.log(`ct: ready users=${USERS} tests=${KINDS.length + 2} control_batch=${CONTROL_BATCH}`)
 while (true) {
     // ds.sleep(0) resumes inside the same host call (good for timing, but the host's event loop
     // starves): hand control back to the host every 100 ms, outside any timed region
@@ -75,22 +82,26 @@ while (true) {
         await ds.sleep(5)
         lastYield = ds.millis()
     }
-    // test 0: a stored code (random slot) vs a random wrong code; test 1: 4 vs 8 digits (wrong);
-    // test 2: the leaky control, stored code vs random wrong code
-    const test = Math.floor(Math.random() * 3)
+    const test = Math.floor(Math.random() * (KINDS.length + 2))
     const cls = Math.random() < 0.5 ? 0 : 1
-    let entry = ""
-    if (test === 1) entry = cls === 0 ? "8" + randomDigits(3) : "8" + randomDigits(7)
-    else entry = cls === 0 ? codeOf(Math.floor(Math.random() * USERS)) : "8" + randomDigits(5)
+    const wrong = "8" + randomDigits(5)
+    let entry = wrong
+    if (test === CONTROL_TEST) entry = cls === 0 ? codeOf(1 + Math.floor(Math.random() * USERS)) : wrong
+    else if (test === NULL_TEST) entry = cls === 0 ? wrong : "9" + randomDigits(5)
+    else if (cls === 1) entry = testCode
+    if (test !== CONTROL_TEST) {
+        configure(state, test === NULL_TEST ? 0 : test, testDigest)
+        typed(state, entry, 1000)
+    }
     await ds.sleep(0)
     const t0 = ds.millis()
-    if (test === 2) {
+    if (test === CONTROL_TEST) {
         for (let k = 0; k < CONTROL_BATCH; k++) {
             sink = sink + leakyVerify(entry)
             if (k % 4 === 3) await ds.sleep(0) // stay under the VM's InfiniteLoop limit
         }
     } else {
-        sink = sink + (await verify(entry))
+        sink = sink + pressHash(1000)
     }
     await ds.sleep(0)
     const dt = ds.millis() - t0

@@ -3,11 +3,11 @@
  * changes, update these adapters and every benchmark follows.
  *
  * Node side: the firmware's verification path is HMAC-SHA256(device key, entry) and then the
- * core's constant-time scan over every slot (src/firmware/lock.ts -> findSlot in src/core/ct.ts).
+ * core's decision (bench/lib/decision.ts times it: findUser over every slot, then decideKeypad).
  */
 import { policyFromProfile } from "../../src/config/policy"
 import { createHmac, randomBytes } from "node:crypto"
-import { Bytes, findSlot, weakCodeReason, DEFAULT_POLICY, Policy } from "../../src/core/index"
+import { Bytes, weakCodeReason, DEFAULT_POLICY, Policy } from "../../src/core/index"
 import { Rng } from "./stats"
 
 export { DEFAULT_POLICY, weakCodeReason }
@@ -26,24 +26,10 @@ export function digestOf(key: Uint8Array, code: string): Buffer {
     return createHmac("sha256", key).update(code).digest()
 }
 
-/** The firmware's verification path: slot index of `entry`, or -1. */
-export function verify(key: Uint8Array, slots: (Bytes | null)[], entry: string): number {
-    return findSlot(digestOf(key, entry), slots)
-}
-
-/** The scan alone, for inputs that cannot be produced through the HMAC (e.g. shared prefixes). */
-export function verifyDigest(slots: (Bytes | null)[], digest: Bytes): number {
-    return findSlot(digest, slots)
-}
-
 /**
  * A deliberately leaky verification, for the timing test's control: first-match loop over the
  * slots with an early-exit byte compare (what the Matter reference lock does with memcmp).
  */
-export function leakyVerify(key: Uint8Array, slots: (Bytes | null)[], entry: string): number {
-    return leakyVerifyDigest(slots, digestOf(key, entry))
-}
-
 export function leakyVerifyDigest(slots: (Bytes | null)[], d: Bytes): number {
     for (let s = 0; s < slots.length; s++) {
         const slot = slots[s]

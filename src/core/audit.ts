@@ -185,16 +185,12 @@ export function auditEntryName(kind: number, slot: number): string {
 
 /** Urgent entries are written to flash at once; the others may wait to be batched. */
 export function isUrgent(kind: number): boolean {
+    // refused codes (InvalidCredential .. RestrictedUserType) by one range test: same work for each
     return !(
-        kind === AuditKind.InvalidCredential ||
+        (kind >= AuditKind.InvalidCredential && kind <= AuditKind.RestrictedUserType) ||
         kind === AuditKind.Lock ||
         kind === AuditKind.PowerOn ||
-        kind === AuditKind.ClockSet ||
-        kind === AuditKind.RestrictedClock ||
-        kind === AuditKind.RestrictedSchedule ||
-        kind === AuditKind.RestrictedMode ||
-        kind === AuditKind.RestrictedUserType ||
-        kind === AuditKind.DisabledUserDenied
+        kind === AuditKind.ClockSet
     )
 }
 

@@ -10,6 +10,7 @@ import { isAddableType, removeUser, setUserEnabled, slotChangeError, storeUser }
 import { AUDIT_SEGMENTS, AuditKind, AuditSource } from "./audit"
 import { codeSyntaxError, weakCodeReason } from "./codes"
 import { Bytes } from "./ct"
+import { lockoutDurationMs } from "./lockout"
 import { MODE_COUNT } from "./modes"
 import {
     argU32,
@@ -49,7 +50,7 @@ function nameUser(state: LockState, slot: number, name: string, now: number, eff
 }
 
 /** Starts adding a user: checks everything but the code's uniqueness, then has the code hashed. */
-function startUserAdd(state: LockState, args: Bytes, effects: Effect[]) {
+function startUserAdd(state: LockState, args: Bytes, now: number, effects: Effect[]) {
     const req = parseUserAdd(args)
     if (req === null) return refuseRemote(effects, STATUS_INVALID, "malformed user")
     if (!isAddableType(req.type)) return refuseRemote(effects, STATUS_INVALID, "not a user type that can be added")
@@ -62,6 +63,8 @@ function startUserAdd(state: LockState, args: Bytes, effects: Effect[]) {
     const badName = nameError(req.name)
     if (badName !== null) return refuseRemote(effects, STATUS_INVALID, badName)
     if (firstFreeSlot(state.users) === 0) return refuseRemote(effects, STATUS_REFUSED, "no free slot")
+    // the uniqueness check is throttled like the keypad: it must not map the codes faster
+    if (now < state.codeChecksUntil) return refuseRemote(effects, STATUS_REFUSED, `code checks wait ${Math.ceil((state.codeChecksUntil - now) / 1000)} s`)
     state.remoteType = req.type
     for (let i = 0; i < PARAMS_BYTES; i++) state.remoteParams[i] = params[i]
     state.remoteName = req.name
@@ -73,6 +76,10 @@ function startUserAdd(state: LockState, args: Bytes, effects: Effect[]) {
 export function companionCode(state: LockState, digest: Bytes, now: number, effects: Effect[]) {
     const name = state.remoteName
     state.remoteName = ""
+    // every uniqueness check counts, whatever its answer; past the keypad's free failures the
+    // next waits as long as a keypad lockout would (a right keypad code forgives them)
+    state.codeChecks = state.codeChecks + 1
+    if (state.codeChecks > state.policy.freeFailures) state.codeChecksUntil = now + lockoutDurationMs(state.policy, state.codeChecks)
     // constant-time scan of every slot, as for a code typed in the menu
     if (findUser(state.users, digest, 0) !== 0) return refuseRemote(effects, STATUS_INVALID, "code already in use")
     const slot = firstFreeSlot(state.users)
@@ -105,7 +112,7 @@ export function companionAction(state: LockState, action: RemoteAction, args: By
         changeMode(state, args[0], now, effects, AuditSource.Remote)
         return reply(effects, STATUS_OK, null)
     }
-    if (action === "userAdd") return startUserAdd(state, args, effects)
+    if (action === "userAdd") return startUserAdd(state, args, now, effects)
     const slot = args[0]
     if (action === "userName") {
         const name = argsText(args, 1)

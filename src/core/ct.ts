@@ -10,10 +10,6 @@ export interface Bytes {
 /** Length of an HMAC-SHA256 digest. */
 export const HMAC_LENGTH = 32
 
-/** Compared against in place of an empty slot, so that empty slots cost the same. */
-const DUMMY_DIGEST: number[] = []
-for (let i = 0; i < HMAC_LENGTH; i++) DUMMY_DIGEST.push(0)
-
 /**
  * 1 when the two sequences differ, 0 when equal. Reads every byte of the
  * shorter one; the lengths are public, the contents are not.
@@ -36,30 +32,23 @@ export function ctEqual(a: Bytes, b: Bytes): boolean {
     return differs(a, b) === 0
 }
 
-/**
- * Index of the first slot holding `digest`, or -1. (The lock itself scans its user table with
- * users.ts `findUser`, about 95 opcodes per slot; this generic form is kept for its callers.)
- *
- * Scans every slot with no early exit; an empty (null) slot is compared
- * against a dummy digest and masked out. The result is selected with
- * arithmetic masks, so the work done does not depend on which slot matches.
- *
- * Cost in the DeviceScript VM: about 650 opcodes per slot. The VM panics
- * (InfiniteLoop) after 128k opcodes without a suspension, so one call must
- * stay well under ~180 slots, together with whatever else runs in that slice.
+/*
+ * Branch-free helpers for numbers the lock decides on: each does the same work whatever its
+ * arguments, so a scan or a decision built from them costs the same for every slot and state.
  */
-export function findSlot(digest: Bytes, slots: (Bytes | null)[]): number {
-    let result = -1
-    let found = 0
-    for (let s = 0; s < slots.length; s++) {
-        const slot = slots[s]
-        const empty = slot === null || slot === undefined
-        const ref: Bytes = empty ? DUMMY_DIGEST : slot
-        const present = empty ? 0 : 1
-        const hit = (1 - differs(digest, ref)) & present & (1 - found)
-        const mask = -hit // all ones when hit, else 0
-        result = (result & ~mask) | (s & mask)
-        found = found | hit
-    }
-    return result
+
+/** 1 when the integers `a` and `b` (0..2^32-1) are equal, else 0. */
+export function same(a: number, b: number): number {
+    const x = a ^ b
+    return 1 - ((x | (0 - x)) >>> 31)
+}
+
+/** 1 when `a` < `b`, else 0, for integers less than 2^40 apart (wall seconds, minutes). */
+export function below(a: number, b: number): number {
+    return -Math.floor((a - b) / 1099511627776)
+}
+
+/** `a` when `bit` is 1, `b` when it is 0 (bit must be 0 or 1). */
+export function pick(bit: number, a: number, b: number): number {
+    return b + (a - b) * bit
 }

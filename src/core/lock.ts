@@ -14,7 +14,8 @@
  * user, outside schedule, clock not set, mode): the reason is recorded, not revealed.
  */
 import { AuditKind, AuditSource } from "./audit"
-import { Bytes } from "./ct"
+import { codeInUse, countAttempt, failAttempt, refuseCode } from "./attempts"
+import { Bytes, pick, same } from "./ct"
 import { codeSyntaxError, isDigitKey, isKey, weakCodeReason } from "./codes"
 import { lockoutDurationMs } from "./lockout"
 import { companionAction, companionCode, refuseRemote, reply } from "./companion"
@@ -198,42 +199,6 @@ function onBoot(
     }
 }
 
-/**
- * A failed attempt whose counter is already saved: lockout or failure tone, and the reason in
- * the audit log (`kind`, `slot`) and the console (`what`).
- */
-function failAttempt(
-    state: LockState,
-    now: number,
-    effects: Effect[],
-    what: string,
-    kind: AuditKind,
-    slot: number,
-    source: AuditSource = AuditSource.Keypad
-) {
-    const p = state.policy
-    audit(state, now, effects, kind, source, slot)
-    if (state.failures > p.freeFailures) {
-        const duration = lockoutDurationMs(p, state.failures)
-        state.lockoutActive = true
-        state.lockoutUntil = now + duration
-        sound(effects, "lockout")
-        log(effects, `${what} (failures ${state.failures}), lockout ${duration} ms`)
-        audit(state, now, effects, AuditKind.WrongCodeEntryLimit, source, 0)
-        alarm(effects, "WrongCodeEntryLimit", 0)
-    } else {
-        sound(effects, "failure")
-        log(effects, `${what} (failures ${state.failures})`)
-    }
-}
-
-/** Counts an attempt on flash before anything about it is checked. */
-function countAttempt(state: LockState, effects: Effect[]) {
-    state.failures = state.failures + 1
-    state.served = false
-    effects.push({ type: "saveCounter", failures: state.failures, served: false })
-}
-
 /** '#' after a code (kind "verify"), a code and '*' ("menuOpen") or '*' and a code ("recovery"). */
 function submitAttempt(state: LockState, now: number, effects: Effect[], purpose: "verify" | "menuOpen" | "recovery") {
     const code = state.entry
@@ -354,38 +319,27 @@ function onKeyDown(state: LockState, key: string, now: number, effects: Effect[]
 
 /**
  * Why the user in `slot` may not open from the keypad now (AuditKind.None when it may). Every
- * check runs whatever the answer, on a real record even when no slot matched (`slot` 0).
+ * check runs whatever the answer, on a real record even when no slot matched (`slot` 0), and the
+ * answer is picked arithmetically: the same work for every slot and state.
  */
 function keypadRefusal(state: LockState, slot: number, now: number): AuditKind {
-    const probe = slot > 0 ? slot : MASTER_SLOT
+    const found = 1 - same(slot, 0)
+    const probe = pick(found, slot, MASTER_SLOT)
     const type = userType(state.users, probe)
-    const status = userStatus(state.users, probe)
     const timed = scheduleRefusal(state.users, probe, state.clockSet, wallSeconds(state, now))
-    let reason: AuditKind = AuditKind.None
-    if (status === UserStatus.OccupiedDisabled) reason = AuditKind.DisabledUserDenied
-    else if (type === UserType.NonAccess || type === UserType.RemoteOnly || type === UserType.ScheduleRestricted)
-        reason = AuditKind.RestrictedUserType
-    else if (state.mode === OperatingMode.Privacy && state.locked) reason = AuditKind.RestrictedMode
-    else if (state.mode === OperatingMode.Vacation && type !== UserType.Programming) reason = AuditKind.RestrictedMode
-    else reason = timed
-    return slot > 0 ? reason : AuditKind.InvalidCredential
+    const disabled = same(userStatus(state.users, probe), UserStatus.OccupiedDisabled)
+    const keypadless = same(type, UserType.NonAccess) | same(type, UserType.RemoteOnly) | same(type, UserType.ScheduleRestricted)
+    const locked = state.locked ? 1 : 0
+    const mode = (same(state.mode, OperatingMode.Privacy) & locked) | (same(state.mode, OperatingMode.Vacation) & (1 - same(type, UserType.Programming)))
+    const reason = pick(disabled, AuditKind.DisabledUserDenied, pick(keypadless, AuditKind.RestrictedUserType, pick(mode, AuditKind.RestrictedMode, timed)))
+    return pick(found, reason, AuditKind.InvalidCredential)
 }
-
-const REFUSAL_TEXT = [
-    "",
-    "",
-    "",
-    "wrong code",
-    "refused: disabled user",
-    "refused: outside the user's schedule",
-    "refused: clock not set",
-    "refused: operating mode",
-    "refused: user type may not open from the keypad",
-]
 
 function opened(state: LockState, now: number, effects: Effect[]) {
     state.failures = 0
     state.served = false
+    state.codeChecks = 0
+    state.codeChecksUntil = 0
     // the latch first: clearing the counter can wait a few ms (a power cut in between only
     // leaves the counter higher, which is the safe side)
     openLatch(state, now, effects)
@@ -397,8 +351,7 @@ function opened(state: LockState, now: number, effects: Effect[]) {
 function decideKeypad(state: LockState, slot: number, now: number, effects: Effect[]) {
     const reason = keypadRefusal(state, slot, now)
     if (reason !== AuditKind.None) {
-        const what = slot > 0 ? `${REFUSAL_TEXT[reason]} (slot ${slot})` : REFUSAL_TEXT[reason]
-        failAttempt(state, now, effects, what, reason, slot)
+        refuseCode(state, now, effects, reason, slot)
         return
     }
     const type = userType(state.users, slot)
@@ -472,11 +425,11 @@ function onRecovery(state: LockState, digest: Bytes, now: number, effects: Effec
     // compared in full even when there is none, so both cases cost the same
     const match = sameDigest(stored !== null ? stored : digest, digest) && stored !== null && state.userCount > 0
     if (!match) {
-        failAttempt(state, now, effects, "wrong code", AuditKind.InvalidCredential, 0)
+        refuseCode(state, now, effects, AuditKind.InvalidCredential, 0)
         return
     }
     if (state.mode === OperatingMode.Privacy && state.locked) {
-        failAttempt(state, now, effects, REFUSAL_TEXT[AuditKind.RestrictedMode] + " (recovery code)", AuditKind.RestrictedMode, 0)
+        refuseCode(state, now, effects, AuditKind.RestrictedMode, 0)
         return
     }
     // used up on flash before the latch moves: it never works again, even after a power cut
@@ -501,8 +454,7 @@ function onSetupConfirm(state: LockState, digest: Bytes, now: number, effects: E
     if (!first && findUser(state.users, digest, MASTER_SLOT) !== 0) {
         state.setupStage = "new"
         state.setupFirst = null
-        sound(effects, "failure")
-        log(effects, "setup: code refused: already in use, enter new code again")
+        codeInUse(state, now, effects, "setup: code refused: already in use, enter new code again")
         return
     }
     setUser(state.users, MASTER_SLOT, UserType.Programming, UserStatus.OccupiedEnabled, null, digest)

@@ -19,6 +19,7 @@
  *   6  operating mode (0 Normal, 1 Vacation, 2 Privacy, 3 NoRemoteLockUnlock, 4 Passage)
  *   7  issue a new recovery code (shown once; the old one stops working)
  */
+import { codeInUse } from "./attempts"
 import { isAddableType, removeUser, setUserEnabled, slotChangeError, storeUser } from "./admin"
 import { AuditKind, AuditSource } from "./audit"
 import { Bytes } from "./ct"
@@ -245,7 +246,8 @@ export function menuDigest(state: LockState, pending: string, digest: Bytes, now
     if (state.menu !== "code" && state.menu !== "confirm") return
     if (pending === "menuCode") {
         // constant-time scan of every slot except the one being written
-        if (findUser(state.users, digest, state.draftSlot) !== 0) return refuse(effects, "code already in use")
+        // in use: a failed keypad attempt, counted and throttled (mapping codes costs a guess each)
+        if (findUser(state.users, digest, state.draftSlot) !== 0) return codeInUse(state, now, effects, "menu: refused: code already in use")
         state.draftFirst = truncateDigest(digest)
         state.menu = "confirm"
         sound(effects, "step")

@@ -11,7 +11,7 @@
  *                     [2..5] first use, seconds since 1970 (0 = not used yet)
  */
 import { AuditKind } from "./audit"
-import { Bytes } from "./ct"
+import { below, Bytes, pick, same } from "./ct"
 import { getUint, PARAMS_BYTES, UserType, userParam, userType } from "./users"
 
 export const SECONDS_PER_DAY = 86400
@@ -147,27 +147,22 @@ export function needsClock(type: number): boolean {
  * RestrictedSchedule outside its window (or when an Expiring user's validity is over).
  */
 export function scheduleRefusal(t: Bytes, slot: number, clockSet: boolean, nowSeconds: number): number {
+    // every window is worked out whatever the type, and the answer picked arithmetically: the
+    // same work for every user (a refused code must cost what a wrong one costs)
     const type = userType(t, slot)
-    if (!needsClock(type)) return AuditKind.None
-    if (!clockSet) return AuditKind.RestrictedClock
-    if (type === UserType.WeekDaySchedule) {
-        const days = userParam(t, slot, 0, 1)
-        const start = userParam(t, slot, 1, 2)
-        const end = userParam(t, slot, 3, 2)
-        const minute = minuteOfDay(nowSeconds)
-        const today = (days >> weekdayOf(nowSeconds)) & 1
-        return today === 1 && minute >= start && minute < end ? AuditKind.None : AuditKind.RestrictedSchedule
-    }
-    if (type === UserType.YearDaySchedule) {
-        const start = userParam(t, slot, 0, 4)
-        const end = userParam(t, slot, 4, 4)
-        return nowSeconds >= start && nowSeconds < end ? AuditKind.None : AuditKind.RestrictedSchedule
-    }
-    // Expiring
-    const minutes = userParam(t, slot, 0, 2)
+    const week = same(type, UserType.WeekDaySchedule)
+    const year = same(type, UserType.YearDaySchedule)
+    const expiring = same(type, UserType.Expiring)
+    const minute = minuteOfDay(nowSeconds)
+    const today = (userParam(t, slot, 0, 1) >> weekdayOf(nowSeconds)) & 1
+    const inWeek = today & (1 - below(minute, userParam(t, slot, 1, 2))) & below(minute, userParam(t, slot, 3, 2))
+    const inYear = (1 - below(nowSeconds, userParam(t, slot, 0, 4))) & below(nowSeconds, userParam(t, slot, 4, 4))
     const firstUse = userParam(t, slot, 2, 4)
-    if (firstUse === 0) return AuditKind.None
-    return nowSeconds >= firstUse && nowSeconds < firstUse + minutes * 60 ? AuditKind.None : AuditKind.RestrictedSchedule
+    const valid = (1 - below(nowSeconds, firstUse)) & below(nowSeconds, firstUse + userParam(t, slot, 0, 2) * 60)
+    const inTime = (week & inWeek) | (year & inYear) | (expiring & (same(firstUse, 0) | valid))
+    const timed = week | year | expiring
+    const clock = clockSet ? 1 : 0
+    return pick(timed & (1 - clock), AuditKind.RestrictedClock, pick(timed & (1 - inTime), AuditKind.RestrictedSchedule, AuditKind.None))
 }
 
 /** Two-digit text of 0..99. */

@@ -221,6 +221,10 @@ export interface LockState {
     remoteType: number
     remoteParams: Bytes
     remoteName: string
+    /** Code uniqueness checks a companion ran since the last right keypad code (companion.ts). */
+    codeChecks: number
+    /** No companion code check before this time (ms). */
+    codeChecksUntil: number
     /** '#' is held for a possible long-press lock. */
     hashHeld: boolean
     hashDownAt: number
@@ -299,6 +303,8 @@ export function createLock(policy: Policy, now: number): LockState {
         remoteType: 0,
         remoteParams: newBytes(PARAMS_BYTES),
         remoteName: "",
+        codeChecks: 0,
+        codeChecksUntil: 0,
         hashHeld: false,
         hashDownAt: now,
         buttonHeld: false,

@@ -11,7 +11,7 @@
  * master code). No code is ever kept, only its truncated digest: 64 bits leave a false accept
  * chance of 250 * 2^-64 per attempt, far below guessing a code, and halve the flash a slot needs.
  */
-import { Bytes } from "./ct"
+import { Bytes, same } from "./ct"
 
 /** Number of user slots (Yale's figure; Matter NumberOfTotalUsersSupported). */
 export const MAX_USERS = 250
@@ -213,12 +213,15 @@ export function findUser(t: Bytes, digest: Bytes, skip: number): number {
             (t[o + 16] ^ q7)
         // d is 0..255: (d - 1) >>> 31 is 1 exactly when d is 0; a status 1..15 or a slot
         // number other than `skip` gives (-x) >>> 31 = 1
-        const hit = ((d - 1) >>> 31) & (-(t[o] & 15) >>> 31) & (-(s ^ skip) >>> 31)
-        result = result | (s & -hit)
+        // 0 - x, not -x: -0 is a double in V8, and a 0 that became -0 only where nothing matched
+        // would make a wrong code's scan take another path than a right one's
+        const hit = ((d - 1) >>> 31) & ((0 - (t[o] & 15)) >>> 31) & ((0 - (s ^ skip)) >>> 31)
+        result = result | (s & (0 - hit))
         hits = hits + hit
         o = o + USER_RECORD_BYTES
     }
-    return hits === 1 ? result : 0
+    // no branch on whether a slot matched: exactly one hit keeps the result, else 0
+    return result & (0 - same(hits, 1))
 }
 
 /** A copy of the first DIGEST_LENGTH bytes of a digest. */

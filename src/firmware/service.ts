@@ -112,10 +112,11 @@ export async function reportAudit(kind: number, src: number, slot: number, failu
         )
         return
     }
+    // a refused keypad code (wrong, or a user who may not open now) is InvalidCredential whatever
+    // the reason, by one range test: the reason stays in the audit log (issue 13)
     let err = -1
-    if (kind === AuditKind.InvalidCredential || kind === AuditKind.RemoteRejected) err = ds.LatchkeyOperationError.InvalidCredential
-    else if (kind === AuditKind.DisabledUserDenied) err = ds.LatchkeyOperationError.DisabledUserDenied
-    else if (kind >= AuditKind.RestrictedSchedule && kind <= AuditKind.RestrictedUserType) err = ds.LatchkeyOperationError.Restricted
+    if ((kind >= AuditKind.InvalidCredential && kind <= AuditKind.RestrictedUserType) || kind === AuditKind.RemoteRejected)
+        err = ds.LatchkeyOperationError.InvalidCredential
     else if (kind === AuditKind.RemoteRefused) err = ds.LatchkeyOperationError.Restricted
     if (err >= 0)
         await server.sendEvent(

@@ -26,6 +26,7 @@ import { scheduleSuite } from "./schedule"
 import { secrecySuite } from "./secrecy"
 import { setupSuite } from "./setup"
 import { tamperSuite } from "./tamper"
+import { uniquenessSuite } from "./uniqueness"
 import { usersSuite } from "./users"
 import { userTypesSuite } from "./usertypes"
 import { verifySuite } from "./verify"
@@ -37,7 +38,7 @@ export function doorSuites(): SuiteMaker[] {
 
 /** Administration and what the lock keeps: the menu, companion commands and enrolment, constant-time compare, the user table, schedules, the audit log, tampering. */
 export function adminSuites(): SuiteMaker[] {
-    return [menuSuite, companionSuite, enrolmentSuite, ctSuite, usersSuite, scheduleSuite, auditSuite, tamperSuite]
+    return [menuSuite, companionSuite, enrolmentSuite, ctSuite, usersSuite, scheduleSuite, auditSuite, tamperSuite, uniquenessSuite]
 }
 
 /** The VM programs, by the name scripts/build.ts gives them, and the suites each runs. */

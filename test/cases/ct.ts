@@ -1,9 +1,9 @@
 /**
- * Constant-time comparison of digests: ctEqual and findSlot. Node alone checks their read counts
- * (through a Proxy) and findSlot over 300 slots (one call is beyond the VM's opcode budget), in
+ * Constant-time comparison of digests (ctEqual) and the branch-free helpers the lock's decision is
+ * built from (same, below, pick). Node alone checks read counts (through a Proxy), in
  * test/core/constant-time.test.ts.
  */
-import { Bytes, ctEqual, findSlot } from "../../src/core/index"
+import { below, Bytes, ctEqual, pick, same } from "../../src/core/index"
 import { Suite } from "./check"
 import { copyBytes, sliceBytes, str } from "./compare"
 import { DEVICE_KEY } from "./rig"
@@ -15,13 +15,6 @@ export function seeded(seed: number): Bytes {
     d[0] = seed & 0xff
     d[1] = (seed >> 8) & 0xff
     return d
-}
-
-/** Slots holding seeded digests (null: empty). */
-function slotsOf(seeds: (number | null)[]): (Bytes | null)[] {
-    const out: (Bytes | null)[] = []
-    for (const s of seeds) out.push(s === null ? null : seeded(s))
-    return out
 }
 
 export function ctSuite(): Suite {
@@ -65,46 +58,12 @@ export function ctSuite(): Suite {
                 },
             },
             {
-                name: "findSlot returns -1 for no slots and for all-empty slots",
+                name: "same, below and pick answer with arithmetic, wall times past 2^31 included",
                 run: async check => {
-                    check.eq(str(findSlot(seeded(1), [])), "-1", "no slots")
-                    check.eq(str(findSlot(seeded(1), [null, null, null])), "-1", "empty slots")
-                },
-            },
-            {
-                name: "findSlot finds the matching slot among others and empties",
-                run: async check => {
-                    const slots = slotsOf([1, null, 2, null, 3])
-                    check.eq(str(findSlot(seeded(1), slots)), "0", "first")
-                    check.eq(str(findSlot(seeded(2), slots)), "2", "middle")
-                    check.eq(str(findSlot(seeded(3), slots)), "4", "last")
-                    check.eq(str(findSlot(seeded(4), slots)), "-1", "absent")
-                },
-            },
-            {
-                name: "findSlot returns the first of several matches",
-                run: async check => {
-                    check.eq(str(findSlot(seeded(7), slotsOf([1, 7, null, 7]))), "1", "1 and 3")
-                    check.eq(str(findSlot(seeded(7), slotsOf([7, 7]))), "0", "0 and 1")
-                },
-            },
-            {
-                name: "findSlot never matches an empty slot, even with an all-zero digest",
-                run: async check => {
-                    const zero = Buffer.alloc(32)
-                    check.eq(str(findSlot(zero, [null, null])), "-1", "empty slots")
-                    check.eq(str(findSlot(zero, [null])), "-1", "one empty slot")
-                    check.eq(str(findSlot(zero, [null, zero])), "1", "an all-zero slot")
-                },
-            },
-            {
-                name: "findSlot never matches a slot of another length",
-                run: async check => {
-                    const d = seeded(1)
-                    check.eq(str(findSlot(d, [sliceBytes(d, 0, 16), sliceBytes(d, 0, 31)])), "-1", "prefixes")
-                    const longer = Buffer.alloc(33)
-                    for (let i = 0; i < 32; i++) longer[i] = d[i]
-                    check.eq(str(findSlot(d, [longer])), "-1", "one byte longer")
+                    check.eq(`${same(5, 5)} ${same(5, 6)} ${same(0, 4294967295)} ${same(4102444799, 4102444799)} ${same(0, 0)}`, "1 0 0 1 1", "same")
+                    check.eq(`${below(1, 2)} ${below(2, 1)} ${below(2, 2)} ${below(0, 4102444799)} ${below(4102444799, 0)}`, "1 0 0 1 0", "below")
+                    check.eq(`${below(1767268800, 1767268801)} ${below(4102444799, 4102444800)} ${below(4102444800, 4102444799)}`, "1 1 0", "below, wall seconds")
+                    check.eq(`${pick(1, 7, 9)} ${pick(0, 7, 9)} ${pick(1, 0, 4)}`, "7 9 0", "pick")
                 },
             },
         ],

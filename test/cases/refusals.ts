@@ -1,53 +1,102 @@
 /**
- * Users whose right code may not open (disabled, a type that may not use the keypad, a schedule
- * while the clock is unset). What the lock shows for them is written here once, in REFUSALS:
- * change a column here when what a refused user sees changes.
+ * Users whose right code may not open now (disabled, NonAccess, RemoteOnly, outside a schedule,
+ * clock not set, refused by the mode): their code is answered exactly like a wrong code (the same
+ * effects in the same order, the same console line, counted as a failure); only the audit entry
+ * holds the reason and the slot. One case per kind, each against a wrong code typed on a lock in
+ * the same state. What the audit records per kind is written here once, in REFUSALS.
  */
-import { UserStatus, UserType, userTypeName } from "../../src/core/index"
-import { Suite } from "./check"
-import { contains, list, swap } from "./compare"
-import { audits, kinds, logs, USER, withUser } from "./rig"
+import { OperatingMode, UserStatus, UserType } from "../../src/core/index"
+import { Case, Check, Suite } from "./check"
+import { list, swap } from "./compare"
+import { audits, MASTER, Rig, show, USER } from "./rig"
+import { Effect } from "../../src/core/index"
 
 export interface Refusal {
+    name: string
     type: UserType
     status: UserStatus
-    /** Text the log must hold for the refused entry. */
-    log: string
-    /** The audit entry's kind (its slot is the user's). */
+    /** [offset, bytes, value] schedule parameters of the user. */
+    params: number[][]
+    mode: number
+    /** Set the wall clock (2026-01-01 12:00, a Thursday) before the code is typed. */
+    clock: boolean
+    /** The audit entry's kind (its slot is the user's, 2). */
     audit: string
 }
 
+/** 2020-01-01 00:00 and 2021-01-01 00:00, seconds since 1970. */
+const Y2020 = 1577836800
+const Y2021 = 1609459200
+
 export const REFUSALS: Refusal[] = [
-    { type: UserType.Unrestricted, status: UserStatus.OccupiedDisabled, log: "refused: disabled user (slot 2)", audit: "DisabledUserDenied" },
-    { type: UserType.NonAccess, status: UserStatus.OccupiedEnabled, log: "refused: user type may not open from the keypad (slot 2)", audit: "RestrictedUserType" },
-    { type: UserType.RemoteOnly, status: UserStatus.OccupiedEnabled, log: "refused: user type may not open from the keypad (slot 2)", audit: "RestrictedUserType" },
-    { type: UserType.WeekDaySchedule, status: UserStatus.OccupiedEnabled, log: "refused: clock not set (slot 2)", audit: "RestrictedClock" },
-    { type: UserType.YearDaySchedule, status: UserStatus.OccupiedEnabled, log: "refused: clock not set (slot 2)", audit: "RestrictedClock" },
-    { type: UserType.Expiring, status: UserStatus.OccupiedEnabled, log: "refused: clock not set (slot 2)", audit: "RestrictedClock" },
+    { name: "a disabled user", type: UserType.Unrestricted, status: UserStatus.OccupiedDisabled, params: [], mode: OperatingMode.Normal, clock: false, audit: "DisabledUserDenied" },
+    { name: "a NonAccess user", type: UserType.NonAccess, status: UserStatus.OccupiedEnabled, params: [], mode: OperatingMode.Normal, clock: false, audit: "RestrictedUserType" },
+    { name: "a RemoteOnly user", type: UserType.RemoteOnly, status: UserStatus.OccupiedEnabled, params: [], mode: OperatingMode.Normal, clock: false, audit: "RestrictedUserType" },
+    { name: "a week-day user while the clock is not set", type: UserType.WeekDaySchedule, status: UserStatus.OccupiedEnabled, params: [[0, 1, 127], [1, 2, 0], [3, 2, 1440]], mode: OperatingMode.Normal, clock: false, audit: "RestrictedClock" },
+    { name: "a week-day user outside its hours", type: UserType.WeekDaySchedule, status: UserStatus.OccupiedEnabled, params: [[0, 1, 127], [1, 2, 0], [3, 2, 60]], mode: OperatingMode.Normal, clock: true, audit: "RestrictedSchedule" },
+    { name: "a year-day user outside its dates", type: UserType.YearDaySchedule, status: UserStatus.OccupiedEnabled, params: [[0, 4, Y2020], [4, 4, Y2021]], mode: OperatingMode.Normal, clock: true, audit: "RestrictedSchedule" },
+    { name: "an Expiring user whose time is over", type: UserType.Expiring, status: UserStatus.OccupiedEnabled, params: [[0, 2, 60], [2, 4, Y2020]], mode: OperatingMode.Normal, clock: true, audit: "RestrictedSchedule" },
+    { name: "a user in Vacation mode", type: UserType.Unrestricted, status: UserStatus.OccupiedEnabled, params: [], mode: OperatingMode.Vacation, clock: false, audit: "RestrictedMode" },
+    { name: "a user in Privacy mode, locked", type: UserType.Unrestricted, status: UserStatus.OccupiedEnabled, params: [], mode: OperatingMode.Privacy, clock: false, audit: "RestrictedMode" },
 ]
 
 /** A code nobody has. */
 const WRONG = "8402"
 
-export function refusedSuite(): Suite {
+/** Every effect but the audit entries' contents, in order (an audit entry shows as "audit"). */
+function answer(effects: Effect[]): string {
+    const out: string[] = []
+    for (const e of effects) out.push(e.type === "audit" ? "audit" : show(e))
+    return list(out)
+}
+
+async function lockFor(check: Check, r: Refusal): Promise<Rig> {
+    const rig = new Rig(check)
+    await rig.boot([{ slot: 2, code: USER, type: r.type, status: r.status, params: r.params }], { mode: r.mode })
+    if (r.clock) rig.clock(2026, 1, 1, 12, 0)
+    return rig
+}
+
+function refusalCase(r: Refusal): Case {
     return {
-        name: "users who may not open",
-        cases: [
-            {
-                name: "a refusal looks exactly like a wrong code; only the log and the audit say why",
-                run: async check => {
-                    const wrong = await (await withUser(check)).enter(WRONG)
-                    check.eq(list(audits(wrong)), "audit InvalidCredential 0", "a wrong code's audit")
-                    for (const r of REFUSALS) {
-                        const what = `${userTypeName(r.type)} status ${r.status}`
-                        const out = await (await withUser(check, r.type, r.status)).enter(USER)
-                        check.eq(list(kinds(out)), swap(list(kinds(wrong)), WRONG, USER), `${what}: the effects of a wrong code`)
-                        const logged = logs(out).join("\n")
-                        check.eq(contains(logged, r.log) === "yes" ? r.log : logged, r.log, `${what}: the log`)
-                        check.eq(list(audits(out)), `audit ${r.audit} 2`, `${what}: the audit`)
-                    }
-                },
-            },
-        ],
+        name: `${r.name}: the code is answered as a wrong code; only the audit says why`,
+        run: async check => {
+            const wrong = await (await lockFor(check, r)).enter(WRONG)
+            const rig = await lockFor(check, r)
+            const out = await rig.enter(USER)
+            check.eq(list(audits(wrong)), "audit InvalidCredential 0", "a wrong code's audit")
+            check.eq(swap(answer(out), USER, WRONG), answer(wrong), "the same effects, console line included, in the same order")
+            check.eq(list(audits(out)), `audit ${r.audit} 2`, "the audit holds the reason and the slot")
+            check.eq(rig.st("failures locked"), "failures=1 locked=true", "counted as a failure, still locked")
+        },
     }
+}
+
+export function refusedSuite(): Suite {
+    const cases: Case[] = []
+    for (const r of REFUSALS) cases.push(refusalCase(r))
+    cases.push({
+        name: "the lockout that a refused code starts looks like a wrong code's",
+        run: async check => {
+            const r = REFUSALS[0]
+            const wrong = await lockFor(check, r)
+            const rig = await lockFor(check, r)
+            for (let i = 0; i < 5; i++) {
+                await wrong.enter(WRONG)
+                await rig.enter(WRONG)
+            }
+            const a = await wrong.enter(WRONG)
+            const b = await rig.enter(USER)
+            check.eq(swap(answer(b), USER, WRONG), answer(a), "the sixth failure")
+            check.eq(list(audits(b)), "audit DisabledUserDenied 2, audit WrongCodeEntryLimit 0", "the audit")
+        },
+    })
+    cases.push({
+        name: "the master code still opens in Vacation mode",
+        run: async check => {
+            const rig = await lockFor(check, REFUSALS[7])
+            check.eq(list(audits(await rig.enter(MASTER))), "audit Unlock 1", "the master")
+        },
+    })
+    return { name: "users who may not open", cases: cases }
 }

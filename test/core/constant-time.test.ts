@@ -1,13 +1,11 @@
 /**
  * Constant-time scans of the pure core, checked where only Node can check them. The results of
- * ctEqual, findSlot and findUser are cases in test/cases/ (run in Node and in the VM); here:
- * - that each reads the same bytes whatever matches, counted through a Proxy (the VM has none);
- * - findSlot over 300 slots: one call is about 195k VM opcodes, beyond what the VM runs without
- *   a suspension (findSlot's own comment keeps its callers under ~180 slots).
+ * ctEqual and findUser are cases in test/cases/ (run in Node and in the VM); here: that each reads
+ * the same bytes whatever matches, counted through a Proxy (the VM has none).
  */
 import { createHmac } from "node:crypto"
 import { describe, expect, it } from "vitest"
-import { Bytes, createUserTable, ctEqual, findSlot, findUser, MAX_USERS, setUser, UserStatus, UserType } from "../../src/core/index"
+import { Bytes, createUserTable, ctEqual, findUser, MAX_USERS, setUser, UserStatus, UserType } from "../../src/core/index"
 import { seeded as digest } from "../cases/ct"
 import { DEVICE_KEY } from "../cases/rig"
 
@@ -40,36 +38,6 @@ describe("ctEqual", () => {
             reads.push(counter.reads)
         }
         expect(reads).toEqual([64, 64, 64, 64])
-    })
-})
-
-describe("findSlot", () => {
-    it("works on slot counts beyond one byte", () => {
-        const slots: (Bytes | null)[] = []
-        for (let i = 0; i < 300; i++) slots.push(i % 3 === 0 ? null : digest(i))
-        expect(findSlot(digest(298), slots)).toBe(298)
-        expect(findSlot(digest(299), slots)).toBe(299)
-        expect(findSlot(digest(300), slots)).toBe(-1)
-        expect(findSlot(digest(297), slots)).toBe(-1)
-    })
-
-    it("reads the same number of digest bytes wherever the match is, and for empty slots", () => {
-        const reads: number[] = []
-        const layouts: (number | null)[][] = [
-            [1, 2, 3, 4],
-            [9, 2, 3, 4],
-            [1, 2, 3, 9],
-            [null, null, null, null],
-            [9, null, 9, null],
-        ]
-        for (const layout of layouts) {
-            const counter = { reads: 0 }
-            const slots = layout.map((s) => (s === null ? null : digest(s)))
-            findSlot(counting(digest(9), counter), slots)
-            reads.push(counter.reads)
-        }
-        expect(new Set(reads).size).toBe(1)
-        expect(reads[0]).toBe(4 * 32)
     })
 })
 

@@ -38,13 +38,13 @@ describe("operating modes", () => {
         await setMode(b, 1)
         let mark = b.logs.length
         expect(await attempt(b, "5820")).toBe("failure")
-        await logSince(b, /refused: operating mode \(slot 2\)/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
         expect(await attempt(b, MASTER)).toBe("success")
         await b.restart()
         expect(b.logs.some(l => /boot: 2 user\(s\), failures \d+, mode Vacation/.test(l))).toBe(true)
         mark = b.logs.length
         expect(await attempt(b, "5820")).toBe("failure")
-        await logSince(b, /refused: operating mode \(slot 2\)/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
         await setMode(b, 0)
         expect(await attempt(b, "5820")).toBe("success")
     })
@@ -55,7 +55,7 @@ describe("operating modes", () => {
         const moves = b.latchMoves.length
         const mark = b.logs.length
         expect(await attempt(b, MASTER)).toBe("failure")
-        await logSince(b, /refused: operating mode \(slot 1\)/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
         expect(await attempt(b, "5820")).toBe("failure")
         expect(b.openedSince(moves)).toBe(false)
         await b.restart()

@@ -17,14 +17,14 @@ describe("schedules and the clock", () => {
         await closeMenu(b)
         let mark = b.logs.length
         expect(await attempt(b, "5820")).toBe("failure")
-        await logSince(b, /refused: clock not set \(slot 2\)/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
 
         await b.setClock("2025-02-28 12:30") // a Friday
         expect(await attempt(b, "5820")).toBe("success")
         await b.setClock("2025-02-28 17:00")
         mark = b.logs.length
         expect(await attempt(b, "5820")).toBe("failure")
-        await logSince(b, /refused: outside the user's schedule \(slot 2\)/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
         await b.setClock("2025-03-01 12:30") // Saturday
         expect(await attempt(b, "5820")).toBe("failure")
 
@@ -33,7 +33,7 @@ describe("schedules and the clock", () => {
         await b.restart()
         mark = b.logs.length
         expect(await attempt(b, "5820")).toBe("failure")
-        await logSince(b, /refused: clock not set \(slot 2\)/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
         await b.setClock("2025-02-28 12:31")
         expect(await attempt(b, "5820")).toBe("success")
     })
@@ -52,7 +52,7 @@ describe("schedules and the clock", () => {
         await b.setClock("2025-03-03 10:00")
         const mark = b.logs.length
         expect(await attempt(b, "6813")).toBe("failure")
-        await logSince(b, /refused: outside the user's schedule \(slot 2\)/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
     })
 
     it("an Expiring user is valid N minutes after its first use, and that survives a power cut", async () => {
@@ -63,7 +63,7 @@ describe("schedules and the clock", () => {
         let mark = b.logs.length
         // no clock: its validity cannot start
         expect(await attempt(b, "7305")).toBe("failure")
-        await logSince(b, /refused: clock not set/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
         await b.setClock("2025-06-10 08:00")
         mark = b.logs.length
         expect(await attempt(b, "7305")).toBe("success")
@@ -74,7 +74,7 @@ describe("schedules and the clock", () => {
         await b.setClock("2025-06-10 08:01:05")
         mark = b.logs.length
         expect(await attempt(b, "7305")).toBe("failure")
-        await logSince(b, /refused: outside the user's schedule \(slot 2\)/, mark)
+        await logSince(b, /wrong code \(failures \d+\)/, mark)
     })
 
     it("schedule values are checked when typed", async () => {
