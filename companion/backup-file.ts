@@ -20,7 +20,7 @@
  * synced, then linked to its name, which must not exist yet (a backup never replaces a file, and
  * a crash never leaves half a backup under the name); read with O_NOFOLLOW (a link is refused).
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync, timingSafeEqual } from "node:crypto"
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto"
 import { closeSync, constants, fstatSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs"
 import { dirname, join } from "node:path"
 
@@ -62,9 +62,12 @@ export class BackupFileError extends Error {
     }
 }
 
-function keys(passphrase: string, salt: Uint8Array, logN: number, r: number, p: number) {
+/** scrypt off the event loop (libuv's thread pool): a second of hashing stops nothing else in the process. */
+async function keys(passphrase: string, salt: Uint8Array, logN: number, r: number, p: number) {
     const N = 2 ** logN
-    const k = scryptSync(passphrase.normalize("NFC"), salt, 64, { N, r, p, maxmem: 256 * N * r + (1 << 20) })
+    const k = await new Promise<Buffer>((resolve, reject) =>
+        scrypt(passphrase.normalize("NFC"), salt, 64, { N, r, p, maxmem: 256 * N * r + (1 << 20) }, (e, key) => (e ? reject(e) : resolve(key))),
+    )
     return { enc: k.subarray(0, 32), check: k.subarray(32, 64) }
 }
 
@@ -73,7 +76,7 @@ function checkValue(checkKey: Uint8Array, head: Uint8Array): Buffer {
 }
 
 /** Encrypts `contents` under `passphrase` (cost: BACKUP_SCRYPT unless given, for tests). */
-export function encodeBackup(contents: BackupContents, passphrase: string, cost = BACKUP_SCRYPT): Buffer {
+export async function encodeBackup(contents: BackupContents, passphrase: string, cost = BACKUP_SCRYPT): Promise<Buffer> {
     if (passphrase.length < MIN_PASSPHRASE)
         throw new BackupFileError("WeakPassphrase", `the passphrase must have at least ${MIN_PASSPHRASE} characters`)
     const settings: { [key: string]: string } = {}
@@ -87,7 +90,7 @@ export function encodeBackup(contents: BackupContents, passphrase: string, cost 
     head[11] = cost.p
     randomBytes(16).copy(head, 12)
     randomBytes(12).copy(head, 28)
-    const k = keys(passphrase, head.subarray(12, 28), cost.logN, cost.r, cost.p)
+    const k = await keys(passphrase, head.subarray(12, 28), cost.logN, cost.r, cost.p)
     checkValue(k.check, head.subarray(0, 40)).copy(head, 40)
     const c = createCipheriv("aes-256-gcm", k.enc, head.subarray(28, 40))
     c.setAAD(head)
@@ -97,7 +100,7 @@ export function encodeBackup(contents: BackupContents, passphrase: string, cost 
 }
 
 /** Decrypts a backup; a clear BackupFileError for a foreign, damaged or changed file or a wrong passphrase. */
-export function decodeBackup(file: Uint8Array, passphrase: string): BackupContents {
+export async function decodeBackup(file: Uint8Array, passphrase: string): Promise<BackupContents> {
     const b = Buffer.from(file)
     if (b.length < 8 || b.subarray(0, 8).toString("latin1") !== BACKUP_MAGIC)
         throw new BackupFileError("Foreign", "not a Latchkey backup file (it does not start with LKBACKUP)")
@@ -107,7 +110,7 @@ export function decodeBackup(file: Uint8Array, passphrase: string): BackupConten
     if (logN < MIN_LOG_N || logN > MAX_LOG_N || r < 1 || r > 32 || p < 1 || p > 4)
         throw new BackupFileError("Damaged", `the backup file's scrypt cost (2^${logN}, r ${r}, p ${p}) is out of range: damaged or not made by latchkey`)
     const head = b.subarray(0, HEADER_BYTES)
-    const k = keys(passphrase, head.subarray(12, 28), logN, r, p)
+    const k = await keys(passphrase, head.subarray(12, 28), logN, r, p)
     if (!timingSafeEqual(checkValue(k.check, head.subarray(0, 40)), head.subarray(40, 56)))
         throw new BackupFileError("WrongPassphrase", "wrong passphrase (or the file's header was changed): nothing was restored")
     const d = createDecipheriv("aes-256-gcm", k.enc, head.subarray(28, 40))

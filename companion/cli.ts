@@ -10,6 +10,9 @@ import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
 import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal, ProtocolMismatch, UnprovenAnswer, UnsafeKeyFile } from "./protocol"
 import { LockBusy } from "./file-lock"
+import { BACKUP_COMMANDS, checkBackupArgs, runBackupCommand } from "./backup-command"
+import { BackupFileError } from "./backup-file"
+import { RestoreRefused } from "./backup"
 import { LatchkeyClient } from "../host/lock-client"
 import { formatWallTime, modeName, UserType } from "../src/core/index"
 
@@ -43,6 +46,13 @@ commands:
                            power-on for schedule users
   audit                    the audit log, oldest first, with its hash chain checked here
                            (exit code 3 when the chain is broken)
+  backup FILE              save everything the lock keeps (device key, users, names, mode, companion
+                           records, audit log) to a new FILE, encrypted under a passphrase
+  restore FILE [--replace-board]
+                           put a backup back into a lock in setup mode (a lost or wiped store), over
+                           the bus only: press the lock's program button first (30 s); refused onto
+                           another board unless --replace-board. The passphrase: typed on the
+                           terminal, or LATCHKEY_BACKUP_PASSPHRASE for scripts (never an argument)
 
 user options (users add):
   --type TYPE              Unrestricted (default), WeekDaySchedule, YearDaySchedule, NonAccess,
@@ -76,6 +86,8 @@ export interface CliOptions {
     user: { [name: string]: string }
     /** `enrol --replace`. */
     replace: boolean
+    /** `restore --replace-board`. */
+    replaceBoard?: boolean
 }
 
 /** A usage error: printed with the usage text, exit code 2. */
@@ -96,7 +108,7 @@ function storeLossNote(s: { provisioned: boolean; storeLost: boolean }, heldKey:
 }
 
 const SIMPLE = ["status", "enrol", "keys", "unlock", "lock", "clear-lockout", "lost-phone", "audit"]
-const COMMAND_NAMES = [...SIMPLE, "revoke", "users", "mode", "clock"]
+const COMMAND_NAMES = [...SIMPLE, "revoke", "users", "mode", "clock", ...BACKUP_COMMANDS]
 
 function slotArg(s: string | undefined, what: string): number {
     if (s === undefined || !/^\d{1,3}$/.test(s) || Number(s) < 1 || Number(s) > 250) throw new UsageError(`${what} takes a slot from 1 to 250`)
@@ -116,6 +128,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         if (a === "--help" || a === "-h") return "help"
         else if (a === "--json") o.json = true
         else if (a === "--replace") o.replace = true
+        else if (a === "--replace-board") o.replaceBoard = true
         else if (a === "--keys") o.keys = value()
         else if (a === "--tcp") {
             const m = /^([^:]+):(\d{1,5})$/.exec(value())
@@ -172,7 +185,11 @@ export function parseCli(argv: string[]): CliOptions | "help" {
             } catch (e) {
                 throw new UsageError((e as Error).message)
             }
+    } else if (BACKUP_COMMANDS.includes(o.command)) {
+        const why = checkBackupArgs(o.command, args)
+        if (why) throw new UsageError(why)
     } else if (args.length) throw new UsageError(`${o.command} takes no arguments`)
+    if (o.replaceBoard && o.command !== "restore") throw new UsageError("--replace-board is an option of `restore` only")
     return o
 }
 
@@ -236,6 +253,7 @@ export async function runCommand(
         newCode = await code()
         if (!/^\d+$/.test(newCode)) throw new Error("the code must be digits only (read from standard input)")
     }
+    if (BACKUP_COMMANDS.includes(o.command)) return await runBackupCommand(o, client, store)
     await client.service(o.timeoutMs)
     if (o.command === "status" || (o.command === "mode" && a.length === 0)) {
         const s = await client.status()
@@ -387,6 +405,7 @@ export async function main(argv: string[]): Promise<number> {
         if (e instanceof LockBusy) return fail(e.message, "KeyFileBusy")
         if (e instanceof UnprovenAnswer) return fail(e.message, "UnprovenAnswer")
         if (e instanceof ProtocolMismatch) return fail(e.message, "ProtocolMismatch")
+        if (e instanceof BackupFileError || e instanceof RestoreRefused) return fail(e.message, e.reason)
         if (e instanceof LockRefusal) {
             if (opts.json) {
                 console.log(JSON.stringify({ ok: false, error: e.status, reason: e.reason, message: e.message }))
