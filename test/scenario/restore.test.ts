@@ -18,7 +18,7 @@ import { decodeBackup, encodeBackup, BackupFileError } from "../../companion/bac
 import { lockSettingKeys, RestoreRefused } from "../../companion/backup"
 import { LatchkeyClient } from "../../host/lock-client"
 import type { SimulatedBoard } from "../../sim/board"
-import { fstorValue } from "../../sim/fstor"
+import { fstorValue, writeFstorValue } from "../../sim/fstor"
 import { UserType } from "../../src/core/index"
 import { attempt, enrolled, itNeeds, MASTER, setUpMaster, sleep } from "./helpers"
 
@@ -108,6 +108,28 @@ describe("backup and restore", () => {
         // the restore's writes were the lock's to accept: no tamper alarm, and commands still work
         await sleep(1500)
         expect(client.alarmSeen("StoreTampered", from)).toBe(false)
+        await retry(() => command(client, store, "lock"))
+    }, 240_000)
+
+    itNeeds("flashImage")("a store lost at a power cut (its device key torn): the loss reported, then restored, and reported no more", async () => {
+        const { b, client, store } = await enrolled()
+        const dir = mkdtempSync(join(tmpdir(), "latchkey-restore-"))
+        const file = join(dir, "lock.backup")
+        await cli(client, store.path, "backup", file)
+        b.powerCut()
+        // the device key's newest value torn short: the boot cannot trust anything made with it
+        writeFstorValue(b.flash.image, "$lk.key", new Uint8Array(5).fill(0xa5))
+        await b.powerOn()
+        const lost = await retry(() => client.status())
+        expect(lost.provisioned).toBe(false)
+        expect(lost.storeLost).toBe(true)
+        expect(await attempt(b, MASTER)).toBe("failure")
+        await b.pressProgramButton()
+        await cli(client, store.path, "restore", file)
+        const s = await retry(() => client.status())
+        expect(s.provisioned).toBe(true)
+        expect(s.storeLost).toBe(false)
+        expect(await attempt(b, MASTER)).toBe("success")
         await retry(() => command(client, store, "lock"))
     }, 240_000)
 
