@@ -14,6 +14,17 @@ export function checkBackupArgs(command: string, args: string[]): string | null 
     return null
 }
 
+/**
+ * A backup or restore carries the device key: over the Jacdac bus only (USB, or the simulator's
+ * TCP bus), never over a broker, whatever transport option the CLI has (`--mqtt...`). Checked
+ * before the options are parsed.
+ */
+export function brokerRefusal(argv: string[]): string | null {
+    if (!argv.some(a => BACKUP_COMMANDS.includes(a))) return null
+    const broker = argv.find(a => /^--mqtt/.test(a))
+    return broker ? `backup and restore go over the bus only (USB or the simulator's TCP bus), never a broker: ${broker} refused` : null
+}
+
 /** Runs `backup FILE` or `restore FILE`. */
 export async function runBackupCommand(
     o: { command: string; args: string[]; timeoutMs: number; replaceBoard?: boolean },

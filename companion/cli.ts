@@ -10,7 +10,7 @@ import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
 import { AlreadyEnrolled, command, defaultKeyFile, enrol, KeyStore, LockRefusal, ProtocolMismatch, UnprovenAnswer, UnsafeKeyFile } from "./protocol"
 import { LockBusy } from "./file-lock"
-import { BACKUP_COMMANDS, checkBackupArgs, runBackupCommand } from "./backup-command"
+import { BACKUP_COMMANDS, brokerRefusal, checkBackupArgs, runBackupCommand } from "./backup-command"
 import { BackupFileError } from "./backup-file"
 import { RestoreRefused } from "./backup"
 import { LatchkeyClient } from "../host/lock-client"
@@ -117,6 +117,8 @@ function slotArg(s: string | undefined, what: string): number {
 
 export function parseCli(argv: string[]): CliOptions | "help" {
     const o: CliOptions = { host: "127.0.0.1", port: 8082, keys: defaultKeyFile(), json: false, timeoutMs: 5000, command: "", args: [], user: {}, replace: false }
+    const broker = brokerRefusal(argv)
+    if (broker) throw new UsageError(broker)
     const rest: string[] = []
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]

@@ -29,6 +29,9 @@ describe("backup and restore arguments", () => {
         expect(usage(["restore", "a", "b"])).toMatch(/restore takes one FILE/)
         expect(usage(["backup", "a", "--replace-board"])).toMatch(/--replace-board is an option of `restore` only/)
         expect(usage(["unlock", "--replace-board"])).toMatch(/--replace-board is an option of `restore` only/)
+        // never over a broker, whatever the option is called once the CLI has one
+        expect(usage(["--mqtt", "mqtt://broker", "restore", "a"])).toMatch(/over the bus only .* never a broker: --mqtt refused/)
+        expect(usage(["backup", "a", "--mqtt-host", "b"])).toMatch(/never a broker/)
         // the passphrase is never an argument
         expect(usage(["backup", "a", "--passphrase", "x"])).toMatch(/unknown option --passphrase/)
     })
