@@ -85,22 +85,22 @@ function tagKind(key: string): string | null {
 }
 
 /**
- * Checks what a backup holds before anything is sent: a 32-byte device key, a meta, at least
- * one user chunk, and every sealed setting's tag under that key (a file whose settings do not
- * match its key would restore a lock that opens for nobody).
+ * Checks what a backup holds before anything is sent: a 32-byte device key, a meta and at least
+ * one user chunk whose tags match under that key (a file whose settings do not belong to its key
+ * would restore a lock that opens for nobody). Other values go back as the lock had them: a
+ * damaged companion record, say, is one the lock counts as revoked and keeps in its place.
  */
 export function checkSnapshot(settings: { [key: string]: Uint8Array }) {
     const key = settings["$lk.key"]
     if (!key || key.length !== 32) throw new BackupFileError("Damaged", "the backup holds no device key")
-    if (!settings["$lk.meta"]) throw new BackupFileError("Damaged", "the backup holds no $lk.meta")
-    if (!Object.keys(settings).some(k => /^\$lk\.u\d+$/.test(k))) throw new BackupFileError("Damaged", "the backup holds no user")
-    for (const [k, v] of Object.entries(settings)) {
+    const valid = (k: string) => {
+        const v = settings[k]
         const kind = tagKind(k)
-        if (!kind) continue
-        if (v.length < 5) throw new BackupFileError("Damaged", `the backup's ${k} is too short`)
-        const data = v.subarray(0, v.length - 4)
-        if (!Buffer.from(sealed(key, kind, data)).equals(Buffer.from(v))) throw new BackupFileError("Damaged", `the backup's ${k} does not match its device key`)
+        if (!v || v.length < 5 || !kind) return false
+        return Buffer.from(sealed(key, kind, v.subarray(0, v.length - 4))).equals(Buffer.from(v))
     }
+    if (!valid("$lk.meta")) throw new BackupFileError("Damaged", "the backup's $lk.meta is missing or does not match its device key")
+    if (!Object.keys(settings).some(k => /^\$lk\.u\d+$/.test(k) && valid(k))) throw new BackupFileError("Damaged", "the backup holds no user chunk that matches its device key")
 }
 
 /** The settings service of the DeviceScript device on the bus (the lock's runtime: one per bus). */

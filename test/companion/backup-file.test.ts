@@ -4,10 +4,12 @@
  * in it. Real scrypt and AES-256-GCM (node:crypto), at the lowest cost a file may carry (2^14), so
  * each test takes a fraction of a second.
  */
+import { createHmac } from "node:crypto"
 import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { checkSnapshot } from "../../companion/backup"
 import { BackupFileError, decodeBackup, encodeBackup, readBackupFile, writeBackupFile, type BackupContents } from "../../companion/backup-file"
 
 const COST = { logN: 14, r: 8, p: 1 }
@@ -118,5 +120,24 @@ describe("backup file on disk", () => {
         expect(await reason(() => writeBackupFile(join(dir, "new.backup"), data))).toBe("Exists")
         expect(readFileSync(target, "utf8")).toBe("untouched")
         expect(await reason(() => readBackupFile(join(dir, "missing.backup")))).toBe("Foreign")
+    })
+})
+
+describe("what a backup must hold", () => {
+    const seal = (key: Buffer, kind: string, data: Buffer) =>
+        new Uint8Array(Buffer.concat([data, createHmac("sha256", key).update(Buffer.concat([Buffer.from(kind), data])).digest().subarray(0, 4)]))
+    const snapshot = () => ({ "$lk.key": new Uint8Array(KEY), "$lk.meta": seal(KEY, "M", Buffer.alloc(20, 1)), "$lk.u0": seal(KEY, "U0", Buffer.alloc(204, 3)) })
+
+    it("a device key, and a meta and a user chunk sealed under it", async () => {
+        expect(() => checkSnapshot(snapshot())).not.toThrow()
+        const otherKey = { ...snapshot(), "$lk.key": new Uint8Array(32).fill(9) }
+        expect(await reason(() => checkSnapshot(otherKey))).toBe("Damaged")
+        const noUser: { [k: string]: Uint8Array } = snapshot()
+        delete noUser["$lk.u0"]
+        expect(await reason(() => checkSnapshot(noUser))).toBe("Damaged")
+        const badMeta = snapshot()
+        badMeta["$lk.meta"][3] ^= 1
+        expect(await reason(() => checkSnapshot(badMeta))).toBe("Damaged")
+        expect(await reason(() => checkSnapshot({ ...snapshot(), "$lk.key": new Uint8Array(31) }))).toBe("Damaged")
     })
 })
