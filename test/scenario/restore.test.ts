@@ -6,10 +6,10 @@
  * leaves the lock's settings exactly as they were. Real scrypt and AES-256-GCM at the shipping
  * cost; the passphrase comes from LATCHKEY_BACKUP_PASSPHRASE, as in a script.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect } from "vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { jdpack, jdunpack, Packet } from "jacdac-ts"
 import { parseCli, runCommand, type CliOptions } from "../../companion/cli"
 import { addUser } from "../../companion/admin"
@@ -20,13 +20,20 @@ import { LatchkeyClient } from "../../host/lock-client"
 import type { SimulatedBoard } from "../../sim/board"
 import { fstorValue, writeFstorValue } from "../../sim/fstor"
 import { UserType } from "../../src/core/index"
-import { attempt, enrolled, itNeeds, MASTER, setUpMaster, sleep } from "./helpers"
+import { serveBusOverTcp, TcpHub } from "../../sim/hub"
+import { cli as cliProcess } from "./cli-run"
+import { attempt, enrolled, itNeeds, MASTER, setUpBoard, setUpMaster, sleep } from "./helpers"
 
 const PASS = "a long backup passphrase"
 let before: string | undefined
 beforeAll(() => {
     before = process.env.LATCHKEY_BACKUP_PASSPHRASE
     process.env.LATCHKEY_BACKUP_PASSPHRASE = PASS
+})
+let hub: TcpHub | undefined
+afterEach(async () => {
+    await hub?.close()
+    hub = undefined
 })
 afterAll(() => {
     if (before === undefined) delete process.env.LATCHKEY_BACKUP_PASSPHRASE
@@ -131,6 +138,33 @@ describe("backup and restore", () => {
         expect(s.storeLost).toBe(false)
         expect(await attempt(b, MASTER)).toBe("success")
         await retry(() => command(client, store, "lock"))
+    }, 240_000)
+
+    it("the CLI as a user runs it: a 0600 backup with the passphrase from the environment, and refusals that exit 1 with their reason", async () => {
+        const b = await setUpBoard()
+        hub = await serveBusOverTcp(b.bus, 0)
+        const dir = mkdtempSync(join(tmpdir(), "latchkey-restore-"))
+        const keys = join(dir, "keys.json")
+        const file = join(dir, "lock.backup")
+        const made = await cliProcess(hub.port, keys, "backup", file)
+        expect(made.code, made.err).toBe(0)
+        expect(made.out).toMatch(/backed up to/)
+        expect(statSync(file).mode & 0o777).toBe(0o600)
+        const again = await cliProcess(hub.port, keys, "backup", file, "--json")
+        expect(again.code).toBe(1)
+        expect(JSON.parse(again.out)).toMatchObject({ ok: false, error: "Exists" })
+        const setUp = await cliProcess(hub.port, keys, "restore", file, "--json")
+        expect(setUp.code).toBe(1)
+        expect(JSON.parse(setUp.out)).toMatchObject({ ok: false, error: "NotInSetup" })
+        delete process.env.LATCHKEY_BACKUP_PASSPHRASE
+        try {
+            const noPass = await cliProcess(hub.port, keys, "backup", join(dir, "other.backup"))
+            expect(noPass.code).toBe(1)
+            expect(noPass.err).toMatch(/no passphrase: set LATCHKEY_BACKUP_PASSPHRASE, or run on a terminal/)
+        } finally {
+            process.env.LATCHKEY_BACKUP_PASSPHRASE = PASS
+        }
+        expect(await attempt(b, MASTER)).toBe("success")
     }, 240_000)
 
     itNeeds("flashImage")("refused, with the lock unchanged: wrong passphrase, damaged file, another board, no button press, a lock that is set up", async () => {
