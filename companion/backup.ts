@@ -283,6 +283,8 @@ export async function restoreLock(client: LatchkeyClient, store: KeyStore, o: Re
     if (begun === "NoPresence")
         throw new RestoreRefused("NoPresence", "press the lock's inside program button, then restore within 30 s; nothing was changed")
     if (begun !== "Ok") throw new RestoreRefused(begun, `the lock refused the restore (${begun}: not in setup mode, or a restore under way); nothing was changed`)
+    // a step the lock had begun before the window opened (a flash write takes milliseconds) ends first
+    await new Promise(r => setTimeout(r, 1000))
     const srv = await lockSettings(client, o.timeoutMs)
     const settings = withRestoreEntry(backup.settings, localNowSeconds())
     let failed: string | null = null
