@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: every measurement (each its own process), then the table. The
  * timing measurements (brute, ct, latency) run one after the other on a machine as quiet as this
- * run can make it; then footprint, power and fuzz, which measure no time, run side by side.
+ * run can make it; then footprint, power, writes and fuzz, which measure no time, run side by side.
  *
- *   npm run bench -- [--only ct,brute,latency,remote,footprint,power,fuzz] [--quick] [--docs]
+ *   npm run bench -- [--only ct,brute,latency,remote,footprint,power,writes,fuzz] [--quick] [--docs]
  *
  * --quick runs small versions (a smoke test, not results to quote); --docs rewrites the
  * Measured section of docs/benchmarks.md with the table.
@@ -21,6 +21,7 @@ const STEPS: { name: string; script: string; quick: string[]; parallel: boolean 
     { name: "remote", script: "remote.ts", quick: ["--commands", "10"], parallel: false },
     { name: "footprint", script: "footprint.ts", quick: ["--harness-seconds", "3"], parallel: true },
     { name: "power", script: "powercut.ts", quick: ["--cuts", "40"], parallel: true },
+    { name: "writes", script: "writes.ts", quick: ["--rounds", "2"], parallel: true },
     { name: "fuzz", script: "fuzz.ts", quick: ["--storms", "2000", "--frames", "20000", "--profiles", "500", "--vm-keys", "60", "--vm-frames", "150"], parallel: true },
 ]
 

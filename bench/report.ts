@@ -68,6 +68,14 @@ export function rows(r: any): Row[] {
             ["remote_ms: companion unlock, command to latch p50 / p99", `${rm.unlock_to_latch.p50} / ${rm.unlock_to_latch.p99} ms`, "-", ""],
             ["remote_ms: audit read with the chain checked (entries)", `${rm.audit_read.p50} ms (${rm.audit_read.entries})`, "-", ""],
         )
+    const w = r.settings_writes
+    if (w) {
+        const t = (x: any) => `${x?.total?.writes ?? "-"} (${x?.total?.bytes ?? "-"} B)`
+        out.push(
+            ["settings_writes: per key press / wrong code", `${t(w.per_key_press)} / ${w.per_wrong_code?.total?.writes ?? "-"}`, "-", ""],
+            ["settings_writes: per unlock by code / by companion (with relock)", `${t(w.per_unlock_by_code)} / ${t(w.per_companion_unlock)}`, "-", ""],
+        )
+    }
     const p = r.power_cut
     if (p)
         out.push(

@@ -12,6 +12,9 @@ import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
 import { AlreadyEnrolled, command, defaultKeyFile, enrol, ENROL_BUS_ONLY, EnrolNotRemote, KeyStore, LockRefusal, ProtocolMismatch, UnprovenAnswer, UnsafeKeyFile } from "./protocol"
 import { LockBusy } from "./file-lock"
+import { BACKUP_COMMANDS, brokerRefusal, checkBackupArgs, runBackupCommand } from "./backup-command"
+import { BackupFileError } from "./backup-file"
+import { RestoreRefused } from "./backup"
 import { LatchkeyClient } from "../host/lock-client"
 import { formatWallTime, modeName, UserType } from "../src/core/index"
 import { topicLockId } from "../src/core/topics"
@@ -52,6 +55,13 @@ commands:
   audit                    the audit log, oldest first, with its hash chain checked here
                            (exit code 3 when the chain is broken)
   locks                    (--mqtt only) the locks the broker knows: their retained availability
+  backup FILE              save everything the lock keeps (device key, users, names, mode, companion
+                           records, audit log) to a new FILE, encrypted under a passphrase
+  restore FILE [--replace-board]
+                           put a backup back into a lock in setup mode (a lost or wiped store), over
+                           the bus only: press the lock's program button first (30 s); refused onto
+                           another board unless --replace-board. The passphrase: typed on the
+                           terminal, or LATCHKEY_BACKUP_PASSPHRASE for scripts (never an argument)
 
 user options (users add):
   --type TYPE              Unrestricted (default), WeekDaySchedule, YearDaySchedule, NonAccess,
@@ -99,6 +109,8 @@ export interface CliOptions {
     lock?: string
     /** --topic-prefix, or devs.json's. */
     topicPrefix?: string
+    /** `restore --replace-board`. */
+    replaceBoard?: boolean
 }
 
 /** A usage error: printed with the usage text, exit code 2. */
@@ -119,7 +131,7 @@ function storeLossNote(s: { provisioned: boolean; storeLost: boolean }, heldKey:
 }
 
 const SIMPLE = ["status", "enrol", "keys", "unlock", "lock", "clear-lockout", "lost-phone", "audit"]
-const COMMAND_NAMES = [...SIMPLE, "revoke", "users", "mode", "clock", "locks"]
+const COMMAND_NAMES = [...SIMPLE, "revoke", "users", "mode", "clock", "locks", ...BACKUP_COMMANDS]
 
 function slotArg(s: string | undefined, what: string): number {
     if (s === undefined || !/^\d{1,3}$/.test(s) || Number(s) < 1 || Number(s) > 250) throw new UsageError(`${what} takes a slot from 1 to 250`)
@@ -128,6 +140,8 @@ function slotArg(s: string | undefined, what: string): number {
 
 export function parseCli(argv: string[]): CliOptions | "help" {
     const o: CliOptions = { host: "127.0.0.1", port: 8082, keys: defaultKeyFile(), json: false, timeoutMs: 5000, command: "", args: [], user: {}, replace: false }
+    const broker = brokerRefusal(argv)
+    if (broker) throw new UsageError(broker)
     const rest: string[] = []
     let tcp = false
     for (let i = 0; i < argv.length; i++) {
@@ -140,6 +154,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         if (a === "--help" || a === "-h") return "help"
         else if (a === "--json") o.json = true
         else if (a === "--replace") o.replace = true
+        else if (a === "--replace-board") o.replaceBoard = true
         else if (a === "--keys") o.keys = value()
         else if (a === "--tcp") {
             const m = /^([^:]+):(\d{1,5})$/.exec(value())
@@ -217,7 +232,11 @@ export function parseCli(argv: string[]): CliOptions | "help" {
             } catch (e) {
                 throw new UsageError((e as Error).message)
             }
+    } else if (BACKUP_COMMANDS.includes(o.command)) {
+        const why = checkBackupArgs(o.command, args)
+        if (why) throw new UsageError(why)
     } else if (args.length) throw new UsageError(`${o.command} takes no arguments`)
+    if (o.replaceBoard && o.command !== "restore") throw new UsageError("--replace-board is an option of `restore` only")
     return o
 }
 
@@ -281,6 +300,10 @@ export async function runCommand(
     if (o.command === "users" && a[0] === "add") {
         newCode = await code()
         if (!/^\d+$/.test(newCode)) throw new Error("the code must be digits only (read from standard input)")
+    }
+    if (BACKUP_COMMANDS.includes(o.command)) {
+        if (!(t instanceof BusTransport)) throw new Error("backup and restore go over the bus only (USB or the simulator's TCP bus), never a broker")
+        return await runBackupCommand(o, t.client, store)
     }
     const lockId = await t.lockId(o.timeoutMs)
     if (o.command === "status" || (o.command === "mode" && a.length === 0)) {
@@ -549,6 +572,7 @@ export async function main(argv: string[]): Promise<number> {
         if (e instanceof LockBusy) return fail(e.message, "KeyFileBusy")
         if (e instanceof UnprovenAnswer) return fail(e.message, "UnprovenAnswer")
         if (e instanceof ProtocolMismatch) return fail(e.message, "ProtocolMismatch")
+        if (e instanceof BackupFileError || e instanceof RestoreRefused) return fail(e.message, e.reason)
         if (e instanceof LockRefusal) {
             if (opts.json) {
                 console.log(JSON.stringify({ ok: false, error: e.status, reason: e.reason, message: e.message }))

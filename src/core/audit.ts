@@ -92,6 +92,11 @@ export enum AuditKind {
  *                        board's own: its role was bound to a foreign device
  */
 export const TAMPER_KIND = AuditKind.DoorForcedOpen
+/**
+ * A restore (`latchkey restore`, written into the restored log by the companion) shares
+ * LockFactoryReset's kind with this slot byte (a factory reset and a store loss have slot 0).
+ */
+export const RESTORED_SLOT = 1
 export const TAMPER_STORE = 1
 export const TAMPER_PART = 2
 
@@ -179,6 +184,7 @@ export function auditKindName(kind: number): string {
  */
 export function auditEntryName(kind: number, slot: number): string {
     if (kind === TAMPER_KIND && slot === TAMPER_STORE) return "StoreTampered"
+    if (kind === AuditKind.LockFactoryReset && slot === RESTORED_SLOT) return "StoreRestored"
     if (kind === TAMPER_KIND && slot >= TAMPER_PART) return "ForeignPart " + partName(slot - TAMPER_PART)
     return auditKindName(kind)
 }

@@ -37,7 +37,9 @@ import {
     AUDIT_KEY_SEGMENT,
     clearFrame,
     STATUS_BUSY,
+    STATUS_NO_PRESENCE,
     STATUS_OK,
+    STATUS_REFUSED,
     stepEvent,
     takeEffect,
     takeEvent,
@@ -46,7 +48,7 @@ import {
 import { reportAlarm, reportAudit, reportLockedOut, reportPowerCycled, startLatchkeyService } from "./service"
 import { reportJams } from "./latch-monitor"
 import { announceAlarm } from "./alarm-listeners"
-import { loadCompanions, notePresence, wipeCompanions } from "./remote"
+import { loadCompanions, notePresence, takePresence, wipeCompanions } from "./remote"
 import { answerRemote, answerWriteFailed, checkRemoteRequest, handleFrame, takePosted } from "./remote-requests"
 import { refuseFlood, takeFloodReport } from "./flood"
 import { limitServerPackets } from "./packet-limit"
@@ -83,6 +85,10 @@ let driver: CoreDriver
 let draining = false
 /** Set when the failure counter could not be written: the keypad stays refused until restart. */
 let halted = false
+/** A restore is writing the store over the bus (restoreStep): nothing is stepped or written until the restart. */
+let restoring = false
+/** Longest a restore may take before the lock restarts anyway (and reads whatever the store holds). */
+const RESTORE_MS = 120000
 
 /** `n` uniformly random decimal digits. */
 function randomDigits(n: number): string {
@@ -191,6 +197,27 @@ export async function runRemoteFrame(frame: Buffer): Promise<Buffer> {
     return await handleFrame(frame, postRemoteAttempt)
 }
 
+/**
+ * The lock service's `restore` command (services/latchkey.md). Step 1: only in setup mode and
+ * within the presence window of a program-button press; then the lock stops (no event stepped,
+ * no flash write, no store check) while the companion writes the store over the bus. Step 2: the
+ * lock restarts and boots from what the store now holds (so does the end of RESTORE_MS).
+ */
+async function restoreStep(step: number): Promise<number> {
+    if (step === 2 && restoring) {
+        console.log("lock: restore written: restarting")
+        setTimeout(ds.restart, 200)
+        return STATUS_OK
+    }
+    if (step !== 1 || restoring || !lockStatusNow().setup) return STATUS_REFUSED
+    if (!takePresence()) return STATUS_NO_PRESENCE
+    restoring = true
+    halted = true
+    console.log("lock: restore: the store is being written over the bus; the lock restarts when it is done")
+    setTimeout(ds.restart, RESTORE_MS)
+    return STATUS_OK
+}
+
 function postRemoteAttempt() {
     post({ type: "remoteAttempt" })
 }
@@ -225,7 +252,7 @@ async function drain() {
         while (driver.queue.length > 0) {
             const next = takeEvent(driver)
             const t = next.type
-            if (halted && t !== "buttonDown" && t !== "buttonUp" && t !== "tick" && t !== "storeTampered" && t !== "foreignPart") {
+            if (halted && (restoring || (t !== "buttonDown" && t !== "buttonUp" && t !== "tick" && t !== "storeTampered" && t !== "foreignPart"))) {
                 if (next.type === "keyDown") playSound("lockout")
                 // a companion command never checked: answered (Busy: not carried out)
                 if (next.type === "remoteAttempt") {
@@ -331,7 +358,7 @@ export async function startLock() {
     })
     draining = true
     await drain()
-    startLatchkeyService({ status: lockStatusNow, post: post, runFrame: runRemoteFrame, storeLost: storeLostMarked })
+    startLatchkeyService({ status: lockStatusNow, post: post, runFrame: runRemoteFrame, storeLost: storeLostMarked, restore: restoreStep })
     reportForeignParts(part => post({ type: "foreignPart", part: part }))
     limitServerPackets(refuseFloodNow)
     // after the service's first announce (every 500 ms), so peers know the device before the event

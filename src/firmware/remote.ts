@@ -150,6 +150,13 @@ export function notePresence() {
     buttonAt = ds.millis()
 }
 
+/** Whether the program button was pressed within the presence window; the press is spent either way. */
+export function takePresence(): boolean {
+    const ok = buttonAt >= 0 && ds.millis() - buttonAt <= PRESENCE_WINDOW_MS
+    buttonAt = -1
+    return ok
+}
+
 /** Signs the challenges of this boot (never leaves RAM). */
 let challengeSecret: Buffer = null
 /** Part of every IV of this boot: the sequence numbers start again at each boot. */

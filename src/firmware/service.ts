@@ -27,6 +27,8 @@ export interface LatchkeyHandlers {
     post: (event: LockEvent) => void
     /** Answers a companion frame (request bytes in, answer bytes out). */
     runFrame: (frame: Buffer) => Promise<Buffer>
+    /** The restore command's step (1 begin, 2 written): answers a CommandStatus. */
+    restore: (step: number) => Promise<number>
 }
 
 class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
@@ -60,6 +62,9 @@ class LatchkeyServer extends Server implements ds.LatchkeyServerSpec {
         // in the audit log: which key id was handed out (never the key)
         if (answer[0] === ds.LatchkeyCommandStatus.Ok) this.handlers.post({ type: "companionEnrolled", keyId: answer[1] })
         return answer
+    }
+    async restore(step: any): Promise<number> {
+        return await this.handlers.restore(Array.isArray(step) ? step[0] : step)
     }
     /** Protocol 1's sealed command: refused, in the clear, with what to do. */
     secured(): [ds.LatchkeyCommandStatus, Buffer] {
