@@ -101,3 +101,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<SimBroker> 
     await b.up()
     return b
 }
+
+/**
+ * The companion CLI command that opens the simulated lock through the broker at `url`: what
+ * `npm start` prints and the page shows.
+ */
+export function companionCommand(url: string, _lockId?: string): string {
+    return `npm run latchkey -- --mqtt ${url} unlock`
+}
