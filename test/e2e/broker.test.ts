@@ -33,8 +33,6 @@ const PROFILE = loadProfile([join(ROOT, "test", "fixtures", "fast-timing.json"),
 const WAIT = 20_000
 /** A restarted broker is dialled again within RECONNECT_MAX_MS (8 s) plus a quarter. */
 const RECONNECT_WAIT = 30_000
-/** The in-process VM's bus device id: the lock id in its topics. */
-const LOCK_ID = "1a7c4b3e9d2f0a55"
 
 let broker: SimBroker
 let sim: WebSimulator
@@ -90,10 +88,12 @@ async function answer(mark: number): Promise<string> {
     return (await handle.jsonValue()) as string
 }
 
-/** The lock's retained availability on the broker, as any MQTT client sees it. */
+/** The lock's retained availability on the broker, as any MQTT client sees it (under the lock id the firmware said). */
 async function availability(): Promise<string | undefined> {
+    const lockId = sim.netStatus().lockId
+    expect(lockId).toMatch(/^[0-9a-f]{16}$/)
     const asTestBroker = { kind: "aedes", port: broker.port, url: broker.url, running: broker.running } as TestBroker
-    const topic = lockTopics(PROFILE.network.topicPrefix, LOCK_ID).availability
+    const topic = lockTopics(PROFILE.network.topicPrefix, lockId!).availability
     return (await retainedNow(asTestBroker, [topic])).get(topic)
 }
 
