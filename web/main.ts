@@ -307,10 +307,13 @@ function drawNet() {
     toggle.disabled = !view.connected
     toggle.textContent = net.brokerUp ? "Take the broker down" : "Bring the broker up"
     $("net-cli").textContent = net.companion
-        ? `Companion over MQTT (enrol it over the bus first): ${net.companion}${net.lockId ? ` · lock id ${net.lockId}` : ""}`
+        ? `The companion over MQTT (enrolled over the bus first)${net.lockId ? `, lock id ${net.lockId}` : ""}:`
         : net.broker === null
           ? "The firmware runs without the network: the companion reaches it over the bus only."
           : ""
+    const cmd = $("net-cmd")
+    cmd.textContent = net.companion ?? ""
+    cmd.hidden = !net.companion
 }
 
 // ---- the VM and the connection ----

@@ -108,7 +108,7 @@ describe("npm start's broker on the simulator page", () => {
             await page.waitForSelector("#net[data-link=connected][data-broker=up]", { timeout: WAIT })
             expect(await text("#net-link")).toBe("link connected")
             expect(await text("#net-broker")).toBe(`${broker.url} · up`)
-            expect(await text("#net-cli")).toContain(`npm run latchkey -- --mqtt ${broker.url}`)
+            expect(await text("#net-cmd")).toContain(`npm run latchkey -- --mqtt ${broker.url}`)
             expect(await availability()).toBe("online")
 
             // a master code, set up at the door
