@@ -40,11 +40,9 @@ import { parseClientMessage, TOKEN_PARAM, type ClientMessage, type NetStatus, ty
 import { settingValue, writeDeviceSettings } from "../host/device-settings"
 import { sendEventsOnce, SimulatedBoard, sleep } from "./board"
 import { companionCommand, type SimBroker } from "./broker"
-import type { InProcessDevice } from "./devices/device"
 import { fstorValue, hasFstor } from "./fstor"
 import { LinkStatus } from "./link-status"
 import { PageGuard } from "./page-guard"
-import { readBytecode } from "./vm"
 import { ROOT } from "../host/paths"
 
 export const HARDWARE_ID = "5e11ab0a7d000001"
@@ -161,9 +159,7 @@ export class WebSimulator {
         const { flashFile } = options
         if (flashFile && !options.wipe && existsSync(flashFile)) this.board.flash.image = new Uint8Array(readFileSync(flashFile))
         if (flashFile) this.keepFlashIn(flashFile)
-        const image = this.board.flash.image
-        if (image.length > 0 && hasFstor(image) && !holdsProgram(image, readBytecode(options.firmware ?? "firmware")))
-            (this.board.device as InProcessDevice).deployAtNextPowerOn()
+        this.board.redeployIfStale()
         this.stopLines = this.board.onLine(line => this.onConsole(line))
     }
 
@@ -513,16 +509,4 @@ export class WebSimulator {
             if (this.vmState === "crashed") await this.powerOn()
         })
     }
-}
-
-/**
- * Whether a flash image holds `bytecode` as its program: the VM writes the program's bytes as they
- * are, but the image it saves ends at its last non-zero byte, so the program's trailing zeros may
- * be cut off.
- */
-export function holdsProgram(image: Uint8Array, bytecode: Uint8Array): boolean {
-    let end = bytecode.length
-    while (end > 0 && bytecode[end - 1] === 0) end--
-    if (end === 0) return false
-    return Buffer.from(image.buffer, image.byteOffset, image.byteLength).indexOf(Buffer.from(bytecode.buffer, bytecode.byteOffset, end)) >= 0
 }
