@@ -104,8 +104,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<SimBroker> 
 
 /**
  * The companion CLI command that opens the simulated lock through the broker at `url`: what
- * `npm start` prints and the page shows.
+ * `npm start` prints and the page shows. No --lock: the CLI needs one only when the broker knows
+ * several locks, and this broker knows the simulator's alone.
  */
-export function companionCommand(url: string, _lockId?: string): string {
+export function companionCommand(url: string): string {
     return `npm run latchkey -- --mqtt ${url} unlock`
 }

@@ -89,16 +89,18 @@ async function main() {
     say(`${profile.name}, ${firmware} on the DeviceScript VM, flash ${args.wipe ? "wiped" : "from " + args.flash}`)
     say(`open ${url}   (Ctrl-C stops)`)
     say(`(the token in it is new each run and the page's only way in: other web pages are refused)`)
-    if (broker) {
-        say(`MQTT broker ${broker.url}   (aedes, in this process: anonymous, 127.0.0.1 only; the page takes it down and up)`)
-        say(`companion over MQTT: \`${companionCommand(broker.url)}\``)
-    } else say("no MQTT broker (--no-broker): the firmware runs without the network")
+    if (broker) say(`MQTT broker ${broker.url}   (aedes, in this process: anonymous, 127.0.0.1 only; the page takes it down and up)`)
+    else say("no MQTT broker (--no-broker): the firmware runs without the network")
+    /** Where the companion CLI reaches the bus (enrol goes nowhere else), if anywhere. */
+    let busPort: number | undefined
     if (args.hub) {
         await attachToHub(sim.board.bus)
+        busPort = HUB_TCP_PORT
         say(`attached to the DeviceScript hub on tcp ${HUB_TCP_PORT}: its dashboard, VS Code and the companion CLI see this board`)
     } else if (args.tcp > 0) {
         try {
             const hub = await serveBusOverTcp(sim.board.bus, args.tcp)
+            busPort = hub.port
             say(`companion CLI: \`npm run latchkey -- status\` (bus served on tcp 127.0.0.1:${hub.port})`)
         } catch (e) {
             say(`no TCP hub for the companion CLI: ${(e as Error).message}; try --port N, or --hub to join a devtools hub`)
@@ -106,6 +108,15 @@ async function main() {
     }
     await sim.ready()
     say(`firmware running (${Math.round(performance.now() - t0)} ms after start)`)
+    if (broker) {
+        const lockId = sim.netStatus().lockId
+        const enrol = busPort === undefined ? undefined : `npm run latchkey -- ${busPort === DEFAULT_TCP ? "" : `--tcp 127.0.0.1:${busPort} `}enrol`
+        say(
+            `companion over MQTT${lockId ? ` (lock ${lockId})` : ""}: enrol once over the bus ` +
+                (enrol ? `(press PROG on the page, then within 30 s \`${enrol}\`), then` : "(it is not served here: --port 0), then"),
+        )
+        say(`  ${companionCommand(broker.url)}`)
+    }
     const quit = async () => {
         await sim.stop()
         await broker?.stop()

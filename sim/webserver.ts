@@ -393,7 +393,7 @@ export class WebSimulator {
             link: r.link,
             detail: r.detail,
             lockId: r.lockId,
-            companion: b ? companionCommand(b.url, r.lockId) : undefined,
+            companion: b ? companionCommand(b.url) : undefined,
         }
     }
 
