@@ -34,7 +34,7 @@ export interface NetLock {
  * has them), sets it up and enrols a companion; resolves once the lock is online on the broker.
  * `deviceId` (16 hex digits) gives a second lock an id of its own.
  */
-export async function lockOnBroker(broker: TestBroker, deviceId?: string): Promise<NetLock> {
+export async function lockOnBroker(broker: Pick<TestBroker, "port" | "username" | "password">, deviceId?: string): Promise<NetLock> {
     const device = new InProcessDevice(deviceId)
     const board = new SimulatedBoard({ profile: NET_PROFILE, firmware: "firmware-net", echo: !!process.env.LATCHKEY_ECHO, device })
     await board.powerOn()
