@@ -9,7 +9,7 @@
  *                               the fast timings (network on; each test points it at its own broker)
  *   build/firmware-ship-net.devs the shipping firmware (src/main.ts) with test/fixtures/network.json laid
  *                               over devs.json: the largest image a real board runs, built so that its
- *                               size is known (test/config/image-size.test.ts); nothing runs it
+ *                               size is known (test/config/image-size.test.ts); `npm start` runs it
  *   build/core-door-tests.devs  test/firmware/core-door.devs.ts and
  *   build/core-admin-tests.devs test/firmware/core-admin.devs.ts: the pure core's cases (test/cases/)
  *                               inside the VM, in two parts (one program holds at most 64 KB of code)

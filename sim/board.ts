@@ -38,7 +38,8 @@ import { InProcessDevice, LockDevice } from "./devices/device"
 import { loadLatchkeySpec, SRV_LATCHKEY } from "../host/lock-client"
 import { SIMULATED_PARTS_ID } from "../host/board-gen"
 import { ROOT } from "../host/paths"
-import { Flash, readBytecode } from "./vm"
+import { hasFstor } from "./fstor"
+import { Flash, holdsProgram, readBytecode } from "./vm"
 
 /** A tune the buzzer started playing, named by the firmware's tone table. */
 export interface Heard {
@@ -350,6 +351,19 @@ export class SimulatedBoard {
     /** Cuts the power the moment the firmware's next flash write has been kept. */
     cutPowerAtNextFlashWrite() {
         this.device.cutPowerAtNextFlashWrite()
+    }
+
+    /**
+     * When the in-process VM's flash holds a program other than this board's image (an earlier
+     * build, or another image: npm start after npm start -- --fast), the next power-on writes this
+     * one, settings kept, as `devs deploy` does. True when it will.
+     */
+    redeployIfStale(): boolean {
+        const d = this.device as { flash?: Flash; deployAtNextPowerOn?: () => void }
+        const image = d.flash?.image
+        if (!d.deployAtNextPowerOn || !image || image.length === 0 || !hasFstor(image) || holdsProgram(image, this.bytecode)) return false
+        d.deployAtNextPowerOn()
+        return true
     }
 
     /** Erases the flash chip (settings and program; the program is written again at power-on). */

@@ -101,3 +101,12 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<SimBroker> 
     await b.up()
     return b
 }
+
+/**
+ * The companion CLI command that opens the simulated lock through the broker at `url`: what
+ * `npm start` prints and the page shows. No --lock: the CLI needs one only when the broker knows
+ * several locks, and this broker knows the simulator's alone.
+ */
+export function companionCommand(url: string): string {
+    return `npm run latchkey -- --mqtt ${url} unlock`
+}

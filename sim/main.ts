@@ -41,6 +41,8 @@ async function main() {
     const profile = args.fast ? loadProfile(join(ROOT, "test", "fixtures", "fast-timing.json")) : loadProfile()
     const board = new SimulatedBoard({ profile, firmware: args.fast ? "firmware-fast" : "firmware" })
     if (!args.wipe && existsSync(FLASH_FILE)) board.flash.image = new Uint8Array(readFileSync(FLASH_FILE))
+    // the flash file is shared with npm start, which may have left another image's program in it
+    board.redeployIfStale()
     board.flash.onSave = () => writeFileSync(FLASH_FILE, board.flash.image)
     const keepSaving = () => (board.flash.onSave = () => writeFileSync(FLASH_FILE, board.flash.image))
 

@@ -238,3 +238,15 @@ export async function runProgram(name: string, until: RegExp, timeoutMs: number)
     }
     return out
 }
+
+/**
+ * Whether a flash image holds `bytecode` as its program: the VM writes the program's bytes as they
+ * are, but the image it saves ends at its last non-zero byte, so the program's trailing zeros may
+ * be cut off.
+ */
+export function holdsProgram(image: Uint8Array, bytecode: Uint8Array): boolean {
+    let end = bytecode.length
+    while (end > 0 && bytecode[end - 1] === 0) end--
+    if (end === 0) return false
+    return Buffer.from(image.buffer, image.byteOffset, image.byteLength).indexOf(Buffer.from(bytecode.buffer, bytecode.byteOffset, end)) >= 0
+}

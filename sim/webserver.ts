@@ -13,6 +13,14 @@
  * the printed URL; anything else is answered 403 before any data is sent, and said on the
  * simulator's console. The recovery code, shown once, reaches only the pages open at that moment:
  * the console history a page gets when it connects has its digits blanked.
+ *
+ * With a broker (sim/broker.ts, `npm start` brings one): the lock is pointed at it after each boot,
+ * the page's Network panel shows the lock's link to it (sim/link-status.ts, from the firmware's
+ * own console) and takes it down and up, over the same guarded WebSocket.
+ *
+ * The flash file keeps the program the VM last ran; one that is not the image asked for (another
+ * build, or --fast after a run without it) is replaced at the first power-on, settings kept, as
+ * `devs deploy` would.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http"
@@ -28,8 +36,12 @@ import {
 } from "jacdac-ts"
 import { WebSocket, WebSocketServer } from "ws"
 import type { Profile } from "../src/config/types"
-import { parseClientMessage, TOKEN_PARAM, type ClientMessage, type ServerMessage, type VmState } from "../web/protocol"
+import { parseClientMessage, TOKEN_PARAM, type ClientMessage, type NetStatus, type ServerMessage, type VmState } from "../web/protocol"
+import { settingValue, writeDeviceSettings } from "../host/device-settings"
 import { sendEventsOnce, SimulatedBoard, sleep } from "./board"
+import { companionCommand, type SimBroker } from "./broker"
+import { fstorValue, hasFstor } from "./fstor"
+import { LinkStatus } from "./link-status"
 import { PageGuard } from "./page-guard"
 import { ROOT } from "../host/paths"
 
@@ -50,6 +62,12 @@ export interface WebSimOptions {
     crashRestartMs?: number
     /** Where a refused request is said (default: stderr, as "latchkey sim: refused …"). */
     warn?: (line: string) => void
+    /**
+     * The simulator's own MQTT broker (sim/broker.ts): the lock is pointed at it after each boot
+     * (its MQTT_HOST and MQTT_PORT settings, as a deploy writes them) and the page can take it
+     * down and bring it up. Without one the page's Network panel says so.
+     */
+    broker?: SimBroker
 }
 
 /** Lines of console history a page gets when it connects. */
@@ -123,6 +141,10 @@ export class WebSimulator {
     private crashed: (() => void) | undefined
     private stopped = false
     private stopLines: () => void
+    /** The lock's link to the broker, from the firmware's console. */
+    private readonly link = new LinkStatus()
+    /** Broker down/up requests, one at a time in the order they came. */
+    private brokerOps: Promise<void> = Promise.resolve()
 
     constructor(readonly options: WebSimOptions) {
         // the door contact is a module of its own here (the page shows it apart)
@@ -137,6 +159,7 @@ export class WebSimulator {
         const { flashFile } = options
         if (flashFile && !options.wipe && existsSync(flashFile)) this.board.flash.image = new Uint8Array(readFileSync(flashFile))
         if (flashFile) this.keepFlashIn(flashFile)
+        this.board.redeployIfStale()
         this.stopLines = this.board.onLine(line => this.onConsole(line))
     }
 
@@ -282,6 +305,7 @@ export class WebSimulator {
         this.sendTo(client, { t: "door", open: this.doorOpen })
         for (const line of this.history) this.sendTo(client, { t: "console", line })
         this.sendTo(client, { t: "vm", state: this.vmState, boots: this.boots, detail: this.vmDetail })
+        this.sendTo(client, { t: "net", ...this.netStatus() })
         bridge.bus = this.board.bus
         ws.on("message", (data, isBinary) => {
             if (isBinary) {
@@ -297,6 +321,7 @@ export class WebSimulator {
                 return
             }
             if (msg.t === "power") void this.onPower(() => (msg.action === "cut" ? this.powerCycle() : this.wipeFlash()))
+            else if (msg.t === "broker") void this.onBroker(msg.action)
             else void this.onHands(() => this.handle(msg))
         })
         ws.on("close", () => {
@@ -331,7 +356,7 @@ export class WebSimulator {
         return this.power
     }
 
-    private async handle(m: Exclude<ClientMessage, { t: "power" }>) {
+    private async handle(m: Exclude<ClientMessage, { t: "power" | "broker" }>) {
         switch (m.t) {
             case "key":
                 return m.down ? this.board.keyDown(m.key) : this.board.keyUp(m.key)
@@ -350,6 +375,72 @@ export class WebSimulator {
         this.vmState = state
         this.vmDetail = detail
         this.broadcast({ t: "vm", state, boots: this.boots, detail })
+        if (state !== "running") {
+            this.link.reset(state === "booting" ? "starting" : "off")
+            this.broadcastNet()
+        }
+    }
+
+    // ---- the broker and the lock's link to it ----
+
+    /** The broker, the lock's link to it and the companion command, as the page shows them. */
+    netStatus(): NetStatus {
+        const b = this.options.broker
+        const r = this.link.current
+        return {
+            broker: b ? b.url : null,
+            brokerUp: !!b?.running,
+            link: r.link,
+            detail: r.detail,
+            lockId: r.lockId,
+            companion: b ? companionCommand(b.url) : undefined,
+        }
+    }
+
+    private broadcastNet() {
+        this.broadcast({ t: "net", ...this.netStatus() })
+    }
+
+    /** Takes the broker down or brings it up (the page's button), one request at a time. */
+    onBroker(action: "down" | "up"): Promise<void> {
+        this.brokerOps = this.brokerOps
+            .then(async () => {
+                const b = this.options.broker
+                if (!b) return this.note("no broker to take down or bring up (started with --no-broker)")
+                if (action === "down" && b.running) {
+                    await b.down()
+                    this.note(`broker down: every connection cut, retained messages gone (${b.url})`)
+                } else if (action === "up" && !b.running) {
+                    await b.up()
+                    this.note(`broker up again on ${b.url}`)
+                }
+            })
+            .catch(e => this.note(`broker: ${(e as Error).message}`))
+            .finally(() => this.broadcastNet())
+        return this.brokerOps
+    }
+
+    /**
+     * Points the lock at the simulator's broker, as a deploy does from .env.local: its MQTT_HOST
+     * and MQTT_PORT settings over the bus, only when its flash does not hold them already. The link
+     * reads them before each connection attempt.
+     */
+    private async pointAtBroker() {
+        const b = this.options.broker
+        if (!b) return
+        const want: [string, Uint8Array][] = [
+            ["MQTT_HOST", settingValue(b.host)],
+            ["MQTT_PORT", settingValue(b.port)],
+        ]
+        const image = this.board.flash.image
+        const held = (k: string, v: Uint8Array) => {
+            const now = hasFstor(image) ? fstorValue(image, k) : undefined
+            return !!now && Buffer.from(now).equals(Buffer.from(v))
+        }
+        const missing = want.filter(([k, v]) => !held(k, v))
+        if (missing.length === 0) return
+        await writeDeviceSettings(this.board.bus, this.board.device.deviceId!, new Map(missing))
+        this.note(`lock pointed at the broker ${b.url} (its MQTT_HOST and MQTT_PORT settings)`)
     }
 
     private async powerOn() {
@@ -360,7 +451,10 @@ export class WebSimulator {
         const crashed = new Promise<"crashed">(r => (this.crashed = () => r("crashed")))
         try {
             const how = await Promise.race([this.board.powerOn(), crashed])
-            if (how !== "crashed" && this.vmState === "booting") this.setVm("running")
+            if (how !== "crashed" && this.vmState === "booting") {
+                this.setVm("running")
+                this.pointAtBroker().catch(e => this.note(`could not point the lock at the broker: ${(e as Error).message}`))
+            }
         } catch (e) {
             // no "lock: ready" in time: shown as a crash (the board stays as it is; power cut retries)
             if (this.vmState === "booting") this.setVm("crashed", (e as Error).message.split("\n")[0])
@@ -399,6 +493,7 @@ export class WebSimulator {
         this.history.push(forHistory(line))
         if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY)
         this.broadcast({ t: "console", line })
+        if (this.link.take(line)) this.broadcastNet()
         if (/^\* (Exception|\s*message|\s*at )/.test(line) || /^! /.test(line)) this.crash.push(line.replace(/^[*!]\s*/, ""))
         const panic = /^vm: PANIC (\d+)/.exec(line)
         if (panic && this.vmState !== "off") this.onCrash(`PANIC ${panic[1]}${this.crash.length ? ": " + this.crash.join("; ") : ""}`)

@@ -5,6 +5,7 @@
  * No DOM here (unit-tested in Node).
  */
 import { soundOfTone } from "../src/firmware/tones"
+import type { NetStatus } from "./protocol"
 
 /** The keypad key that a keyboard key stands for (digits, * and #; Enter = #, Escape = *). */
 export function keypadKeyOf(eventKey: string, labels: string): string | undefined {
@@ -85,4 +86,21 @@ export function formatCountdown(ms: number): string {
  */
 export function remainingNow(readingMs: number, readAt: number, now: number): number {
     return Math.max(0, readingMs - Math.max(0, now - readAt))
+}
+
+/** The Network panel's badge: its text and its colour (a badge class of style.css). */
+export function linkBadge(net: NetStatus): { text: string; cls: "running" | "booting" | "crashed" | "off" } {
+    if (net.broker === null) return { text: "no broker (--no-broker)", cls: "off" }
+    switch (net.link) {
+        case "connected":
+            return { text: "connected", cls: "running" }
+        case "reconnecting":
+            return { text: "reconnecting…", cls: "booting" }
+        case "offline":
+            return { text: "offline", cls: "crashed" }
+        case "starting":
+            return { text: "dialling…", cls: "booting" }
+        default:
+            return { text: "link off (VM not running)", cls: "off" }
+    }
 }

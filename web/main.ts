@@ -9,9 +9,9 @@ import { JDBus } from "jacdac-ts"
 import { BuzzerSound } from "./audio"
 import { BoardLink } from "./link"
 import { describeLockEvent, LockServiceReader, type LockStatus } from "./lockservice"
-import { formatCountdown, keypadKeyOf, latchOpenFraction, patternOfTone, remainingNow, servoTravelMs, type Tone } from "./logic"
+import { formatCountdown, keypadKeyOf, latchOpenFraction, linkBadge, patternOfTone, remainingNow, servoTravelMs, type Tone } from "./logic"
 import { PeripheralWatcher } from "./peripherals"
-import { TOKEN_PARAM, type PageProfile, type ServerMessage, type VmState } from "./protocol"
+import { TOKEN_PARAM, type NetStatus, type PageProfile, type ServerMessage, type VmState } from "./protocol"
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
     const el = document.getElementById(id)
@@ -40,6 +40,8 @@ const view = {
     /** The spec of the lock's service was loaded (the firmware has one). */
     lockSpec: false,
     specsLoaded: false,
+    /** The simulator's broker and the lock's link to it. */
+    net: { broker: null, brokerUp: false, link: "off" } as NetStatus,
 }
 
 const bus = new JDBus([], { client: true, disableRoleManager: true })
@@ -244,7 +246,7 @@ function drawStatus() {
         note.hidden = true
         for (const [reg, id] of Object.entries(NAMES)) {
             const v = values[reg]
-            $(id).textContent = v === undefined ? "…" : typeof v === "boolean" ? (v ? "yes" : "no (setup mode)") : String(v)
+            $(id).textContent = v === undefined ? "…" : typeof v === "boolean" ? (v ? "yes" : reg === "provisioned" ? "no (setup mode)" : "no") : String(v)
         }
     }
     drawScreen()
@@ -281,6 +283,37 @@ function drawScreen() {
     screen.dataset.state = String(state ?? "")
     const detail = present && typeof values.failure_count === "number" ? `failures ${values.failure_count} · mode ${values.operating_mode ?? "…"}` : "\u00a0"
     $("screen-detail").textContent = detail
+}
+
+// ---- the network: the simulator's broker and the lock's link to it ----
+
+$("broker-toggle").addEventListener("click", () => {
+    if (view.net.broker !== null) link.send({ t: "broker", action: view.net.brokerUp ? "down" : "up" })
+})
+
+function drawNet() {
+    const net = view.net
+    const badge = linkBadge(net)
+    const el = $("net-link")
+    el.textContent = `link ${badge.text}`
+    el.className = `badge ${badge.cls}`
+    const panel = $("net")
+    panel.dataset.link = net.link
+    panel.dataset.broker = net.broker === null ? "none" : net.brokerUp ? "up" : "down"
+    $("net-detail").textContent = net.detail ?? ""
+    $("net-broker").textContent = net.broker === null ? "none: started with --no-broker" : `${net.broker} · ${net.brokerUp ? "up" : "DOWN"}`
+    const toggle = $<HTMLButtonElement>("broker-toggle")
+    toggle.hidden = net.broker === null
+    toggle.disabled = !view.connected
+    toggle.textContent = net.brokerUp ? "Take the broker down" : "Bring the broker up"
+    $("net-cli").textContent = net.companion
+        ? `The companion over MQTT (enrolled over the bus first)${net.lockId ? `, lock id ${net.lockId}` : ""}:`
+        : net.broker === null
+          ? "The firmware runs without the network: the companion reaches it over the bus only."
+          : ""
+    const cmd = $("net-cmd")
+    cmd.textContent = net.companion ?? ""
+    cmd.hidden = !net.companion
 }
 
 // ---- the VM and the connection ----
@@ -349,6 +382,14 @@ function onMessage(m: ServerMessage) {
         case "console":
             addLine("console", m.line, m.line.startsWith("> ") ? "fw" : m.line.startsWith("sim:") ? "sim" : undefined, 400)
             break
+        case "net": {
+            const { t: _t, ...net } = m
+            if (net.link !== view.net.link && net.broker !== null) logEvent(`network: link ${linkBadge(net).text}${net.detail ? ` (${net.detail})` : ""}`, "board")
+            if (net.brokerUp !== view.net.brokerUp && net.broker !== null) logEvent(`network: broker ${net.brokerUp ? "up" : "down"}`, "board")
+            view.net = net
+            drawNet()
+            break
+        }
         case "door":
             view.doorOpen = m.open
             $("door-toggle").textContent = m.open ? "Close the door" : "Open the door"
@@ -370,6 +411,7 @@ const link = new BoardLink(bus, `ws://${location.host}${withToken("/bus")}`, {
     },
     onConnection(connected) {
         view.connected = connected
+        drawNet()
         if (!connected) {
             view.vm = "off"
             drawVm()
@@ -422,3 +464,4 @@ bus.start()
 drawLink()
 drawVm()
 drawLatch()
+drawNet()

@@ -4,10 +4,14 @@
  * requests with this run's token, addressed to 127.0.0.1 or localhost, from no other web page),
  * and what a page that connects later is told (never the recovery code).
  */
+import { mkdtempSync } from "node:fs"
 import { request } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Packet, ServoReg, CMD_SET_REG } from "jacdac-ts"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WebSocket, type ClientOptions } from "ws"
+import { fstorValue } from "../../sim/fstor"
 import { DOOR_ID, HARDWARE_ID, WebSimulator } from "../../sim/webserver"
 import type { ServerMessage } from "../../web/protocol"
 import { FAST_PROFILE, MASTER } from "../scenario/helpers"
@@ -306,6 +310,19 @@ describe("the simulator's web server", () => {
         }
     })
 
+    it("without a broker (npm start -- --no-broker), tells the page so and answers its broker button with a note", async () => {
+        const page = await FakePage.open(busAt())
+        try {
+            const net = await page.until("the network status", () => page.messages.find(m => m.t === "net"))
+            expect(net).toMatchObject({ t: "net", broker: null, brokerUp: false })
+            page.send({ t: "broker", action: "down" })
+            await page.until("the note", () => page.consoleHas(/sim: no broker to take down or bring up \(started with --no-broker\)/))
+            expect(sim.state).toBe("running")
+        } finally {
+            page.close()
+        }
+    })
+
     it("cuts the power and boots again with the flash kept", async () => {
         const page = await FakePage.open(busAt())
         try {
@@ -340,4 +357,28 @@ describe("the simulator's web server", () => {
             page.close()
         }
     })
+})
+
+describe("the simulator's flash file across images (npm start, then npm start -- --fast)", () => {
+    it("runs the image asked for, not the program the flash file kept, and keeps the lock's settings", async () => {
+        const flashFile = join(mkdtempSync(join(tmpdir(), "latchkey-sim-")), "flash.bin")
+        const first = new WebSimulator({ profile: FAST_PROFILE, firmware: "firmware-fast", flashFile })
+        await first.start(0)
+        await first.ready()
+        const key = fstorValue(first.board.flash.image, "$lk.key")
+        expect(key).toHaveLength(32)
+        await first.stop()
+        expect(first.board.logs.some(l => /^> net: lock id/.test(l))).toBe(false)
+
+        const second = new WebSimulator({ profile: FAST_PROFILE, firmware: "firmware-net", flashFile })
+        try {
+            await second.start(0)
+            await second.ready()
+            // the networked image runs (it says its lock id), with the device key the first one made
+            await second.board.waitForLog(/^> net: lock id [0-9a-f]{16}/, 10000, 0)
+            expect(Buffer.from(fstorValue(second.board.flash.image, "$lk.key")!).equals(Buffer.from(key!))).toBe(true)
+        } finally {
+            await second.stop()
+        }
+    }, 60000)
 })
