@@ -35,7 +35,8 @@ import {
     userTypeName,
 } from "../src/core/index"
 import { KeyStore, request } from "./protocol"
-import { LatchkeyClient, OPERATION_SOURCES } from "../host/lock-client"
+import { OPERATION_SOURCES } from "../host/lock-client"
+import type { LockLink } from "./transport"
 
 /** A user as `users list` shows it: metadata only. */
 export interface UserInfo {
@@ -83,7 +84,7 @@ function userInfo(e: UserListEntry): UserInfo {
 }
 
 /** Every user, asked page by page. */
-export async function listUsers(client: LatchkeyClient, store: KeyStore): Promise<UserInfo[]> {
+export async function listUsers(client: LockLink, store: KeyStore): Promise<UserInfo[]> {
     const out: UserInfo[] = []
     let from = 1
     for (let pages = 0; pages < 64; pages++) {
@@ -105,14 +106,14 @@ export interface NewUser {
 }
 
 /** Adds a user; resolves with the slot the lock chose. The code travels sealed and is never kept. */
-export async function addUser(client: LatchkeyClient, store: KeyStore, user: NewUser, code: string): Promise<number> {
+export async function addUser(client: LockLink, store: KeyStore, user: NewUser, code: string): Promise<number> {
     const answer = await request(client, store, "user-add", userAddArgs(user.type, user.params, code, user.name))
     if (answer.length !== 1) throw new Error("the lock's answer to user-add is malformed")
     return answer[0]
 }
 
 /** Sets the lock's wall clock: `seconds` is local time in seconds since 1970. */
-export async function setClock(client: LatchkeyClient, store: KeyStore, seconds: number): Promise<void> {
+export async function setClock(client: LockLink, store: KeyStore, seconds: number): Promise<void> {
     await request(client, store, "clock", u32Args(seconds))
 }
 
@@ -135,7 +136,7 @@ export interface AuditLog {
 }
 
 /** Reads every audit segment and checks the hash chain with the chain key the lock hands over. */
-export async function readAudit(client: LatchkeyClient, store: KeyStore): Promise<AuditLog> {
+export async function readAudit(client: LockLink, store: KeyStore): Promise<AuditLog> {
     const key = await request(client, store, "audit-read", [AUDIT_KEY_SEGMENT])
     if (key.length !== 32) throw new Error("the lock's audit chain key is malformed")
     const segments: Buffer[] = []

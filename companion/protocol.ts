@@ -1,10 +1,11 @@
 /**
  * The companion side of the lock's challenge-response protocol (services/latchkey.md): enrol,
- * then sealed commands (AES-256-CCM, 16-byte tag, node:crypto) over any jacdac-ts bus. The
- * framing is the firmware's own (src/core/remote.ts), so both sides cannot drift apart.
+ * then sealed commands (AES-256-CCM, 16-byte tag, node:crypto) over any transport (./transport.ts:
+ * the Jacdac bus, or an MQTT broker). Enrolment is the bus's alone. The framing is the firmware's
+ * own (src/core/remote.ts), so both sides cannot drift apart.
  */
 import { createCipheriv, createDecipheriv } from "node:crypto"
-import { jdpack, jdunpack, JDService, Packet } from "jacdac-ts"
+import { jdunpack, JDService, Packet } from "jacdac-ts"
 import {
     CMD_AUDIT_READ,
     CMD_CLEAR_LOCKOUT,
@@ -38,14 +39,12 @@ import {
     PROTOCOL_VERSION,
 } from "../src/core/frames"
 import { MAX_KEY_ID } from "../src/core/enrolment"
-import { LatchkeyClient } from "../host/lock-client"
+import { ANSWER_TIMEOUT_MS, BusTransport, LockLink, NoAnswer, transportOf } from "./transport"
 import { CompanionKey, KeyStore } from "./keyfile"
 
 export { defaultKeyFile, KeyStore, UnsafeKeyFile, type CompanionKey } from "./keyfile"
 
 const CMD_ENROL = 0x81
-const CMD_FRAME = 0x83
-const ANSWER_TIMEOUT_MS = 5000
 
 /** CommandStatus names, by code. */
 export const STATUS_NAMES = [
@@ -118,9 +117,16 @@ export const UNAUTHENTICATED_REFUSAL =
 
 /** An answer that does not open with the key and challenge of the request it answers. */
 export class UnprovenAnswer extends Error {
-    constructor(readonly command: string) {
+    constructor(
+        readonly command: string,
+        /** Over a broker: how many answers came that were not this request's (and no answer that was). */
+        readonly passedOver = 0,
+    ) {
         super(
-            `the answer to ${command} did not authenticate (not sealed by the lock for this request: someone else on the link answered, or it was tampered with); ` +
+            "an answer that is not the lock's: " +
+                (passedOver > 0
+                    ? `${passedOver} answer(s) to ${command} came and none was sealed by the lock for this request (someone else on the broker answered, or the broker forged, replayed or changed the answer); `
+                    : `the answer to ${command} did not authenticate (not sealed by the lock for this request: someone else on the link answered, or it was tampered with); `) +
                 "nothing is known to have been done, and the key file is unchanged: check with `latchkey status` before asking again",
         )
         this.name = "UnprovenAnswer"
@@ -190,9 +196,23 @@ async function ask(srv: JDService, cmd: number, payload: Uint8Array): Promise<Ui
     return resp.data
 }
 
-/** The lock's device id (what the key store is keyed by). */
-export async function lockId(client: LatchkeyClient): Promise<string> {
-    return (await client.service()).device.deviceId
+/** The lock's device id (what the key store is keyed by, and what its MQTT topics hold). */
+export async function lockId(link: LockLink): Promise<string> {
+    return await transportOf(link).lockId()
+}
+
+/** Why `enrol` is refused anywhere but on the bus. */
+export const ENROL_BUS_ONLY =
+    "enrol works only on the Jacdac bus (USB to the lock, or the simulator), never over MQTT: DeviceScript offers no key agreement, " +
+    "so the lock would send the new companion key through the broker in the clear. Enrol at the door with `latchkey --tcp HOST:PORT enrol` " +
+    "(`devs devtools` with the board on USB, or `npm start`), then use this computer's key over MQTT"
+
+/** Enrolment asked of a transport other than the bus. */
+export class EnrolNotRemote extends Error {
+    constructor() {
+        super(ENROL_BUS_ONLY)
+        this.name = "EnrolNotRemote"
+    }
 }
 
 /** The key file already holds a live-looking key for this lock: enrolling again would orphan it. */
@@ -215,8 +235,10 @@ export class AlreadyEnrolled extends Error {
  * Enrols with the lock (its program button must have been pressed within 30 s) and stores the key,
  * in place of any key the store held for this lock (the CLI refuses that case first: AlreadyEnrolled).
  */
-export async function enrol(client: LatchkeyClient, store: KeyStore): Promise<CompanionKey> {
-    const srv = await client.service()
+export async function enrol(link: LockLink, store: KeyStore): Promise<CompanionKey> {
+    const t = transportOf(link)
+    if (!(t instanceof BusTransport)) throw new EnrolNotRemote()
+    const srv = await t.client.service()
     const [status, keyId, key] = jdunpack<[number, number, Uint8Array]>(await ask(srv, CMD_ENROL, new Uint8Array(0)), "u8 u8 b")
     if (status !== 0) throw new LockRefusal(STATUS_NAMES[status] ?? `${status}`)
     const rec: CompanionKey = { lock: srv.device.deviceId, keyId, key: Buffer.from(key).toString("hex"), counter: 0 }
@@ -239,16 +261,19 @@ function readClear(frame: Uint8Array): string | null {
     return frame[0] === PROTOCOL_VERSION ? status : null
 }
 
-/** Sends one protocol 2 frame; resolves with the answer frame. */
-export async function sendFrame(client: LatchkeyClient, frame: Uint8Array): Promise<Uint8Array> {
-    const srv = await client.service()
-    const [answer] = jdunpack<[Uint8Array]>(await ask(srv, CMD_FRAME, jdpack("b", [frame])), "b")
-    return answer ?? new Uint8Array(0)
+/** Whether `a` is a clear answer (a status, unsealed). */
+function isClear(a: Uint8Array): boolean {
+    return a.length === 3 && a[1] === FRAME_CLEAR
+}
+
+/** Sends one protocol 2 frame; resolves with the answer frame (over a broker: the first `take` accepts). */
+export async function sendFrame(link: LockLink, frame: Uint8Array, take?: (a: Uint8Array) => boolean): Promise<Uint8Array> {
+    return await transportOf(link).exchange(frame, take)
 }
 
 /** Fetches a fresh challenge for `keyId`. */
-export async function nonce(client: LatchkeyClient, keyId: number): Promise<Uint8Array> {
-    const a = await sendFrame(client, Uint8Array.from(nonceRequest(keyId)))
+export async function nonce(link: LockLink, keyId: number): Promise<Uint8Array> {
+    const a = await sendFrame(link, Uint8Array.from(nonceRequest(keyId)), a => isClear(a) || (a.length === 2 + CHALLENGE_BYTES && a[1] === FRAME_NONCE))
     const clear = readClear(a)
     if (clear !== null) throw new LockRefusal(clear, "", false)
     if (a.length !== 2 + CHALLENGE_BYTES || a[0] !== PROTOCOL_VERSION || a[1] !== FRAME_NONCE) throw new Error("the lock's challenge is malformed")
@@ -256,10 +281,27 @@ export async function nonce(client: LatchkeyClient, keyId: number): Promise<Uint
 }
 
 /** Sends an already sealed command frame; resolves with the clear status name, or "Sealed". */
-export async function sendSealed(client: LatchkeyClient, frame: Uint8Array): Promise<string> {
-    const a = await sendFrame(client, frame)
+export async function sendSealed(link: LockLink, frame: Uint8Array): Promise<string> {
+    const a = await sendFrame(link, frame, a => isClear(a) || (a.length > 2 && a[1] === FRAME_SEALED))
     if (a.length === 3 && a[0] === PROTOCOL_VERSION && a[1] === FRAME_CLEAR) return STATUS_NAMES[a[2]] ?? `${a[2]}`
     return a.length > 2 && a[1] === FRAME_SEALED ? "Sealed" : `unexpected answer ${Buffer.from(a).toString("hex")}`
+}
+
+/**
+ * Which answers on a shared answer topic can be the one to this command: a clear status (the lock
+ * does not seal those; a clear Ok, which the lock never sends, is taken so that it is reported) or
+ * a sealed answer that opens as this request's. Anything else is someone else's, or forged.
+ */
+function answerTo(key: Buffer, keyId: number, counter: number, command: number, challenge: Uint8Array): (a: Uint8Array) => boolean {
+    return a => {
+        if (isClear(a)) return true
+        try {
+            openAnswer(key, keyId, counter, command, challenge, a)
+            return true
+        } catch {
+            return false
+        }
+    }
 }
 
 /**
@@ -268,10 +310,11 @@ export async function sendSealed(client: LatchkeyClient, frame: Uint8Array): Pro
  * open the sealed answer. Resolves with the answer's plaintext;
  * throws LockRefusal (with the lock's reason, when it gave one) when the lock says no.
  */
-export async function request(client: LatchkeyClient, store: KeyStore, name: string, args: number[] = []): Promise<Buffer> {
+export async function request(link: LockLink, store: KeyStore, name: string, args: number[] = []): Promise<Buffer> {
     const code = COMMANDS[name]
     if (code === undefined) throw new Error(`unknown command "${name}" (one of ${Object.keys(COMMANDS).join(", ")})`)
-    const lock = await lockId(client)
+    const t = transportOf(link)
+    const lock = await t.lockId()
     const notEnrolled = () => new Error(`not enrolled with lock ${lock}: run \`latchkey enrol\` after pressing its program button`)
     if (!store.get(lock)) throw notEnrolled()
     // a lost answer to a read is asked again (a new challenge and counter: never the same frame);
@@ -281,15 +324,17 @@ export async function request(client: LatchkeyClient, store: KeyStore, name: str
     for (let attempt = 1; ; attempt++) {
         const rec0 = store.get(lock)
         if (!rec0) throw notEnrolled()
-        const challenge = await nonce(client, rec0.keyId)
+        const challenge = await nonce(t, rec0.keyId)
         const rec = store.takeCounter(lock)
         if (!rec) throw notEnrolled()
         const key = Buffer.from(rec.key, "hex")
         const frame = sealCommand(key, rec.keyId, rec.counter, challenge, code, args)
         let raw: Uint8Array
         try {
-            raw = await sendFrame(client, frame)
+            raw = await t.exchange(frame, answerTo(key, rec.keyId, rec.counter, code, challenge))
         } catch (e) {
+            // answers came, and none was this request's: reported, never retried or acted on
+            if (e instanceof NoAnswer && e.passedOver > 0) throw new UnprovenAnswer(name, e.passedOver)
             if (!/did not answer|timeout/i.test((e as Error).message)) throw e
             if (attempt < tries) continue
             throw new Error(
@@ -321,7 +366,7 @@ const BUSY_WAIT_MS = 600
 const READS = ["user-list", "audit-read"]
 
 /** Runs one companion command that answers nothing but its status ("Ok"; refusals throw). */
-export async function command(client: LatchkeyClient, store: KeyStore, name: string, args: number[] = []): Promise<string> {
-    await request(client, store, name, args)
+export async function command(link: LockLink, store: KeyStore, name: string, args: number[] = []): Promise<string> {
+    await request(link, store, name, args)
     return "Ok"
 }

@@ -6,5 +6,5 @@ import { startNetwork } from "./firmware/network.g"
 startBoard()
 await startLock()
 // the MQTT link when devs.json enables it (an empty function otherwise); it never delays the lock.
-// No request handler: requests over the broker go unanswered (see ./firmware/net/lock-link.ts)
-startNetwork({})
+// Companion frames on its request topic go to the bus's own protocol 2 handler (./firmware/net/lock-link.ts)
+startNetwork()

@@ -90,9 +90,11 @@ export class InProcessDevice implements LockDevice {
     readonly capabilities = InProcessDevice.CAPABILITIES
     readonly transport = new VmTransport()
     readonly flash = new Flash()
-    readonly deviceId = "1a7c4b3e9d2f0a55"
     readonly bindRoles = false
     private run: VmRun | undefined
+
+    /** `deviceId`: the VM's own id (16 hex digits); two VMs on one broker need two. */
+    constructor(readonly deviceId: string = "1a7c4b3e9d2f0a55") {}
     /** The next power-on writes the program first (as `devs deploy` does), settings kept. */
     private deployNext = false
 

@@ -223,7 +223,7 @@ const isLetterOrDigit = (c: string) => (c >= "a" && c <= "z") || (c >= "A" && c 
  * "#", no empty level, no leading or trailing "/"), so every topic the lock builds from it is an
  * exact topic that any broker and Home Assistant accept.
  */
-function prefixProblem(v: string): string | null {
+export function prefixProblem(v: string): string | null {
     if (v.length === 0 || v.length > MAX_TOPIC_PREFIX) return `must be 1 to ${MAX_TOPIC_PREFIX} characters`
     for (const level of v.split("/")) {
         if (level.length === 0) return "must not start or end with \"/\" or hold an empty level (\"//\")"

@@ -14,11 +14,14 @@ import { settingValue, writeDeviceSettings } from "../../host/device-settings"
 import { SimulatedBoard, sleep } from "../../sim/board"
 import { InProcessDevice } from "../../sim/devices/device"
 import { discoveryConfigs } from "../../src/core/homeassistant"
-import { lockTopics } from "../../src/core/topics"
+import { LockTopics, lockTopics } from "../../src/core/topics"
+import { FRAME_CLEAR, FRAME_NONCE, nonceRequest, PROTOCOL_VERSION } from "../../src/core/frames"
+import { STATUS_BAD_FRAME, STATUS_UPDATE_COMPANION } from "../../src/core/index"
 import { HOST, mosquittoMissing, startAedes, startMosquitto, TestBroker } from "../support/brokers"
 import { haConfigProblems, parseDiscoveryTopic } from "../support/ha-schema"
 import { retainedNow, Watcher } from "../support/mqtt-watch"
 import { attempt, MASTER, setUpMaster } from "../scenario/helpers"
+import { lockIdOf } from "../support/lock-id"
 
 const PROFILE = loadProfile([join(ROOT, "test", "fixtures", "fast-timing.json"), join(ROOT, "test", "fixtures", "network.json")])
 const USER = "front-door"
@@ -43,16 +46,10 @@ for (const setup of SETUPS) {
         let board: SimulatedBoard
         let watch: Watcher
         const device = new InProcessDevice()
-        const topics = lockTopics(PROFILE.network.topicPrefix, device.deviceId)
-        const FILTERS = [`${PROFILE.network.topicPrefix}/${device.deviceId}/#`, `${PROFILE.network.homeAssistant.discoveryPrefix}/#`]
-        const expected = discoveryConfigs({
-            lockId: device.deviceId,
-            name: PROFILE.name,
-            topics,
-            discoveryPrefix: PROFILE.network.homeAssistant.discoveryPrefix,
-            enabled: true,
-            hasDoor: true,
-        })
+        // known once the lock's service is on the bus (beforeAll)
+        let topics: LockTopics
+        let FILTERS: string[]
+        let expected: ReturnType<typeof discoveryConfigs>
 
         const point = async (settings: [string, string | number][]) => {
             await writeDeviceSettings(board.bus, device.deviceId, new Map(settings.map(([k, v]) => [k, settingValue(v)])))
@@ -62,9 +59,20 @@ for (const setup of SETUPS) {
 
         beforeAll(async () => {
             broker = setup.kind === "mosquitto" ? await startMosquitto(setup.credentials ? { username: USER, password: PASSWORD } : {}) : await startAedes()
-            watch = await Watcher.connect(broker, FILTERS)
             board = new SimulatedBoard({ profile: PROFILE, firmware: "firmware-net", echo: !!process.env.LATCHKEY_ECHO, device })
             await board.powerOn()
+            const lockId = lockIdOf(board)
+            topics = lockTopics(PROFILE.network.topicPrefix, lockId)
+            FILTERS = [`${PROFILE.network.topicPrefix}/${lockId}/#`, `${PROFILE.network.homeAssistant.discoveryPrefix}/#`]
+            expected = discoveryConfigs({
+                lockId,
+                name: PROFILE.name,
+                topics,
+                discoveryPrefix: PROFILE.network.homeAssistant.discoveryPrefix,
+                enabled: true,
+                hasDoor: true,
+            })
+            watch = await Watcher.connect(broker, FILTERS)
         }, 60000)
 
         afterAll(async () => {
@@ -100,18 +108,28 @@ for (const setup of SETUPS) {
             }
         }, 60000)
 
-        it("carries a request into the firmware and its answer back, byte for byte; drops one too large", async () => {
+        it("hands each request to the lock's protocol 2 frame handler and publishes its answer: a challenge, a clear refusal; drops one too large", async () => {
             const from = watch.seen.length
             const mark = board.logs.length
             const big = Buffer.alloc(600, 7)
             await watch.publish(topics.req, big)
-            const req = Buffer.from([1, 2, 3, 0, 250, 255])
-            await watch.publish(topics.req, req)
-            const ans = await watch.waitFor(m => m.topic === topics.ans, "an answer", 10000, from)
-            expect([...ans.payload]).toEqual([...req].reverse())
+            // a challenge for key id 1: the same bytes the Jacdac service answers
+            await watch.publish(topics.req, Buffer.from(nonceRequest(1)))
+            const nonce = await watch.waitFor(m => m.topic === topics.ans, "a challenge", 10000, from)
+            expect(nonce.payload.length).toBe(26)
+            expect([nonce.payload[0], nonce.payload[1]]).toEqual([PROTOCOL_VERSION, FRAME_NONCE])
+            // a protocol 1 frame: "update the companion"; a protocol 2 frame it cannot read: BadFrame
+            let at = watch.seen.length
+            await watch.publish(topics.req, Buffer.from([1, 2, 3, 0, 250, 255]))
+            const old = await watch.waitFor(m => m.topic === topics.ans, "an answer", 10000, at)
+            expect([...old.payload]).toEqual([PROTOCOL_VERSION, FRAME_CLEAR, STATUS_UPDATE_COMPANION])
+            at = watch.seen.length
+            await watch.publish(topics.req, Buffer.from([PROTOCOL_VERSION, 9, 9]))
+            const bad = await watch.waitFor(m => m.topic === topics.ans, "an answer", 10000, at)
+            expect([...bad.payload]).toEqual([PROTOCOL_VERSION, FRAME_CLEAR, STATUS_BAD_FRAME])
             await board.waitForLog(/net: \d+ request\(s\) dropped \(larger than 512 bytes\)/, 5000, mark)
             await sleep(300)
-            expect(watch.seen.slice(from).filter(m => m.topic === topics.ans)).toHaveLength(1)
+            expect(watch.seen.slice(from).filter(m => m.topic === topics.ans)).toHaveLength(3)
         }, 30000)
 
         it("publishes the keypad's unlock, the door's alarm, obeys LOCK from Home Assistant and never UNLOCK", async () => {

@@ -36,3 +36,27 @@ export function cliInput(port: number, keys: string, input: string, ...args: str
         child.stdin.end(input)
     })
 }
+
+/**
+ * Runs `latchkey ARGS…` as given (no --tcp added: for --mqtt), with `env` laid over this
+ * process's environment (LATCHKEY_MQTT_* removed first unless given) and `input` on its standard
+ * input; never throws on a non-zero exit.
+ */
+export function latchkey(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+    return new Promise(resolve => {
+        const env = { ...process.env }
+        delete env.LATCHKEY_MQTT_USER
+        delete env.LATCHKEY_MQTT_PASSWORD
+        const child = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), ...args], { env: { ...env, ...opts.env } })
+        let out = ""
+        let err = ""
+        const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+        child.stdout.on("data", d => (out += d))
+        child.stderr.on("data", d => (err += d))
+        child.on("close", code => {
+            clearTimeout(timer)
+            resolve({ code: code ?? -1, out, err })
+        })
+        child.stdin.end(opts.input ?? "")
+    })
+}

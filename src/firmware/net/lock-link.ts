@@ -16,11 +16,13 @@
  *   refused in setup mode, NoRemoteLockUnlock and Passage), at most one per LOCK_MIN_GAP_MS and
  *   not when already locked. Nothing else on that topic is ever obeyed: an unlock needs a
  *   companion key.
- * - Requests go to `onRequest` when the entry point gives one; without one they are not answered.
- *   The shipping firmware gives none yet: the companion CLI does not speak MQTT, so nothing would
- *   use it. The bus's frame handler (../lock.ts runRemoteFrame, protocol 2) is what it will be
- *   given: it never touches the keypad's counter. The test firmware gives one that answers each
- *   request with its bytes reversed.
+ * - Every payload on the request topic goes to the same protocol 2 frame handler the Jacdac
+ *   service uses (../lock.ts runRemoteFrame: the companion channel's own throttle, never the
+ *   keypad's counter); its answer, the same bytes the bus would carry, goes out on the answer
+ *   topic. Enrolment is a Jacdac service command only (the new key would cross the broker in the
+ *   clear): no frame reaches it.
+ * - The lock id in the topics is the id of the device that serves the lock's Jacdac service
+ *   (`ds.deviceIdentifier("server")`): the id the companion's key file names the lock by.
  */
 import * as ds from "@devicescript/core"
 import { PROFILE } from "../../config/profile.g"
@@ -30,18 +32,13 @@ import { LockTopics, lockTopics, topicLockId } from "../../core/topics"
 import { listenToAlarms } from "../alarm-listeners"
 import { hasDoorSensor } from "../door"
 import { reportedLatchState } from "../latch-monitor"
-import { currentStatus, post } from "../lock"
+import { currentStatus, post, runRemoteFrame } from "../lock"
 import { brokerSettings } from "./broker-settings"
 import { Link, startLink } from "./link"
 
 const STATE_POLL_MS = 200
 const MAX_PENDING_EVENTS = 8
 const LOCK_MIN_GAP_MS = 2000
-
-export interface NetworkOptions {
-    /** Handles a request's payload; resolves with the answer (null: none). Without it, requests go unanswered. */
-    onRequest?: (payload: Buffer) => Promise<Buffer>
-}
 
 let link: Link = null
 let lastDoc: StateDoc = null
@@ -118,8 +115,8 @@ async function publishLoop(topics: LockTopics) {
 }
 
 /** Starts the link (in fibers of its own) and returns at once. */
-export function startNetwork(opts: NetworkOptions) {
-    const lockId = topicLockId(ds.deviceIdentifier("self"))
+export function startNetwork() {
+    const lockId = topicLockId(ds.deviceIdentifier("server"))
     if (lockId === null) {
         console.log("net: this device's id is not 16 hex digits: no network link")
         return
@@ -136,7 +133,7 @@ export function startNetwork(opts: NetworkOptions) {
         answerTopic: topics.ans,
         commandTopic: allowLock ? topics.command : undefined,
         onCommand: allowLock ? onCommand : undefined,
-        onRequest: opts.onRequest,
+        onRequest: runRemoteFrame,
         onConnected: async () => await onConnected(topics, lockId),
     })
     publishLoop.start(topics)
