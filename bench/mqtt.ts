@@ -15,8 +15,20 @@
  *   reconnect   a broker restart: mosquitto killed, down for 1, 3, 10 or 20 s in turn, started
  *               again; timed from the moment it listens again to the lock's "net: connected" line.
  *               Goal: <= 10 s.
+ *   companion   the companion's unlock through mosquitto with the code the CLI runs
+ *               (companion/protocol.ts command() over companion/mqtt-transport.ts, one broker
+ *               connection kept, as one CLI invocation keeps it): from the call to the answer
+ *               opened (round trip), and to the servo's unlocked angle (command to latch). Goal:
+ *               p99 <= 250 ms. Paced under the lock's remote throttle (24 frames at once, then one
+ *               per 500 ms; a command is two frames: a nonce, then the sealed command).
+ *   fleet       --fleet locks (VMs, default 20) on one mosquitto, each with its own companion key
+ *               and its own CLI connection, taking --fleet-commands (default 1,000) unlock and
+ *               lock commands between them, all locks at once: p50/p99 of the round trip, and
+ *               memory per VM (its WASM memory, and this process's RSS growth divided by the
+ *               locks).
  *
- *   npm run bench:mqtt -- [--only keypad|reconnect] [--unlocks N] [--restarts N] [--flap-ms MS] [--flood-rate N]
+ *   npm run bench:mqtt -- [--only keypad|reconnect|companion|fleet] [--unlocks N] [--restarts N] [--flap-ms MS]
+ *                         [--flood-rate N] [--commands N] [--fleet N] [--fleet-commands N]
  */
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
@@ -33,6 +45,14 @@ import { onVmPowerOn } from "./lib/board"
 import { timeKeyToLatch } from "./lib/key-to-latch"
 import { percentile, round } from "./lib/stats"
 import { recordResult } from "./results"
+import { command, enrol, KeyStore } from "../companion/protocol"
+import { LatchkeyClient } from "../host/lock-client"
+import { lockIdOf } from "../test/support/lock-id"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { MqttTransport } from "../companion/mqtt-transport"
+import { REPORT_RECEIVE } from "jacdac-ts"
+import { pool } from "./lib/stats"
 
 const PROFILE = loadProfile([join(ROOT, "test", "fixtures", "fast-timing.json"), join(ROOT, "test", "fixtures", "network.json")])
 const FIRMWARE = "firmware-net"
@@ -40,7 +60,10 @@ const MASTER = "4719"
 const KEY_GOAL_P99_MS = 20
 const RECONNECT_GOAL_MS = 10000
 const DOWNTIMES_MS = [1000, 3000, 10000, 20000]
-const PARTS = ["keypad", "reconnect"]
+const PARTS = ["keypad", "reconnect", "companion", "fleet"]
+const COMPANION_GOAL_P99_MS = 250
+/** Two frames a command, one frame per 500 ms once the burst is spent: one command a second, and a little more. */
+const COMMAND_GAP_MS = 1100
 
 function summary(xs: number[]) {
     const s = [...xs].sort((a, b) => a - b)
@@ -88,7 +111,7 @@ async function keypadPart(unlocks: number, flapMs: number, floodRate: number) {
     board.onLine(line => {
         if (/net: connected to/.test(line)) connects.push(performance.now())
     })
-    const topics = lockTopics(PROFILE.network.topicPrefix, device.deviceId)
+    const topics = lockTopics(PROFILE.network.topicPrefix, lockIdOf(board))
     const out: Record<string, unknown> = {}
     const time = async (label: string) => {
         const from = performance.now()
@@ -199,6 +222,135 @@ async function reconnectPart(restarts: number) {
     })
 }
 
+interface NetLock {
+    board: SimulatedBoard
+    lockId: string
+    store: KeyStore
+}
+
+/**
+ * A lock on `broker` with one companion key enrolled over the bus (enrolment never crosses a
+ * broker), as test/support/net-lock.ts makes it for the tests (that one needs vitest).
+ */
+async function lockOnBroker(broker: TestBroker, deviceId?: string): Promise<NetLock> {
+    const device = new InProcessDevice(deviceId)
+    const board = new SimulatedBoard({ profile: PROFILE, firmware: FIRMWARE, echo: !!process.env.LATCHKEY_ECHO, device })
+    await board.powerOn()
+    const mark = board.logs.length
+    await writeDeviceSettings(board.bus, device.deviceId, new Map([["MQTT_HOST", settingValue(HOST)], ["MQTT_PORT", settingValue(broker.port)]]))
+    await board.setUpMaster(MASTER, 5000)
+    const store = new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-bench-")), "keys.json"))
+    await board.pressProgramButton()
+    await enrol(new LatchkeyClient(board.bus), store)
+    await board.waitForLog(/net: connected to/, 20000, mark)
+    return { board, lockId: lockIdOf(board), store }
+}
+
+async function companionOver(broker: TestBroker, lock: NetLock): Promise<MqttTransport> {
+    const t = await MqttTransport.connect({ url: broker.url, prefix: PROFILE.network.topicPrefix, timeoutMs: 5000 })
+    t.use(lock.lockId)
+    return t
+}
+
+async function companionPart(commands: number) {
+    const broker = await startMosquitto()
+    const lock = await lockOnBroker(broker)
+    const board = lock.board
+    const t0c = performance.now()
+    const t = await companionOver(broker, lock)
+    const connectMs = performance.now() - t0c
+    let opened = 0
+    const onAngle = () => {
+        if (board.isUnlocked() && opened === 0) opened = performance.now()
+    }
+    board.latch.angle.on(REPORT_RECEIVE, onAngle)
+    const roundTrip: number[] = []
+    const toLatch: number[] = []
+    for (let i = 0; i < commands; i++) {
+        await board.waitUntil(() => board.isLocked(), "the latch locked", 15000)
+        opened = 0
+        const t0 = performance.now()
+        const said = await command(t, lock.store, "unlock")
+        roundTrip.push(performance.now() - t0)
+        await board.waitUntil(() => opened > 0, `the latch open (the lock said ${said})`, 5000)
+        toLatch.push(opened - t0)
+        await sleep(COMMAND_GAP_MS)
+        await command(t, lock.store, "lock")
+        await sleep(COMMAND_GAP_MS)
+        if ((i + 1) % 10 === 0) process.stderr.write(`mqtt companion: ${i + 1}/${commands}\n`)
+    }
+    board.latch.angle.off(REPORT_RECEIVE, onAngle)
+    await t.close()
+    const crashed = panics(board)
+    await board.dispose()
+    await broker.stop()
+    const latch = summary(toLatch)
+    const result = {
+        command_to_latch: latch,
+        round_trip: summary(roundTrip),
+        broker_connect_ms: round(connectMs, 1),
+        goal: `command to latch p99 <= ${COMPANION_GOAL_P99_MS} ms`,
+        goal_met: latch.p99 <= COMPANION_GOAL_P99_MS && crashed.length === 0,
+        vm_panics: crashed.length,
+        pacing: `an unlock, ${COMMAND_GAP_MS} ms, a lock, ${COMMAND_GAP_MS} ms (the lock's remote throttle: 24 frames at once, then one per 500 ms)`,
+        firmware: `build/${FIRMWARE}.devs (its link hands each request to the protocol 2 handler, as the shipping firmware's does)`,
+        broker: "Debian mosquitto on 127.0.0.1 (anonymous, no persistence)",
+        measured: "companion/protocol.ts command('unlock') over companion/mqtt-transport.ts (nonce, sealed command, sealed answer opened) -> resolved (round_trip), and -> the servo's unlocked angle written (command_to_latch); one broker connection for all (broker_connect_ms apart)",
+    }
+    console.log(`mqtt companion: ${JSON.stringify(result.command_to_latch)} (round trip ${JSON.stringify(result.round_trip)})`)
+    recordResult("mqtt_companion_ms", result)
+}
+
+async function fleetPart(size: number, total: number) {
+    const broker = await startMosquitto()
+    const heaps: number[] = []
+    const unwatch = onVmPowerOn(mod => heaps.push(mod.HEAPU8.buffer.byteLength))
+    const rss0 = process.memoryUsage().rss
+    const locks: NetLock[] = []
+    for (let i = 0; i < size; i++) {
+        const id = "3c" + (i + 1).toString(16).padStart(14, "0")
+        locks.push(await lockOnBroker(broker, id))
+        process.stderr.write(`mqtt fleet: ${i + 1}/${size} locks online\n`)
+    }
+    unwatch()
+    const rssPerVm = (process.memoryUsage().rss - rss0) / size
+    const transports = await Promise.all(locks.map(l => companionOver(broker, l)))
+    const perLock = Math.ceil(total / size)
+    const samples: number[] = []
+    const refused: string[] = []
+    const started = Date.now()
+    await pool(locks, size, async (lock, i) => {
+        for (let n = 0; n < perLock && i * perLock + n < total; n++) {
+            const t0 = performance.now()
+            const said = await command(transports[i], lock.store, n % 2 === 0 ? "unlock" : "lock")
+            samples.push(performance.now() - t0)
+            if (said !== "Ok") refused.push(said)
+            await sleep(COMMAND_GAP_MS)
+        }
+    })
+    const seconds = (Date.now() - started) / 1000
+    const crashed = locks.reduce((n, l) => n + panics(l.board).length, 0)
+    for (const t of transports) await t.close()
+    for (const l of locks) await l.board.dispose()
+    await broker.stop()
+    const s = summary(samples)
+    const result = {
+        locks: size,
+        commands: samples.length,
+        round_trip: s,
+        seconds: round(seconds, 0),
+        commands_per_s: round(samples.length / seconds, 1),
+        not_done: refused.length,
+        vm_panics: crashed,
+        memory_per_vm: { wasm_memory_kb: round(Math.max(...heaps) / 1024, 0), process_rss_growth_kb: round(rssPerVm / 1024, 0) },
+        firmware: `build/${FIRMWARE}.devs, one in-process VM per lock, all in one Node process on the 2-core machine`,
+        broker: "one Debian mosquitto on 127.0.0.1 (anonymous, no persistence)",
+        measured: `companion/protocol.ts command() over companion/mqtt-transport.ts, one broker connection per lock (as one CLI per lock), all locks at once, each paced one command per ${COMMAND_GAP_MS} ms (its remote throttle); unlock and lock alternating`,
+    }
+    console.log(`mqtt fleet: ${size} locks, ${samples.length} commands: ${JSON.stringify(s)}; ${JSON.stringify(result.memory_per_vm)} per VM`)
+    recordResult("mqtt_fleet", result)
+}
+
 runBench(
     "bench:mqtt",
     {
@@ -207,6 +359,9 @@ runBench(
         restarts: { type: "int", default: 8, min: 1, max: 1000, help: "broker restarts timed for reconnect" },
         "flap-ms": { type: "int", default: 3000, min: 500, max: 60000, help: "the broker is restarted this often in the restarting case" },
         "flood-rate": { type: "int", default: 200, min: 1, max: 100000, help: "messages a second on the lock's topics in the flooded case" },
+        commands: { type: "int", default: 40, min: 1, max: 10000, help: "companion unlocks timed" },
+        fleet: { type: "int", default: 20, min: 1, max: 200, help: "locks (VMs) on the one broker" },
+        "fleet-commands": { type: "int", default: 1000, min: 1, max: 100000, help: "commands the fleet takes between its locks" },
     },
     async o => {
         const why = mosquittoMissing()
@@ -216,6 +371,8 @@ runBench(
         const started = Date.now()
         if (run("keypad")) await keypadPart(o.unlocks, o["flap-ms"], o["flood-rate"])
         if (run("reconnect")) await reconnectPart(o.restarts)
+        if (run("companion")) await companionPart(o.commands)
+        if (run("fleet")) await fleetPart(o.fleet, o["fleet-commands"])
         console.log(`bench:mqtt done in ${round((Date.now() - started) / 1000, 0)} s; results in bench/results.json`)
     },
 )
