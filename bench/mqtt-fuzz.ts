@@ -21,7 +21,8 @@
  * (no unlocked angle was written while nobody typed), the keypad still opens with the right code
  * and the lock is not locked out. Count and outcome go to bench/results.json (mqtt_fuzz).
  *
- *   npm run bench:fuzz:mqtt -- [--payloads N] [--rate N] [--raw N] [--breaking N] [--seed N]
+ *   npm run bench:fuzz:mqtt -- [--payloads N] [--rate N] [--max-payload N] [--raw N] [--raw-kbps N] [--breaking N]
+ *                              [--record-as FIELD] [--seed N]
  */
 import { join } from "node:path"
 import mqtt from "mqtt"
@@ -90,6 +91,7 @@ runBench(
         "raw-kbps": { type: "int", default: 48, min: 1, max: 100000, help: "raw packets' bytes a second, in KB" },
         breaking: { type: "int", default: 30, min: 0, max: 10000, help: "raw byte runs that break the stream (one reconnection each)" },
         "max-payload": { type: "int", default: 2048, min: 601, max: 65536, help: "the largest oversized payload (bytes)" },
+        "record-as": { type: "string", default: "mqtt_fuzz", help: "the field of bench/results.json to write" },
         seed: { type: "int", default: 14, min: 0, max: 2 ** 31, help: "random seed" },
     },
     async o => {
@@ -200,7 +202,7 @@ runBench(
         await proxy.stop()
         await broker.stop()
         const ok = end.vm_panics === 0 && end.restarts === 0 && end.latch_opened === 0 && afterPayloads.keypad === "success" && end.keypad === "success"
-        recordResult("mqtt_fuzz", {
+        recordResult(o["record-as"], {
             payloads: o.payloads,
             payload_kinds: kinds,
             payload_rate_per_s: round(o.payloads / payloadSeconds, 0),

@@ -115,8 +115,17 @@ async function keypadPart(unlocks: number, flapMs: number, floodRate: number) {
     const out: Record<string, unknown> = {}
     const time = async (label: string) => {
         const from = performance.now()
-        const s = await timeKeyToLatch(board, MASTER, unlocks)
-        out[label] = { ...summary(s), longest_vm_slice_ms: longest(from, performance.now()) }
+        const panicsBefore = panics(board).length
+        const got: number[] = []
+        try {
+            got.push(...(await timeKeyToLatch(board, MASTER, unlocks)))
+            out[label] = { ...summary(got), longest_vm_slice_ms: longest(from, performance.now()) }
+        } catch (e) {
+            // the case is recorded as it went, not dropped: a VM that ran out of heap restarts and loses the typed code
+            out[label] = { error: (e as Error).message, vm_panics: panics(board).length - panicsBefore, panic_lines: panics(board).slice(panicsBefore, panicsBefore + 3) }
+            await board.waitForLog(/lock: ready/, 20000, board.logs.length - 1).catch(() => {})
+            await sleep(3000)
+        }
         console.log(`mqtt keypad (${label}): ${JSON.stringify(out[label])}`)
     }
     await time("broker_up")
@@ -161,6 +170,7 @@ async function keypadPart(unlocks: number, flapMs: number, floodRate: number) {
     flooding = false
     await flood
     await flooder.endAsync(true)
+    ;(out.broker_flooded as Record<string, unknown>).flood_payload_bytes = "1 to 600, random"
     ;(out.broker_flooded as Record<string, unknown>).messages = sent
     ;(out.broker_flooded as Record<string, unknown>).rate_per_s = round(sent / ((Date.now() - floodStart) / 1000), 0)
 
@@ -170,13 +180,13 @@ async function keypadPart(unlocks: number, flapMs: number, floodRate: number) {
     const crashed = panics(board)
     await board.dispose()
     await broker.stop()
-    const cases = ["broker_up", "broker_restarting", "broker_flooded", "broker_down"].map(k => out[k] as { p99: number })
+    const cases = ["broker_up", "broker_restarting", "broker_flooded", "broker_down"].map(k => out[k] as { p99?: number })
     const result = {
         ...out,
         unlocks_per_case: unlocks,
         pace: { key_ms: 40, gap_ms: 60 },
         goal: `p99 <= ${KEY_GOAL_P99_MS} ms in every case`,
-        goal_met: cases.every(c => c.p99 <= KEY_GOAL_P99_MS) && crashed.length === 0,
+        goal_met: cases.every(c => c.p99 !== undefined && c.p99 <= KEY_GOAL_P99_MS) && crashed.length === 0,
         vm_panics: crashed.length,
         firmware: `build/${FIRMWARE}.devs (the test firmware, fast timings, the MQTT link on; 1 user)`,
         broker: "Debian mosquitto on 127.0.0.1 (anonymous, no persistence)",
@@ -358,7 +368,7 @@ runBench(
         unlocks: { type: "int", default: 80, min: 5, max: 10000, help: "key->latch unlocks timed in each broker case" },
         restarts: { type: "int", default: 8, min: 1, max: 1000, help: "broker restarts timed for reconnect" },
         "flap-ms": { type: "int", default: 3000, min: 500, max: 60000, help: "the broker is restarted this often in the restarting case" },
-        "flood-rate": { type: "int", default: 200, min: 1, max: 100000, help: "messages a second on the lock's topics in the flooded case" },
+        "flood-rate": { type: "int", default: 100, min: 1, max: 100000, help: "messages a second on the lock's topics in the flooded case" },
         commands: { type: "int", default: 40, min: 1, max: 10000, help: "companion unlocks timed" },
         fleet: { type: "int", default: 20, min: 1, max: 200, help: "locks (VMs) on the one broker" },
         "fleet-commands": { type: "int", default: 1000, min: 1, max: 100000, help: "commands the fleet takes between its locks" },

@@ -81,7 +81,8 @@ function mqttRows(r: any): Row[] {
     const k = r.mqtt_keypad_ms
     if (k)
         for (const c of ["broker_up", "broker_down", "broker_restarting", "broker_flooded"])
-            if (k[c]) out.push([`mqtt_keypad_ms: key to latch, ${c.replace("broker_", "broker ")} p50 / p99 (unlocks)`, `${k[c].p50} / ${k[c].p99} ms (${k[c].n})`, "p99 <= 20 ms", yes(k[c].p99 <= 20)])
+            if (k[c]?.error) out.push([`mqtt_keypad_ms: key to latch, ${c.replace("broker_", "broker ")}`, `failed: ${k[c].error} (${k[c].vm_panics} VM panic(s))`, "p99 <= 20 ms", "**no**"])
+            else if (k[c]) out.push([`mqtt_keypad_ms: key to latch, ${c.replace("broker_", "broker ")} p50 / p99 (unlocks)`, `${k[c].p50} / ${k[c].p99} ms (${k[c].n})`, "p99 <= 20 ms", yes(k[c].p99 <= 20)])
     const rc = r.mqtt_reconnect_ms
     if (rc) out.push(["mqtt_reconnect_ms: after a broker restart p50 / p99 (restarts)", `${rc.p50} / ${rc.p99} ms (${rc.n})`, "<= 10 s", yes(rc.max <= 10000)])
     const c = r.mqtt_companion_ms
