@@ -271,9 +271,26 @@ export async function sendFrame(link: LockLink, frame: Uint8Array, take?: (a: Ui
     return await transportOf(link).exchange(frame, take)
 }
 
+/** Over a broker: how many times a challenge is asked for, and how long each ask waits. */
+const NONCE_TRIES = 3
+const NONCE_WAIT_MS = 2000
+
 /** Fetches a fresh challenge for `keyId`. */
 export async function nonce(link: LockLink, keyId: number): Promise<Uint8Array> {
-    const a = await sendFrame(link, Uint8Array.from(nonceRequest(keyId)), a => isClear(a) || (a.length === 2 + CHALLENGE_BYTES && a[1] === FRAME_NONCE))
+    const t = transportOf(link)
+    const take = (a: Uint8Array) => isClear(a) || (a.length === 2 + CHALLENGE_BYTES && a[1] === FRAME_NONCE)
+    // over a broker, the lock drops a request that comes while it answers another companion's, and
+    // answers a challenge at once: a challenge request that goes unanswered is asked again
+    const tries = t.kind === "mqtt" ? NONCE_TRIES : 1
+    let a: Uint8Array
+    for (let attempt = 1; ; attempt++) {
+        try {
+            a = await t.exchange(Uint8Array.from(nonceRequest(keyId)), take, t.kind === "mqtt" ? NONCE_WAIT_MS : undefined)
+            break
+        } catch (e) {
+            if (!(e instanceof NoAnswer) || e.passedOver > 0 || attempt >= tries) throw e
+        }
+    }
     const clear = readClear(a)
     if (clear !== null) throw new LockRefusal(clear, "", false)
     if (a.length !== 2 + CHALLENGE_BYTES || a[0] !== PROTOCOL_VERSION || a[1] !== FRAME_NONCE) throw new Error("the lock's challenge is malformed")

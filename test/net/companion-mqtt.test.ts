@@ -10,7 +10,8 @@ import { freePort, HOST, mosquittoMissing, startAedes, startMosquitto, TestBroke
 import { lockOnBroker, NetLock } from "../support/net-lock"
 import { latchkey } from "../scenario/cli-run"
 import { LatchkeyClient } from "../../host/lock-client"
-import { attempt, MASTER, sleep } from "../scenario/helpers"
+import { attempt, MASTER, sleep, tmpStore } from "../scenario/helpers"
+import { enrol, KeyStore } from "../../companion/protocol"
 
 const missing = mosquittoMissing()
 const onMosquitto = missing ? describe.skip : describe
@@ -178,6 +179,19 @@ describe("two locks on one aedes broker, addressed by --lock", () => {
         const status = await latchkey(["--mqtt", broker.url, "--lock", b.lockId, "--keys", b.store.path, "status", "--json"])
         expect(JSON.parse(status.out)).toMatchObject({ ok: true, lockState: "LOCKED", authenticated: false, source: `latchkey/${b.lockId}/state` })
     }, 90000)
+
+    it("two companions of one lock at once: each takes only its own answers, and both are carried out", async () => {
+        const second = tmpStore()
+        await a.board.pressProgramButton()
+        await enrol(new LatchkeyClient(a.board.bus), second)
+        const args = (store: KeyStore, verb: string) => ["--mqtt", broker.url, "--lock", a.lockId, "--keys", store.path, verb]
+        const mark = a.board.logs.length
+        const [one, two] = await Promise.all([latchkey(args(a.store, "unlock")), latchkey(args(second, "unlock"))])
+        expect(one.code, one.err).toBe(0)
+        expect(two.code, two.err).toBe(0)
+        await a.board.waitForLog(/unlocked \(remote\)/, 5000, mark)
+        await a.board.waitUntil(() => a.board.isLocked(), "lock A's auto-relock", 8000)
+    }, 60000)
 
     it("says a lock is offline when the broker holds its will, and sends nothing", async () => {
         b.board.powerCut()
