@@ -94,6 +94,39 @@ export function rows(r: any): Row[] {
             ["fuzz: frames / key_storm_keys", `${z.frames} / ${z.key_storm_keys}`, ">= 1e6 / 1e5 storms", yes(z.frames >= 1e6 && (z.key_storms?.storms ?? 0) >= 1e5)],
             ["fuzz: crashes / hangs / unauthorised_unlocks", `${z.crashes} / ${z.hangs} / ${z.unauthorised_unlocks}`, "0 / 0 / 0", yes(z.crashes === 0 && z.hangs === 0 && z.unauthorised_unlocks === 0)],
         )
+    out.push(...mqttRows(r))
+    return out
+}
+
+/** bench:mqtt and bench:fuzz:mqtt (bench/mqtt.ts, bench/mqtt-fuzz.ts). */
+function mqttRows(r: any): Row[] {
+    const out: Row[] = []
+    const k = r.mqtt_keypad_ms
+    if (k)
+        for (const c of ["broker_up", "broker_down", "broker_restarting", "broker_flooded"])
+            if (k[c]?.error) out.push([`mqtt_keypad_ms: key to latch, ${c.replace("broker_", "broker ")}`, `failed: ${k[c].error} (${k[c].vm_panics} VM panic(s))`, "p99 <= 20 ms", "**no**"])
+            else if (k[c]) out.push([`mqtt_keypad_ms: key to latch, ${c.replace("broker_", "broker ")} p50 / p99 (unlocks)`, `${k[c].p50} / ${k[c].p99} ms (${k[c].n})`, "p99 <= 20 ms", yes(k[c].p99 <= 20)])
+    const rc = r.mqtt_reconnect_ms
+    if (rc) out.push(["mqtt_reconnect_ms: after a broker restart p50 / p99 (restarts)", `${rc.p50} / ${rc.p99} ms (${rc.n})`, "<= 10 s", yes(rc.max <= 10000)])
+    const c = r.mqtt_companion_ms
+    if (c)
+        out.push(
+            ["mqtt_companion_ms: unlock through mosquitto, command to latch p50 / p99", `${c.command_to_latch.p50} / ${c.command_to_latch.p99} ms (${c.command_to_latch.n})`, "p99 <= 250 ms", yes(c.command_to_latch.p99 <= 250)],
+            ["mqtt_companion_ms: command to answer p50 / p99", `${c.round_trip.p50} / ${c.round_trip.p99} ms`, "-", ""],
+        )
+    const f = r.mqtt_fleet
+    if (f)
+        out.push(
+            ["mqtt_fleet: locks / commands", `${f.locks} / ${f.commands}`, ">= 20 / 1000", yes(f.locks >= 20 && f.commands >= 1000)],
+            ["mqtt_fleet: command to answer p50 / p99", `${f.round_trip.p50} / ${f.round_trip.p99} ms`, "-", ""],
+            ["mqtt_fleet: memory per VM (WASM memory; process RSS growth)", `${f.memory_per_vm.wasm_memory_kb} KB; ${f.memory_per_vm.process_rss_growth_kb} KB`, "-", ""],
+        )
+    const z = r.mqtt_fuzz
+    if (z)
+        out.push(
+            ["mqtt_fuzz: payloads / raw packets / stream breakers", `${z.payloads} / ${z.raw_packets} / ${z.stream_breakers}`, ">= 1e5 payloads", yes(z.payloads >= 1e5)],
+            ["mqtt_fuzz: panics / restarts / latch opened", `${z.outcome.vm_panics} / ${z.outcome.restarts} / ${z.outcome.latch_opened}`, "0 / 0 / 0", yes(z.ok)],
+        )
     return out
 }
 
@@ -208,7 +241,7 @@ export function updateBenchmarksDoc(r: any, command: string, seconds: number | n
         "\n\n" + notes(r).map(n => `- ${n}`).join("\n") +
         "\n\nCharts: `bench/brute-force.svg` (P(found) over time per policy), `bench/latency.svg` (histogram), " +
         "`bench/constant-time.svg` (|t| per test). Single measurements: `npm run bench:ct`, `bench:brute`, `bench:latency`, " +
-        "`bench:remote`, `bench:footprint`, `bench:power`, `bench:fuzz` (each takes `--help`).\n"
+        "`bench:remote`, `bench:footprint`, `bench:power`, `bench:writes`, `bench:fuzz`, `bench:mqtt`, `bench:fuzz:mqtt` (each takes `--help`).\n"
     writeFileSync(path, text.slice(0, start) + section + text.slice(end))
 }
 

@@ -30,7 +30,21 @@ interface DevsModule {
     flashSize?: number
     /** Closes the firmware's TCP/TLS socket, if it has one (the VM's sockets are Node's). */
     sockClose?: () => number
+    /** Hands a socket event (4: data at `ptr`, `len` bytes) to the runtime, which copies the data. */
+    _jd_em_tcpsock_on_event: (event: number, ptr: number, len: number) => void
 }
+
+/** The socket event that carries received data (jd_tcpsock_on_event's JD_CONN_EV_MESSAGE). */
+const SOCKET_DATA = 4
+
+/**
+ * How many bytes of received socket data reach the firmware at a time. The ESP32 port reads its
+ * socket into a 128-byte buffer and hands each read to the runtime as one data event
+ * (devicescript-esp32 main/sock.c: recv into sockbuf[128], in a loop until nothing is left), so a
+ * board's firmware sees a burst as many small pieces; Node would hand it over in one. The
+ * firmware must take both.
+ */
+export const SOCKET_CHUNK_BYTES = 128
 
 /**
  * The emulated flash: 256 KB, the size of the ESP32 "fstor" partition (devicescript-esp32
@@ -96,6 +110,8 @@ export interface VmOptions {
     onLog?: (line: string) => void
     /** Emulated flash size in bytes (default FLASH_BYTES, the ESP32's). */
     flashBytes?: number
+    /** Received socket data reaches the firmware in pieces of at most this many bytes (default SOCKET_CHUNK_BYTES, the ESP32's; 0: as Node reads it). */
+    socketChunkBytes?: number
 }
 
 /** One powered-on run of the VM. Stop it to "cut the power"; the Flash object keeps what was saved. */
@@ -149,6 +165,14 @@ export class VmTransport extends Transport {
         // a crash stops the firmware program (the VM itself keeps answering on the bus)
         mod.panicHandler = code => {
             if (code) onLog(`vm: PANIC ${code}`)
+        }
+        const chunk = opts.socketChunkBytes ?? SOCKET_CHUNK_BYTES
+        if (chunk > 0) {
+            const onEvent = mod._jd_em_tcpsock_on_event
+            mod._jd_em_tcpsock_on_event = (event, ptr, len) => {
+                if (event !== SOCKET_DATA || len <= chunk) return onEvent(event, ptr, len)
+                for (let at = 0; at < len; at += chunk) onEvent(event, ptr + at, Math.min(chunk, len - at))
+            }
         }
         mod.flashLoad = () => opts.flash.image
         mod.flashSave = image => {

@@ -81,7 +81,11 @@ async function onConnected(topics: LockTopics, lockId: string) {
         enabled: ha.discovery && PROFILE.network.publishState,
         hasDoor: hasDoorSensor(),
     })
-    for (const c of configs) await link.publish(c.topic, c.payload, true)
+    // one config per turn: the keypad's fiber runs between them, not after all of them
+    for (const c of configs) {
+        await ds.sleep(0)
+        await link.publish(c.topic, c.payload, true)
+    }
     // the state is published again (retained) on every connection
     lastDoc = null
     if (!PROFILE.network.publishState) await link.publish(topics.state, "", true)

@@ -7,14 +7,25 @@
  *   code), or time runs out.
  * - `subscribe`, `publish` (with retain), `ping` and `disconnect` send one packet each.
  * - `next` returns the next whole packet the broker sent (its first byte and its body), undefined
- *   when none came within the wait, null once the connection is closed. A packet whose length
- *   field is malformed or over MAX_PACKET closes the connection (the stream cannot be trusted).
+ *   when none came within the wait, null once the connection is closed. A packet larger than
+ *   MAX_PACKET is skipped unread, its bytes dropped as they arrive (the stream stays in step and
+ *   the connection up); a malformed length field closes the connection (the stream cannot be
+ *   trusted). It yields to the other fibers every YIELD_EVERY packets: the socket hands over what
+ *   it holds without waiting, so a burst of small packets would otherwise run on without a pause
+ *   (the keypad waiting, and past ~50k steps the VM's InfiniteLoop panic).
  * No packet is ever logged, and so never the password.
  */
+import * as ds from "@devicescript/core"
 import { connect, Socket } from "@devicescript/net"
 
-/** Larger packets from the broker close the connection. */
-const MAX_PACKET = 4096
+/**
+ * Larger packets from the broker are skipped unread. The lock takes requests of up to 512 bytes
+ * (./link.ts MAX_REQUEST_BYTES) on topics of about 30: 1 KB holds any packet it reads, and a
+ * packet is assembled in the heap (64 KB on an ESP32) before it is read.
+ */
+export const MAX_PACKET = 1024
+/** Packets handed over between two yields to the other fibers. */
+const YIELD_EVERY = 8
 
 export interface MqttPacket {
     /** The fixed header's first byte: the packet type in the high 4 bits, its flags in the low 4. */
@@ -29,7 +40,13 @@ function str(s: string | Buffer): Buffer {
 }
 
 export class MqttConnection {
+    /** Received bytes not yet returned, from `at` on. */
     private rx: Buffer = Buffer.alloc(0)
+    private at = 0
+    /** Bytes of a packet over MAX_PACKET still to drop as they arrive. */
+    private skip = 0
+    /** Packets returned since the last yield. */
+    private run = 0
     private open = true
 
     constructor(private socket: Socket) {}
@@ -66,25 +83,46 @@ export class MqttConnection {
         for (;;) {
             if (!this.open) return null
             const rx = this.rx
+            let at = this.at
+            if (this.skip > 0) {
+                const n = Math.min(this.skip, rx.length - at)
+                this.skip -= n
+                at += n
+                this.at = at
+            }
             // the remaining length: up to 4 bytes of 7 bits, low first
             let len = 0
-            let i = 1
-            for (; i < rx.length && i <= 4; i++) {
-                len = len | ((rx[i] & 127) << (7 * (i - 1)))
+            let i = at + 1
+            for (; i < rx.length && i <= at + 4; i++) {
+                len = len | ((rx[i] & 127) << (7 * (i - at - 1)))
                 if (rx[i] < 128) break
             }
-            if (i === 5 || len > MAX_PACKET) {
+            if (i === at + 5) {
                 await this.close()
                 return null
             }
-            if (i < rx.length && rx.length >= i + 1 + len) {
-                this.rx = rx.slice(i + 1 + len)
-                return { head: rx[0], body: rx.slice(i + 1, i + 1 + len) }
+            if (this.skip === 0 && i < rx.length) {
+                const end = i + 1 + len
+                if (len > MAX_PACKET) {
+                    this.skip = end - at
+                    continue
+                }
+                if (rx.length >= end) {
+                    this.at = end
+                    if (++this.run >= YIELD_EVERY) {
+                        this.run = 0
+                        await ds.sleep(0)
+                    }
+                    return { head: rx[at], body: rx.slice(i + 1, end) }
+                }
             }
             const data = await this.socket.recv(waitMs)
             if (data === undefined) return undefined
             if (data === null) this.open = false
-            else this.rx = Buffer.concat(rx, data)
+            else {
+                this.rx = at < rx.length ? Buffer.concat(rx.slice(at), data) : data
+                this.at = 0
+            }
         }
     }
 
