@@ -2,7 +2,7 @@
  * mqtt_fuzz: malformed, oversized and random MQTT traffic at the lock. The real test firmware with
  * the network on (build/firmware-net.devs) in the in-process VM, socket data reaching it 128 bytes
  * at a time as on an ESP32, connected to Debian's mosquitto on 127.0.0.1 through a proxy
- * (test/support/mqtt-proxy.ts) that can put raw bytes into the broker's stream to the lock.
+ * (bench/lib/mqtt-proxy.ts) that can put raw bytes into the broker's stream to the lock.
  *
  *   1. --payloads N publishes (default 100,000) through mosquitto on the lock's own topics (its
  *      request and command topics: the only ones it subscribes to): half random bytes of 0..256,
@@ -32,10 +32,10 @@ import { loadProfile } from "../host/profile-io"
 import { SimulatedBoard, sleep } from "../sim/board"
 import { InProcessDevice } from "../sim/devices/device"
 import { lockTopics } from "../src/core/topics"
-import { HOST, mosquittoMissing, startMosquitto } from "../test/support/brokers"
-import { packet, publishPacket } from "../test/support/mqtt-frames"
-import { MqttProxy } from "../test/support/mqtt-proxy"
-import { lockIdOf } from "../test/support/lock-id"
+import { HOST, mosquittoMissing, startMosquitto } from "./lib/brokers"
+import { packet, publishPacket } from "./lib/mqtt-frames"
+import { MqttProxy } from "./lib/mqtt-proxy"
+import { lockIdOf } from "../sim/lock-id"
 import { runBench } from "./lib/cli"
 import { Rng, round } from "./lib/stats"
 import { recordResult } from "./results"

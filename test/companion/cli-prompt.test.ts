@@ -9,7 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { ROOT } from "../../host/paths"
-import { startAedes } from "../support/brokers"
+import { startAedes } from "../../bench/lib/brokers"
 
 const SCRIPT = ["/usr/bin/script", "/bin/script"].find(p => existsSync(p))
 const suite = SCRIPT ? describe : describe.skip

@@ -19,7 +19,7 @@ import { loadProfile } from "../../host/profile-io"
 import { startBroker, type SimBroker } from "../../sim/broker"
 import { WebSimulator } from "../../sim/webserver"
 import { lockTopics } from "../../src/core/topics"
-import type { TestBroker } from "../support/brokers"
+import type { TestBroker } from "../../bench/lib/brokers"
 import { retainedNow } from "../support/mqtt-watch"
 import { MASTER } from "../scenario/helpers"
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WebSocket } from "ws"
 import { ROOT } from "../../host/paths"
 import type { ServerMessage } from "../../web/protocol"
-import { freePort, type TestBroker } from "../support/brokers"
+import { freePort, type TestBroker } from "../../bench/lib/brokers"
 import { Watcher } from "../support/mqtt-watch"
 import { MASTER } from "../scenario/helpers"
 

@@ -1,10 +1,10 @@
 /**
- * The test brokers themselves (test/support/brokers.ts; aedes is the simulator's sim/broker.ts):
+ * The test brokers themselves (bench/lib/brokers.ts; aedes is the simulator's sim/broker.ts):
  * anonymous or with a password, killed and restarted on the same port with nothing retained.
  */
 import mqtt from "mqtt"
 import { afterEach, describe, expect, it } from "vitest"
-import { mosquittoMissing, startAedes, startMosquitto, TestBroker } from "../support/brokers"
+import { mosquittoMissing, startAedes, startMosquitto, TestBroker } from "../../bench/lib/brokers"
 import { retainedNow } from "../support/mqtt-watch"
 
 const KINDS: ["mosquitto" | "aedes", string | null][] = [

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freePort, HOST, mosquittoMissing, startAedes, startMosquitto, TestBroker } from "../support/brokers"
+import { freePort, HOST, mosquittoMissing, startAedes, startMosquitto, TestBroker } from "../../bench/lib/brokers"
 import { lockOnBroker, NetLock } from "../support/net-lock"
 import { latchkey } from "../scenario/cli-run"
 import { LatchkeyClient } from "../../host/lock-client"

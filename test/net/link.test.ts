@@ -17,11 +17,11 @@ import { discoveryConfigs } from "../../src/core/homeassistant"
 import { LockTopics, lockTopics } from "../../src/core/topics"
 import { FRAME_CLEAR, FRAME_NONCE, nonceRequest, PROTOCOL_VERSION } from "../../src/core/frames"
 import { STATUS_BAD_FRAME, STATUS_UPDATE_COMPANION } from "../../src/core/index"
-import { HOST, mosquittoMissing, startAedes, startMosquitto, TestBroker } from "../support/brokers"
+import { HOST, mosquittoMissing, startAedes, startMosquitto, TestBroker } from "../../bench/lib/brokers"
 import { haConfigProblems, parseDiscoveryTopic } from "../support/ha-schema"
 import { retainedNow, Watcher } from "../support/mqtt-watch"
 import { attempt, MASTER, setUpMaster } from "../scenario/helpers"
-import { lockIdOf } from "../support/lock-id"
+import { lockIdOf } from "../../sim/lock-id"
 
 const PROFILE = loadProfile([join(ROOT, "test", "fixtures", "fast-timing.json"), join(ROOT, "test", "fixtures", "network.json")])
 const USER = "front-door"

@@ -12,7 +12,7 @@ import { ROOT } from "../../host/paths"
 import { settingValue, writeDeviceSettings } from "../../host/device-settings"
 import { SimulatedBoard } from "../../sim/board"
 import { InProcessDevice } from "../../sim/devices/device"
-import { HOST } from "../support/brokers"
+import { HOST } from "../../bench/lib/brokers"
 
 const PROFILE = loadProfile([join(ROOT, "test", "fixtures", "fast-timing.json"), join(ROOT, "test", "fixtures", "network.json")])
 

@@ -7,7 +7,7 @@
  */
 import { createServer, Server, Socket } from "node:net"
 import { Aedes } from "aedes"
-import { HOST } from "./brokers"
+import { HOST } from "../../bench/lib/brokers"
 
 export interface Heard {
     topic: string

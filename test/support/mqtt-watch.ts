@@ -3,7 +3,7 @@
  * watch what a lock publishes, and a one-shot look at what a broker holds retained.
  */
 import mqtt, { MqttClient } from "mqtt"
-import type { TestBroker } from "./brokers"
+import type { TestBroker } from "../../bench/lib/brokers"
 
 export interface Seen {
     topic: string

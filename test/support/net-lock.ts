@@ -13,8 +13,8 @@ import { loadProfile } from "../../host/profile-io"
 import { SimulatedBoard } from "../../sim/board"
 import { InProcessDevice } from "../../sim/devices/device"
 import type { CompanionKey } from "../../companion/keyfile"
-import { HOST, TestBroker } from "./brokers"
-import { lockIdOf } from "./lock-id"
+import { HOST, TestBroker } from "../../bench/lib/brokers"
+import { lockIdOf } from "../../sim/lock-id"
 import { MASTER, tmpStore } from "../scenario/helpers"
 
 /** The profile build/firmware-net.devs was built from. */

@@ -5,7 +5,7 @@
  * that no real broker would send. It never forwards anything: the lock is its only client.
  */
 import { createServer, Server, Socket } from "node:net"
-import { Frame, FrameReader, readPublish } from "./mqtt-frames"
+import { Frame, FrameReader, readPublish } from "../../bench/lib/mqtt-frames"
 
 export class RawBroker {
     /** Connections the lock has opened so far. */

@@ -5,8 +5,8 @@
  * that is not the VM's own id (`InProcessDevice.deviceId`, "self"): it is read off the bus once
  * the lock's service is there.
  */
-import { SRV_LATCHKEY } from "../../host/lock-client"
-import type { SimulatedBoard } from "../../sim/board"
+import { SRV_LATCHKEY } from "../host/lock-client"
+import type { SimulatedBoard } from "./board"
 
 /** The lock id of the lock on `board`'s bus (its service must be up: after `powerOn`). */
 export function lockIdOf(board: SimulatedBoard): string {

@@ -1,6 +1,6 @@
 /**
  * MQTT 3.1.1 framing for the raw peers of the tests and benches (test/support/raw-broker.ts,
- * test/support/mqtt-proxy.ts): cutting a byte stream into whole packets and building the few
+ * bench/lib/mqtt-proxy.ts): cutting a byte stream into whole packets and building the few
  * packets they send. Only framing: the hosts' real MQTT clients come from the `mqtt` package.
  */
 
