@@ -50,8 +50,8 @@ async function statusUntil(client: LatchkeyClient, want: (s: { provisioned: bool
 }
 
 /**
- * Restores `backup` the way the owner would and checks it. `opening` is called before each code
- * is typed (the latch may open for it).
+ * Restores `backup` the way the owner would and checks it. `opening` is called before and after
+ * each code is typed (the latch may open for it).
  */
 export async function restoreAndCheck(b: SimulatedBoard, client: LatchkeyClient, store: KeyStore, backup: BackupTaken, opening: () => void): Promise<RestoreOutcome> {
     const total = backup.codes.length + (backup.companions > 0 ? 1 : 0)
@@ -77,6 +77,8 @@ export async function restoreAndCheck(b: SimulatedBoard, client: LatchkeyClient,
     for (const code of backup.codes) {
         opening()
         const answer = await attempt(b, code).catch(e => (e as Error).message)
+        // typing a code can take longer than the latch check allows on a loaded machine: again after it
+        opening()
         if (!/unlocked/.test(answer)) {
             stillLost++
             codesLost++
