@@ -54,7 +54,7 @@ runBench("bench:power", {
             return
         }
     }
-    const problems = s.counter_resets + s.lost_users + s.opened_without_code + s.boot_failures
+    const problems = s.counter_resets + s.lost_users + s.opened_without_code + s.boot_failures + s.silent_rollbacks + s.lost_after_restore
     const result = {
         cuts: s.cuts,
         counter_resets: s.counter_resets,
@@ -64,7 +64,14 @@ runBench("bench:power", {
         boot_failures: s.boot_failures,
         store_formats: s.store_formats,
         crashed_boots: s.crashed_boots,
-        goal: "all counts 0 except cuts",
+        silent_rollbacks: s.silent_rollbacks,
+        lost_after_restore: s.lost_after_restore,
+        restores: s.restores,
+        restores_after_reset: s.restores_after_reset,
+        restore_failures: s.restore_failures,
+        losses_without_backup: s.losses_without_backup,
+        backups: s.backups,
+        goal: "all counts 0 except cuts (and the restore counts: backups, restores, restores_after_reset)",
         goal_met: problems === 0,
         problems_after_intact_writes: s.intact,
         problems_after_damaged_writes: s.damaged,
@@ -74,6 +81,7 @@ runBench("bench:power", {
         cut_at_a_random_time: s.at_random_time,
         harness_errors: s.harness_errors,
         audit_note: "broken_audit_chains: boots whose own audit chain check (every link, under the key derived from the device key) says BROKEN",
+        restore_note: "after every confirmed user change the owner takes a backup (the real latchkey backup code over the bus); after each cut that lost state (formatted or bricked store, STORE LOST, lost users or companion) the owner restores the newest one (the reset ritual first if the lock is still set up, then a program-button press and the real latchkey restore code) and types every code it held and sends a companion command; lost_after_restore counts the codes and companion keys that still fail. silent_rollbacks: cuts after which the lock came up with older state (fewer users, no companion, a lower failure count) and no STORE LOST at that boot; revoked users or companions coming back are not exercised (the chain revokes nothing)",
         user_changes_note: "user changes = the first enrolment, companion enrolments, and users a companion adds (named, 6-digit codes); not users added through the keypad menu",
         findings: s.findings,
         firmware: "build/firmware-fast.devs (same code as firmware.devs, short lockouts)",
@@ -81,6 +89,7 @@ runBench("bench:power", {
     }
     recordResult("power_cut", result)
     console.log(`power: ${s.cuts} cuts (${JSON.stringify(s.by_kind)}): counter_resets ${s.counter_resets}, lost_users ${s.lost_users}, broken_audit_chains ${s.broken_audit_chains}, opened_without_code ${s.opened_without_code}, boot_failures ${s.boot_failures}, store formats ${s.store_formats}, crashed boots ${s.crashed_boots}: ${result.goal_met ? "goal met" : "GOAL MISSED"} (${result.seconds} s)`)
+    console.log(`power:   silent_rollbacks ${s.silent_rollbacks}; restores ${s.restores} (${s.restores_after_reset} after the reset ritual, ${s.restore_failures} failed), lost_after_restore ${s.lost_after_restore}, losses with no backup yet ${s.losses_without_backup}, backups ${s.backups}`)
     console.log(`power:   after intact writes: ${JSON.stringify(s.intact)}; after torn/corrupted writes: ${JSON.stringify(s.damaged)}; harness errors ${s.harness_errors}; confirmed before a cut: ${JSON.stringify(s.confirmed)}`)
     for (const f of s.findings.slice(0, 8)) console.log(`power:   ${f}`)
 })

@@ -87,6 +87,12 @@ export function rows(r: any): Row[] {
             ["  after torn/corrupted writes", JSON.stringify(p.problems_after_damaged_writes ?? {}).replace(/"/g, ""), "", ""],
             ["power_cut: broken_audit_chains", `${p.broken_audit_chains}`, "0", /0 by construction/.test(p.audit_note ?? "0 by construction") ? "n/a (not checked)" : yes(p.broken_audit_chains === 0)],
             ["power_cut: opened_without_code", `${p.opened_without_code}`, "0", yes(p.opened_without_code === 0)],
+            ...(p.silent_rollbacks !== undefined
+                ? ([
+                      ["power_cut: silent_rollbacks", `${p.silent_rollbacks}`, "0", yes(p.silent_rollbacks === 0)],
+                      ["power_cut: lost_after_restore (restores)", `${p.lost_after_restore} (${p.restores}, ${p.restores_after_reset} after the reset ritual, ${p.restore_failures} failed)`, "0", yes(p.lost_after_restore === 0)],
+                  ] as Row[])
+                : []),
         )
     const z = r.fuzz
     if (z)
@@ -193,6 +199,15 @@ export function notes(r: any): string[] {
                     ? `broken_audit_chains is 0 by construction: this harness does not check the audit chain.`
                     : `broken_audit_chains counts boots whose own chain check says BROKEN; entries still batched in RAM at the cut are lost, which the chain does not show.`),
         )
+        if (p.silent_rollbacks !== undefined)
+            out.push(
+                `Power cuts, restore: after every user change the lock confirmed, a backup (the real \`latchkey backup\` code); after each of the ${p.restores} cuts that lost state ` +
+                    `(${p.losses_without_backup} more lost the first enrolment, before any backup), the owner's restore: the reset ritual when the lock was still set up ` +
+                    `(${p.restores_after_reset}), a program-button press and the real \`latchkey restore\`; then every code of the backup typed and a companion command sent: ` +
+                    `${p.lost_after_restore} still lost, ${p.restore_failures} restore(s) failed. silent_rollbacks: ${p.silent_rollbacks} boot(s) came up with older state ` +
+                    `(fewer users, the companion gone, a lower failure count) and said nothing (no STORE LOST): nothing detects a rollback yet (issue 15, section 2). ` +
+                    `Revoked users or companions coming back are not exercised: the chain revokes nothing.`,
+            )
         if (i.counter_resets || i.lost_users)
             out.push(
                 `Power cuts, intact writes: ${i.counter_resets ?? 0} counter reset(s) and ${i.lost_users ?? 0} lost user(s) in this run. Runs with the same seeds differ ` +

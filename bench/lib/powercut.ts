@@ -26,6 +26,7 @@ import { LatchkeyClient } from "../../host/lock-client"
 import { MASTER, newBoard, sleep, SimulatedBoard } from "./board"
 import { InProcessDevice } from "../../sim/devices/device"
 import { Rng } from "./stats"
+import { BackupTaken, restoreAndCheck, takeBackup } from "./powercut-restore"
 import { weakCodeReason } from "../../src/core/index"
 
 export type CutKind = "wrong_attempt" | "unlock" | "enrolment" | "companion" | "user_change" | "torn_write" | "flipped_bits" | "erased_tail"
@@ -51,16 +52,34 @@ export interface CutStats {
     /** Actions the lock confirmed before the cut, which the next boot must still show. */
     confirmed: Record<string, number>
     findings: string[]
+    /** Backups taken (the real `latchkey backup` code) after the lock confirmed a user change. */
+    backups: number
+    /** Cuts that lost state (a formatted or bricked store, lost users or companion) with no backup yet (the first enrolment). */
+    losses_without_backup: number
+    /** Restores run after a loss (program button, then the real `latchkey restore` code over the bus). */
+    restores: number
+    /** Of those, restores that needed the reset ritual first (the lock was still set up with what it had left). */
+    restores_after_reset: number
+    /** Restores that did not complete (refused or not back); their users count in lost_after_restore. */
+    restore_failures: number
+    /** Users of the backup (each code, and the companion's key) that still do not work after the restore. */
+    lost_after_restore: number
+    /** Cuts after which the lock came up with older state (users, companion or failure count gone back) and reported nothing (no STORE LOST). */
+    silent_rollbacks: number
 }
 
+const RESTORE_FIELDS = ["backups", "losses_without_backup", "restores", "restores_after_reset", "restore_failures", "lost_after_restore", "silent_rollbacks"] as const
+
 export function emptyStats(): CutStats {
-    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, crashed_boots: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, confirmed: {}, findings: [] }
+    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, crashed_boots: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, confirmed: {}, findings: [], backups: 0, losses_without_backup: 0, restores: 0, restores_after_reset: 0, restore_failures: 0, lost_after_restore: 0, silent_rollbacks: 0 }
 }
 
 export function addStats(a: CutStats, b: CutStats): CutStats {
     const by = { ...a.by_kind }
     for (const [k, v] of Object.entries(b.by_kind)) by[k] = (by[k] ?? 0) + v
+    const restore = Object.fromEntries(RESTORE_FIELDS.map(k => [k, a[k] + b[k]])) as Pick<CutStats, (typeof RESTORE_FIELDS)[number]>
     return {
+        ...restore,
         cuts: a.cuts + b.cuts,
         counter_resets: a.counter_resets + b.counter_resets,
         lost_users: a.lost_users + b.lost_users,
@@ -103,7 +122,13 @@ export class CutChain {
     private allowOpenUntil = 0
     private checkedMoves = 0
     private client!: LatchkeyClient
-    private store = new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-cut-")), "keys.json"))
+    private readonly dir = mkdtempSync(join(tmpdir(), "latchkey-cut-"))
+    private store = new KeyStore(join(this.dir, "keys.json"))
+    /** The codes the lock confirmed, in order (the first is MASTER): what a backup must bring back. */
+    private codes: string[] = []
+    /** The newest backup, and whether the lock confirmed a change since. */
+    private backup: BackupTaken | undefined
+    private backupStale = false
     private prevImage = new Uint8Array(0)
 
     constructor(private readonly rng: Rng, private readonly opts: { damage: number; companions: boolean }) {}
@@ -116,6 +141,7 @@ export class CutChain {
     /** Counts a problem found after the cut described by `what`. */
     private confirm(kind: string) {
         this.stats.confirmed[kind] = (this.stats.confirmed[kind] ?? 0) + 1
+        this.backupStale = true
     }
 
     private problem(field: "counter_resets" | "lost_users" | "broken_audit_chains" | "opened_without_code" | "boot_failures" | "store_formats", what: string, n = 1) {
@@ -264,6 +290,7 @@ export class CutChain {
             this.truth.minFailures = 0
         } else if (/lock: setup: code saved/.test(line)) {
             this.truth.codes = 1
+            this.codes = [MASTER]
             this.confirm("enrolment")
         }
     }
@@ -280,6 +307,8 @@ export class CutChain {
 
     private async bootAndCheck(what: string) {
         this.checkLatch()
+        // what the lock had confirmed before this cut (a loss of nothing needs no restore)
+        const had = this.truth.codes + this.truth.companions
         const mark = this.b.logs.length
         const before = this.b.logs.slice(Math.max(0, Math.min(mark, this.lastCut()) - 40), Math.min(mark, this.lastCut())).filter(l => l.startsWith("> ")).slice(-5).map(l => l.slice(2).replace("lock: ", "")).join(" / ")
         try {
@@ -315,14 +344,17 @@ export class CutChain {
             this.note(`after ${what}: the lock does not boot (${why || "no ready line"}); flash wiped to go on`)
             this.problem("lost_users", what, this.truth.codes + this.truth.companions)
             this.b.powerCut()
-            this.b.wipeFlash()
-            this.truth = { codes: 0, companions: 0, minFailures: 0, lockoutMs: 0 }
-            this.companionTries = 0
-            this.userAdds = 0
-            this.prevImage = new Uint8Array(0)
+            await this.b.wipeFlash()
+            this.startOver()
             await this.b.powerOn(12000)
+            // reflashed: the owner restores the backup onto the empty store
+            if (had > 0) await this.afterLoss(what)
             return
         }
+        const formatted = this.b.logs.slice(mark).some(l => /fstor: formatting now/.test(l))
+        const reported = this.b.logs.slice(mark).some(l => /lock: STORE LOST/.test(l))
+        let lost = formatted || reported
+        let rolledBack = false
         const bootLine = this.b.logs.slice(mark).find(l => /lock: boot: /.test(l)) ?? ""
         const chain = this.b.logs.slice(mark).find(l => /lock: audit: /.test(l)) ?? ""
         // a break stays in the log (it is evidence) and every later boot reports it again: count
@@ -338,12 +370,15 @@ export class CutChain {
         const failures = m ? Number(m[2]) : -1
         if (codes < this.truth.codes) {
             this.problem("lost_users", what, this.truth.codes - Math.max(0, codes))
+            lost = true
+            rolledBack = true
             this.note(`after ${what}: ${this.truth.codes} code(s) confirmed, ${codes} after boot (last lines before the cut: ${before})`)
         }
         const legitReset = this.rightCodeTyped && failures === 0
         this.rightCodeTyped = false
         if (codes > 0 && failures < this.truth.minFailures && !legitReset) {
             this.problem("counter_resets", what)
+            rolledBack = true
             this.note(`after ${what}: failure counter ${failures} < ${this.truth.minFailures} already answered (last lines before the cut: ${before})`)
         }
         const resumed = this.b.logs.slice(mark).map(l => /lockout resumed: (\d+) ms/.exec(l)).find(Boolean)
@@ -357,11 +392,69 @@ export class CutChain {
                 if (/did not authenticate|not enrolled/.test(ok)) {
                     this.problem("lost_users", what, this.truth.companions)
                     this.note(`after ${what}: companion key lost (${ok})`)
+                    lost = true
+                    rolledBack = true
                 }
                 this.truth.companions = 0
             }
             this.truth.minFailures = 0 // an accepted companion command clears the counter
         }
+        this.checkLatch()
+        // older state mounted (a stale store copy) with nothing said: no STORE LOST at this boot
+        if (rolledBack && !formatted && !reported) {
+            this.stats.silent_rollbacks++
+            this.note(`after ${what}: older state mounted and nothing reported (a silent rollback)`)
+        }
+        if (lost && had > 0) await this.afterLoss(what)
+    }
+
+    /** Forgets everything the lock held (its flash wiped). */
+    private startOver() {
+        this.truth = { codes: 0, companions: 0, minFailures: 0, lockoutMs: 0 }
+        this.codes = []
+        this.companionTries = 0
+        this.userAdds = 0
+        this.prevImage = new Uint8Array(0)
+    }
+
+    /** Before an action: a backup of the lock as it is, if it confirmed a change since the last one. */
+    private async backUpIfChanged() {
+        if (!this.backupStale || this.truth.codes === 0) return
+        try {
+            this.backup = await takeBackup(this.client, this.dir, this.stats.backups, this.codes.slice(0, this.truth.codes), this.truth.companions)
+            this.stats.backups++
+            this.backupStale = false
+        } catch (e) {
+            // e.g. settings still changing (an audit batch): the next action tries again
+            this.note(`backup not taken: ${(e as Error).message.split("\n")[0]}`)
+        }
+    }
+
+    /** After a cut that lost state: the owner restores the newest backup; counts who still does not work. */
+    private async afterLoss(what: string) {
+        const backup = this.backup
+        if (!backup) {
+            this.stats.losses_without_backup++
+            return
+        }
+        this.stats.restores++
+        const r = await restoreAndCheck(this.b, this.client, this.store, backup, () => (this.allowOpenUntil = Date.now() + 3000))
+        if (r.reset) this.stats.restores_after_reset++
+        this.stats.lost_after_restore += r.stillLost
+        if (!r.restored) {
+            this.stats.restore_failures++
+            this.note(`after ${what}: restore failed (${r.why}); flash wiped to go on`)
+            this.b.powerCut()
+            await this.b.wipeFlash()
+            this.startOver()
+            this.backup = undefined
+            await this.b.powerOn(12000)
+            return
+        }
+        if (r.stillLost > 0) this.note(`after ${what}: ${r.stillLost} user(s) still lost after the restore (${r.why})`)
+        this.codes = backup.codes.slice()
+        const companionBack = backup.companions > 0 && r.stillLost === r.codesLost
+        this.truth = { codes: backup.codes.length - r.codesLost, companions: companionBack ? backup.companions : 0, minFailures: 0, lockoutMs: 0 }
         this.checkLatch()
     }
 
@@ -380,6 +473,7 @@ export class CutChain {
 
     private async act() {
         const b = this.b
+        await this.backUpIfChanged()
         if (this.truth.lockoutMs > 0) {
             await sleep(this.truth.lockoutMs + 150)
             this.truth.lockoutMs = 0
@@ -418,6 +512,7 @@ export class CutChain {
             await this.cutAfter("user_change", async () => {
                 await addUser(this.client, this.store, { type: 0, params: [], name: `guest ${this.userAdds}` }, code)
                 this.truth.codes++
+                this.codes.push(code)
                 this.confirm("user_change")
             }, 5)
             return
