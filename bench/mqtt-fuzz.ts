@@ -215,7 +215,7 @@ runBench(
             ok,
             verdict: ok ? "no crash, no restart, the latch never opened, the keypad opens with the right code afterwards" : "FAILED: see outcome",
             seed: o.seed,
-            firmware: `build/${FIRMWARE}.devs (the test firmware: requests are answered by an echo that reverses them; no image on this branch answers companion frames over MQTT)`,
+            firmware: `build/${FIRMWARE}.devs (the test firmware, fast timings, the MQTT link on: each request goes to the protocol 2 frame handler, as in the shipping firmware)`,
             broker: "Debian mosquitto on 127.0.0.1 (anonymous, no persistence), through a TCP proxy that puts the raw packets into its stream",
             seconds: round((Date.now() - started) / 1000, 0),
             note: fails ? `a keypad failure was logged: ${fails}` : undefined,

@@ -127,7 +127,7 @@ for (const setup of SETUPS) {
             await watch.publish(topics.req, Buffer.from([PROTOCOL_VERSION, 9, 9]))
             const bad = await watch.waitFor(m => m.topic === topics.ans, "an answer", 10000, at)
             expect([...bad.payload]).toEqual([PROTOCOL_VERSION, FRAME_CLEAR, STATUS_BAD_FRAME])
-            await board.waitForLog(/net: \d+ request\(s\) dropped \(larger than 512 bytes\)/, 5000, mark)
+            await board.waitForLog(/net: \d+ request\(s\) dropped \(larger than 236 bytes\)/, 5000, mark)
             await sleep(300)
             expect(watch.seen.slice(from).filter(m => m.topic === topics.ans)).toHaveLength(3)
         }, 30000)

@@ -17,12 +17,18 @@
  */
 import * as ds from "@devicescript/core"
 import { reconnectDelayMs } from "../../core/backoff"
+import { MAX_FRAME_BYTES } from "../../core/frames"
 import { AVAILABLE, UNAVAILABLE } from "../../core/topics"
 import { BrokerSettings } from "./broker-settings"
 import { MqttConnection, mqttConnect } from "./mqtt"
 
-/** Larger requests are dropped unread (a sealed companion frame is far smaller). */
-export const MAX_REQUEST_BYTES = 512
+/**
+ * Larger requests are dropped unread: no companion frame is larger (core/frames.ts
+ * MAX_FRAME_BYTES, one Jacdac packet's payload). The frame handler copies a frame into arrays of
+ * numbers (8 bytes each): a 512-byte request asked a heap fragmented by a flood and the keypad
+ * for a single 4 KB block, and ran it out of memory (test/net/flood-keypad.test.ts).
+ */
+export const MAX_REQUEST_BYTES = MAX_FRAME_BYTES
 /** How long a connection attempt (socket, then the broker's CONNACK) may take. */
 const CONNECT_TIMEOUT_MS = 5000
 /** Keep-alive the broker enforces (1.5 times this without a packet: the broker drops the lock and publishes its will). */

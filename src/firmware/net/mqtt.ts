@@ -19,7 +19,7 @@ import * as ds from "@devicescript/core"
 import { connect, Socket } from "@devicescript/net"
 
 /**
- * Larger packets from the broker are skipped unread. The lock takes requests of up to 512 bytes
+ * Larger packets from the broker are skipped unread. The lock takes requests of up to 236 bytes
  * (./link.ts MAX_REQUEST_BYTES) on topics of about 30: 1 KB holds any packet it reads, and a
  * packet is assembled in the heap (64 KB on an ESP32) before it is read.
  */
