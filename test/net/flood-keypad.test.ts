@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto"
 import mqtt from "mqtt"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { lockTopics } from "../../src/core/topics"
-import { mosquittoMissing, startMosquitto, TestBroker } from "../support/brokers"
+import { mosquittoMissing, startMosquitto, TestBroker } from "../../bench/lib/brokers"
 import { lockOnBroker, NetLock, NET_PROFILE } from "../support/net-lock"
 import { attempt, MASTER, sleep } from "../scenario/helpers"
 
