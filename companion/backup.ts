@@ -15,6 +15,7 @@
  * every value written carries tags the lock's current key refuses: a restore cut short leaves a
  * lock that boots into setup mode again (and reports the loss), never a mix.
  */
+import { promptLine } from "./prompt"
 import { createHmac } from "node:crypto"
 import { jdpack, jdunpack, JDService, Packet, REPORT_RECEIVE, SettingsClient, SettingsCmd, SRV_DEVICE_SCRIPT_MANAGER, SRV_SETTINGS } from "jacdac-ts"
 import {
@@ -175,27 +176,7 @@ export async function readPassphrase(twice: boolean): Promise<string> {
     if (env !== undefined) return env
     const stdin = process.stdin
     if (!stdin.isTTY) throw new Error("no passphrase: set LATCHKEY_BACKUP_PASSPHRASE, or run on a terminal to type it (never on the command line)")
-    const hidden = (prompt: string) =>
-        new Promise<string>((resolve, reject) => {
-            process.stderr.write(prompt)
-            let s = ""
-            stdin.setRawMode(true)
-            stdin.resume()
-            const onData = (b: Buffer) => {
-                for (const ch of b.toString("utf8")) {
-                    if (ch === "\r" || ch === "\n" || ch === "\u0003") {
-                        stdin.setRawMode(false)
-                        stdin.pause()
-                        stdin.off("data", onData)
-                        process.stderr.write("\n")
-                        return ch === "\u0003" ? reject(new Error("cancelled")) : resolve(s)
-                    }
-                    if (ch === "\u007f") s = s.slice(0, -1)
-                    else s += ch
-                }
-            }
-            stdin.on("data", onData)
-        })
+    const hidden = (prompt: string) => promptLine(prompt, true)
     const first = await hidden("backup passphrase: ")
     if (!twice) return first
     if ((await hidden("the same passphrase again: ")) !== first) throw new Error("the two passphrases differ: nothing was written")

@@ -22,7 +22,8 @@ import { prefixProblem } from "../src/config/profile"
 import { loadProfile } from "../host/profile-io"
 import { BusTransport, LockLink, NoAnswer, transportOf } from "./transport"
 import { BrokerError, KnownLock, MqttTransport } from "./mqtt-transport"
-import { BrokerCredentials, canPrompt, credentialsFromEnv, parseBrokerUrl, PASSWORD_ENV, promptLine, USER_ENV } from "./broker-options"
+import { BrokerCredentials, credentialsFromEnv, parseBrokerUrl, PASSWORD_ENV, USER_ENV } from "./broker-options"
+import { canPrompt, promptLine } from "./prompt"
 
 // jacdac-ts's ESM build loads "net" through a lazy require()
 ;(globalThis as { require?: NodeRequire }).require ??= createRequire(import.meta.url)
@@ -251,31 +252,7 @@ export async function readCode(): Promise<string> {
         }
         return data.split(/\r?\n/)[0].trim()
     }
-    const hidden = (prompt: string) =>
-        new Promise<string>((resolve, reject) => {
-            process.stderr.write(prompt)
-            let s = ""
-            stdin.setRawMode(true)
-            stdin.resume()
-            const onData = (b: Buffer) => {
-                for (const ch of b.toString("utf8")) {
-                    if (ch === "\r" || ch === "\n") {
-                        stdin.setRawMode(false)
-                        stdin.pause()
-                        stdin.off("data", onData)
-                        process.stderr.write("\n")
-                        return resolve(s)
-                    }
-                    if (ch === "\u0003") {
-                        stdin.setRawMode(false)
-                        return reject(new Error("cancelled"))
-                    }
-                    if (ch === "\u007f") s = s.slice(0, -1)
-                    else s += ch
-                }
-            }
-            stdin.on("data", onData)
-        })
+    const hidden = (prompt: string) => promptLine(prompt, true)
     const first = await hidden("new code: ")
     const again = await hidden("the same code again: ")
     if (first !== again) throw new Error("the two codes differ: nothing was sent")
