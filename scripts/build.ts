@@ -7,6 +7,8 @@
  *                               laid over devs.json (short lockouts and timeouts so tests never wait minutes)
  *   build/firmware-net.devs     the TEST firmware with the MQTT link: test/fixtures/network.json laid over
  *                               the fast timings (network on; each test points it at its own broker)
+ *   build/firmware-net-private.devs the same with test/fixtures/network-private.json laid over it
+ *                               (network.publishState off: test/net/private.test.ts)
  *   build/firmware-ship-net.devs the shipping firmware (src/main.ts) with test/fixtures/network.json laid
  *                               over devs.json: the largest image a real board runs, built so that its
  *                               size is known (test/config/image-size.test.ts); `npm start` runs it
@@ -51,6 +53,7 @@ const BOARD_GENERATED = join(ROOT, "src", "firmware", "board.g.ts")
 const NETWORK_GENERATED = join(ROOT, "src", "firmware", "network.g.ts")
 const FAST_OVERRIDES = join(ROOT, "test", "fixtures", "fast-timing.json")
 const NETWORK_OVERRIDES = join(ROOT, "test", "fixtures", "network.json")
+const PRIVATE_OVERRIDES = join(ROOT, "test", "fixtures", "network-private.json")
 
 interface Target {
     name: string
@@ -65,6 +68,7 @@ const TARGETS: Target[] = [
     { name: "firmware", entry: "src/main.ts" },
     { name: "firmware-fast", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES], parts: "bench" },
     { name: "firmware-net", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES, NETWORK_OVERRIDES], parts: "bench" },
+    { name: "firmware-net-private", entry: "src/main-test.ts", overrides: [FAST_OVERRIDES, NETWORK_OVERRIDES, PRIVATE_OVERRIDES], parts: "bench" },
     { name: "firmware-ship-net", entry: "src/main.ts", overrides: [NETWORK_OVERRIDES] },
     { name: "core-door-tests", entry: "test/firmware/core-door.devs.ts" },
     { name: "core-admin-tests", entry: "test/firmware/core-admin.devs.ts" },

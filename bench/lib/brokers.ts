@@ -21,6 +21,8 @@ export interface BrokerOptions {
     /** With both: the broker refuses anyone without them. */
     username?: string
     password?: string
+    /** mosquitto only: lines appended to its config (another listener, e.g. one with TLS). */
+    extraConfig?: string[]
 }
 
 export interface TestBroker {
@@ -147,6 +149,7 @@ export async function startMosquitto(opts: BrokerOptions = {}): Promise<TestBrok
         execFileSync(MOSQUITTO_PASSWD!, ["-c", "-b", passwd, opts.username, opts.password ?? ""], { stdio: "pipe" })
         lines.push("allow_anonymous false", `password_file ${passwd}`)
     } else lines.push("allow_anonymous true")
+    lines.push(...(opts.extraConfig ?? []))
     const config = join(dir, "mosquitto.conf")
     writeFileSync(config, lines.join("\n") + "\n")
     const b = new Mosquitto(port, config, opts.username, opts.password)
