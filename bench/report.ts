@@ -205,7 +205,7 @@ export function notes(r: any): string[] {
                     `(${p.losses_without_backup} more lost the first enrolment, before any backup), the owner's restore: the reset ritual when the lock was still set up ` +
                     `(${p.restores_after_reset}), a program-button press and the real \`latchkey restore\`; then every code of the backup typed and a companion command sent: ` +
                     `${p.lost_after_restore} still lost, ${p.restore_failures} restore(s) failed. silent_rollbacks: ${p.silent_rollbacks} boot(s) came up with older state ` +
-                    `(fewer users, the companion gone, a lower failure count) and said nothing (no STORE LOST): nothing detects a rollback yet (issue 15, section 2). ` +
+                    `(fewer users, the companion gone, a lower failure count) and said nothing (no STORE LOST): nothing detects a rollback yet: no generation number is kept. ` +
                     `Revoked users or companions coming back are not exercised: the chain revokes nothing.`,
             )
         if (i.counter_resets || i.lost_users)

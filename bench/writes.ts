@@ -1,5 +1,5 @@
 /**
- * settings_writes (issue 15, section 5): the settings writes the real firmware makes per key
+ * settings_writes: the settings writes the real firmware makes per key
  * press, per wrong code, per unlock by code and per companion unlock (each unlock with its
  * auto-relock, each operation followed by idle time, as operations minutes apart are), counted in the flash image of the in-process VM: every write DeviceScript's
  * store keeps appends one 24-byte entry (sim/fstor.ts reads them), and a power cut can only tear

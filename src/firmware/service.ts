@@ -118,7 +118,7 @@ export async function reportAudit(kind: number, src: number, slot: number, failu
         return
     }
     // a refused keypad code (wrong, or a user who may not open now) is InvalidCredential whatever
-    // the reason, by one range test: the reason stays in the audit log (issue 13)
+    // the reason, by one range test: the reason stays in the audit log (a refused code is answered like a wrong one)
     let err = -1
     if ((kind >= AuditKind.InvalidCredential && kind <= AuditKind.RestrictedUserType) || kind === AuditKind.RemoteRejected)
         err = ds.LatchkeyOperationError.InvalidCredential

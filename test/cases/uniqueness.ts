@@ -1,5 +1,5 @@
 /**
- * "Code already in use" is not an oracle (issue 13): each answer costs what a wrong code at the
+ * "Code already in use" is not an oracle: each answer costs what a wrong code at the
  * keypad costs. In the menu and in setup after a recovery it is a failed keypad attempt (the same
  * counter, the same lockout); a companion's `users add` counts every uniqueness check and, past
  * the keypad's free failures, waits as long as a keypad lockout would. So mapping the codes

@@ -1,5 +1,5 @@
 /**
- * `network.publishState: false` (issue 14: "a setting publishes no state at all, for owners who
+ * `network.publishState: false` ("a setting publishes no state at all, for owners who
  * don't want the broker to know when the door is open"), on the real firmware built with it
  * (build/firmware-net-private.devs: firmware-net with test/fixtures/network-private.json laid
  * over it) in the in-process VM, against Debian's mosquitto. The broker holds a retained state

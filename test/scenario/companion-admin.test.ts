@@ -60,7 +60,7 @@ describe("users through the companion", () => {
         const { b, client, store } = await enrolled()
         const codes = ["2468", "3579", "4680", "5791", "6802", "7913", "8024", "9135", "1246", "2357", "3468", "4579"]
         for (let i = 0; i < codes.length; i++) {
-            // every code check counts (issue 13): past 5, the next waits like a keypad lockout,
+            // every code check counts: past 5, the next waits like a keypad lockout,
             // unless a right code was typed at the keypad since
             if (i === 6) {
                 expect((await refused(addUser(client, store, { ...plain, name: `guest${i}` }, codes[i]))).reason).toMatch(/^code checks wait \d+ s$/)

@@ -1,5 +1,5 @@
 /**
- * Backup and restore on the real firmware (issue 15, section 4): `latchkey backup` of a set-up
+ * Backup and restore on the real firmware: `latchkey backup` of a set-up
  * lock, its store wiped, `latchkey restore` after a press of the program button, and every old
  * code and the companion key work again, with the restore in the audit log and no StoreTampered.
  * Each refusal (wrong passphrase, damaged file, another board, no press, a lock that is set up)

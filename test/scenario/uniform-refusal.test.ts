@@ -1,6 +1,6 @@
 /**
  * On the real firmware in the VM, read from the bus: a disabled user's right code and a wrong code
- * give the same answer at the door and on the bus (issue 13): the same tune, the same
+ * give the same answer at the door and on the bus: the same tune, the same
  * LockOperationError (InvalidCredential, no user), the same console line, and the latch stays
  * locked. Only the audit log (which a companion reads sealed) says which user and why.
  */
