@@ -4,7 +4,7 @@
  * the Jacdac bus, or an MQTT broker). Enrolment is the bus's alone. The framing is the firmware's
  * own (src/core/remote.ts), so both sides cannot drift apart.
  */
-import { createCipheriv, createDecipheriv } from "node:crypto"
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
 import { jdunpack, JDService, Packet } from "jacdac-ts"
 import {
     CMD_AUDIT_READ,
@@ -30,6 +30,8 @@ import {
     commandPlain,
     DIR_ANSWER,
     DIR_COMMAND,
+    ECHO_BYTES,
+    echoOf,
     FRAME_CLEAR,
     FRAME_NONCE,
     FRAME_SEALED,
@@ -255,15 +257,25 @@ export const UPDATE_COMPANION =
  * version, throws ProtocolMismatch: nothing was carried out, and the user is told what to do.
  */
 function readClear(frame: Uint8Array): string | null {
-    if (frame.length !== 3 || frame[1] !== FRAME_CLEAR) return null
+    if (!isClear(frame)) return null
     const status = STATUS_NAMES[frame[2]] ?? `${frame[2]}`
     if (status === "UpdateCompanion") throw new ProtocolMismatch(UPDATE_COMPANION)
     return frame[0] === PROTOCOL_VERSION ? status : null
 }
 
-/** Whether `a` is a clear answer (a status, unsealed). */
+/** Whether `a` is a clear answer (a status and an echo, unsealed). */
 function isClear(a: Uint8Array): boolean {
-    return a.length === 3 && a[1] === FRAME_CLEAR
+    return a.length >= 3 && a.length <= 3 + ECHO_BYTES && a[1] === FRAME_CLEAR
+}
+
+/** Whether `a` ends with the echo of `request` (core/frames.ts echoOf) from byte `at`, and nothing after it. */
+function echoes(a: Uint8Array, at: number, request: Uint8Array): boolean {
+    return Buffer.from(a.subarray(at)).equals(Buffer.from(echoOf(request)))
+}
+
+/** Whether `a` is a clear answer to `request` (another companion's request gets its own). */
+function clearTo(request: Uint8Array, a: Uint8Array): boolean {
+    return isClear(a) && echoes(a, 3, request)
 }
 
 /** Sends one protocol 2 frame; resolves with the answer frame (over a broker: the first `take` accepts). */
@@ -278,14 +290,16 @@ const NONCE_WAIT_MS = 2000
 /** Fetches a fresh challenge for `keyId`. */
 export async function nonce(link: LockLink, keyId: number): Promise<Uint8Array> {
     const t = transportOf(link)
-    const take = (a: Uint8Array) => isClear(a) || (a.length === 2 + CHALLENGE_BYTES && a[1] === FRAME_NONCE)
+    // a fresh tag, which the challenge repeats: another companion's challenge is never taken for ours
+    const req = Uint8Array.from(nonceRequest(keyId, randomBytes(ECHO_BYTES - 1)))
+    const take = (a: Uint8Array) => clearTo(req, a) || (a.length > 2 + CHALLENGE_BYTES && a[1] === FRAME_NONCE && echoes(a, 2 + CHALLENGE_BYTES, req))
     // over a broker, the lock drops a request that comes while it answers another companion's, and
     // answers a challenge at once: a challenge request that goes unanswered is asked again
     const tries = t.kind === "mqtt" ? NONCE_TRIES : 1
     let a: Uint8Array
     for (let attempt = 1; ; attempt++) {
         try {
-            a = await t.exchange(Uint8Array.from(nonceRequest(keyId)), take, t.kind === "mqtt" ? NONCE_WAIT_MS : undefined)
+            a = await t.exchange(req, take, t.kind === "mqtt" ? NONCE_WAIT_MS : undefined)
             break
         } catch (e) {
             if (!(e instanceof NoAnswer) || e.passedOver > 0 || attempt >= tries) throw e
@@ -293,25 +307,27 @@ export async function nonce(link: LockLink, keyId: number): Promise<Uint8Array> 
     }
     const clear = readClear(a)
     if (clear !== null) throw new LockRefusal(clear, "", false)
-    if (a.length !== 2 + CHALLENGE_BYTES || a[0] !== PROTOCOL_VERSION || a[1] !== FRAME_NONCE) throw new Error("the lock's challenge is malformed")
-    return a.subarray(2)
+    if (a.length <= 2 + CHALLENGE_BYTES || a[0] !== PROTOCOL_VERSION || a[1] !== FRAME_NONCE || !echoes(a, 2 + CHALLENGE_BYTES, req))
+        throw new Error("the lock's challenge is malformed")
+    return a.subarray(2, 2 + CHALLENGE_BYTES)
 }
 
 /** Sends an already sealed command frame; resolves with the clear status name, or "Sealed". */
 export async function sendSealed(link: LockLink, frame: Uint8Array): Promise<string> {
-    const a = await sendFrame(link, frame, a => isClear(a) || (a.length > 2 && a[1] === FRAME_SEALED))
-    if (a.length === 3 && a[0] === PROTOCOL_VERSION && a[1] === FRAME_CLEAR) return STATUS_NAMES[a[2]] ?? `${a[2]}`
+    const a = await sendFrame(link, frame, a => clearTo(frame, a) || (a.length > 2 && a[1] === FRAME_SEALED))
+    if (isClear(a) && a[0] === PROTOCOL_VERSION) return STATUS_NAMES[a[2]] ?? `${a[2]}`
     return a.length > 2 && a[1] === FRAME_SEALED ? "Sealed" : `unexpected answer ${Buffer.from(a).toString("hex")}`
 }
 
 /**
- * Which answers on a shared answer topic can be the one to this command: a clear status (the lock
- * does not seal those; a clear Ok, which the lock never sends, is taken so that it is reported) or
- * a sealed answer that opens as this request's. Anything else is someone else's, or forged.
+ * Which answers on a shared answer topic can be the one to this command: a clear status that
+ * repeats this frame's echo (the lock does not seal those; a clear Ok, which the lock never sends,
+ * is taken so that it is reported) or a sealed answer that opens as this request's. Anything else
+ * is someone else's, or forged.
  */
-function answerTo(key: Buffer, keyId: number, counter: number, command: number, challenge: Uint8Array): (a: Uint8Array) => boolean {
+function answerTo(frame: Uint8Array, key: Buffer, keyId: number, counter: number, command: number, challenge: Uint8Array): (a: Uint8Array) => boolean {
     return a => {
-        if (isClear(a)) return true
+        if (isClear(a)) return clearTo(frame, a)
         try {
             openAnswer(key, keyId, counter, command, challenge, a)
             return true
@@ -348,7 +364,7 @@ export async function request(link: LockLink, store: KeyStore, name: string, arg
         const frame = sealCommand(key, rec.keyId, rec.counter, challenge, code, args)
         let raw: Uint8Array
         try {
-            raw = await t.exchange(frame, answerTo(key, rec.keyId, rec.counter, code, challenge))
+            raw = await t.exchange(frame, answerTo(frame, key, rec.keyId, rec.counter, code, challenge))
         } catch (e) {
             // answers came, and none was this request's: reported, never retried or acted on
             if (e instanceof NoAnswer && e.passedOver > 0) throw new UnprovenAnswer(name, e.passedOver)

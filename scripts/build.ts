@@ -32,7 +32,9 @@
  * before anything is written.
  * Each image's function code must end below 64 KB or DeviceScript refuses it (host/devs-image.ts):
  * the build prints where it ends and what is left, and says so plainly when devs refuses an image.
- * Usage: tsx scripts/build.ts [--force] [--profile FILE]   (FILE instead of devs.json)
+ * Usage: tsx scripts/build.ts [--force] [--profile FILE] [--only IMAGE]
+ *   --profile FILE: FILE instead of devs.json; --only IMAGE: that image alone (e.g. firmware-net,
+ *   to weigh a change), and the next full build runs again
  */
 import { createHash } from "node:crypto"
 import { execFileSync } from "node:child_process"
@@ -158,19 +160,23 @@ function devsBuild(name: string, entry: string) {
     }
 }
 
-function parseArgs(argv: string[]): { force: boolean; profile?: string } {
-    const out: { force: boolean; profile?: string } = { force: false }
+function parseArgs(argv: string[]): { force: boolean; profile?: string; only?: string } {
+    const out: { force: boolean; profile?: string; only?: string } = { force: false }
     for (let i = 0; i < argv.length; i++) {
         if (argv[i] === "--force") out.force = true
         else if (argv[i] === "--profile" && argv[i + 1]) out.profile = argv[++i]
-        else throw new Error(`build: unknown argument "${argv[i]}" (usage: build [--force] [--profile FILE])`)
+        else if (argv[i] === "--only" && argv[i + 1]) out.only = argv[++i]
+        else throw new Error(`build: unknown argument "${argv[i]}" (usage: build [--force] [--profile FILE] [--only IMAGE])`)
     }
     return out
 }
 
 function main() {
     const args = parseArgs(process.argv.slice(2))
-    const force = args.force || !!args.profile
+    if (args.only && !TARGETS.some(t => t.name === args.only))
+        throw new Error(`build: --only ${args.only}: no such image (one of ${TARGETS.map(t => t.name).join(", ")})`)
+    // one image only (to weigh a change quickly): always built, and the build is not marked up to date
+    const force = args.force || !!args.profile || !!args.only
     const profilePath = args.profile ? resolve(args.profile) : undefined
     // validate every profile before building (or writing) anything
     const shipping = loadProfile(undefined, profilePath)
@@ -189,6 +195,7 @@ function main() {
     const t0 = Date.now()
     try {
         TARGETS.forEach((t, i) => {
+            if (args.only && t.name !== args.only) return
             writeFileSync(GENERATED, profileSource(profiles[i]))
             writeFileSync(BOARD_GENERATED, boardSource(profiles[i], loadBoardCatalog(), t.parts))
             writeFileSync(NETWORK_GENERATED, networkSource(profiles[i]))
@@ -208,7 +215,8 @@ function main() {
     }
     // the lock service's spec, for jacdac-ts on the host (host/lock-client.ts)
     copyFileSync(join(ROOT, ".devicescript", "services.json"), join(BUILD, "services.json"))
-    writeFileSync(stampFile, stamp)
+    if (args.only) writeFileSync(stampFile, "")
+    else writeFileSync(stampFile, stamp)
     console.log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }
 

@@ -35,6 +35,13 @@ export const ANSWER_HEADER_BYTES = 7
 export const COMMAND_FRAME_HEADER = 3 + CHALLENGE_BYTES
 /** The largest frame either way (one Jacdac packet's payload). */
 export const MAX_FRAME_BYTES = 236
+/**
+ * A challenge and a clear answer end with the request's bytes after its kind, up to this many
+ * (a challenge request's key id and tag; a command's key id and the start of its challenge): on a
+ * topic every companion reads, each tells its own answers from another's. The echo tells nothing
+ * the request did not carry.
+ */
+export const ECHO_BYTES = 9
 
 function u32At(b: Bytes, at: number): number {
     return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 16777216
@@ -78,9 +85,18 @@ export function parseChallenge(c: Bytes): Challenge | null {
     return { seq: u32At(c, 0), at: u32At(c, 12) }
 }
 
-/** A request for a challenge for `keyId`. */
-export function nonceRequest(keyId: number): number[] {
-    return [PROTOCOL_VERSION, FRAME_NONCE, keyId & 0xff]
+/** A request for a challenge for `keyId`, with the requester's tag (at most ECHO_BYTES - 1 bytes) that its answer repeats. */
+export function nonceRequest(keyId: number, tag?: Bytes): number[] {
+    const out = [PROTOCOL_VERSION, FRAME_NONCE, keyId & 0xff]
+    if (tag) for (let i = 0; i < tag.length && i < ECHO_BYTES - 1; i++) out.push(tag[i] & 0xff)
+    return out
+}
+
+/** What an answer to `request` repeats of it (ECHO_BYTES at most): its bytes after the kind. */
+export function echoOf(request: Bytes): number[] {
+    const out: number[] = []
+    for (let i = 2; i < request.length && i < 2 + ECHO_BYTES; i++) out.push(request[i] & 0xff)
+    return out
 }
 
 /** The plaintext of a command: command, key id, counter, arguments. */
@@ -108,7 +124,10 @@ export function answerPlain(command: number, keyId: number, counter: number, sta
     return out
 }
 
-/** A clear answer: only a status, the same for every sender (no key id, no counter). */
+/**
+ * A clear answer's head: version, kind, status. The echo of the request it answers (echoOf)
+ * follows it: nothing from the lock's state (no key id or counter it holds).
+ */
 export function clearFrame(status: number): number[] {
     return [PROTOCOL_VERSION, FRAME_CLEAR, status & 0xff]
 }

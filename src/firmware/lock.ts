@@ -35,7 +35,6 @@ import {
     recoveryMessage,
     STAR_NONE,
     AUDIT_KEY_SEGMENT,
-    clearFrame,
     STATUS_BUSY,
     STATUS_NO_PRESENCE,
     STATUS_OK,
@@ -49,7 +48,7 @@ import { reportAlarm, reportAudit, reportLockedOut, reportPowerCycled, startLatc
 import { reportJams } from "./latch-monitor"
 import { announceAlarm } from "./alarm-listeners"
 import { loadCompanions, notePresence, takePresence, wipeCompanions } from "./remote"
-import { answerRemote, answerWriteFailed, checkRemoteRequest, handleFrame, takePosted } from "./remote-requests"
+import { answerRemote, answerWriteFailed, checkRemoteRequest, clear, handleFrame, takePosted } from "./remote-requests"
 import { refuseFlood, takeFloodReport } from "./flood"
 import { limitServerPackets } from "./packet-limit"
 import { PROFILE } from "../config/profile.g"
@@ -193,7 +192,7 @@ async function reportFlood(now: number) {
 
 /** The handler for a companion frame (./remote-requests.ts): request bytes in, answer bytes out. */
 export async function runRemoteFrame(frame: Buffer): Promise<Buffer> {
-    if (halted) return Buffer.from(clearFrame(STATUS_BUSY))
+    if (halted) return clear(STATUS_BUSY, frame)
     return await handleFrame(frame, postRemoteAttempt)
 }
 

@@ -10,6 +10,7 @@
 import * as ds from "@devicescript/core"
 import {
     clearFrame,
+    ECHO_BYTES,
     FRAME_COMMAND,
     FRAME_NONCE,
     LockEvent,
@@ -66,8 +67,11 @@ export function takePosted() {
     current = posted.length > 0 ? posted.shift() : null
 }
 
-function clear(status: number): Buffer {
-    return Buffer.from(clearFrame(status))
+/** A clear answer to `frame`: the status, then the echo of the request (core/frames.ts echoOf). */
+export function clear(status: number, frame: Buffer): Buffer {
+    const out = Buffer.from(clearFrame(status))
+    // (DeviceScript's slice does not stop at the buffer's end: it pads with zeros)
+    return frame && frame.length > 2 ? out.concat(frame.slice(2, Math.min(frame.length, 2 + ECHO_BYTES))) : out
 }
 
 /** Answers the companion command being carried out (sealed with its key). */
@@ -120,28 +124,31 @@ export async function checkRemoteRequest(): Promise<LockEvent> {
  */
 export async function handleFrame(frame: Buffer, attempt: () => void): Promise<Buffer> {
     const f = parseFrame(frame)
-    if (frame && frame.length > 0 && frame[0] !== PROTOCOL_VERSION) return clear(STATUS_UPDATE_COMPANION)
-    if (!f) return clear(STATUS_BAD_FRAME)
-    if (f.kind === FRAME_NONCE && f.body.length === 1) {
-        const out = Buffer.alloc(2 + 24)
+    if (frame && frame.length > 0 && frame[0] !== PROTOCOL_VERSION) return clear(STATUS_UPDATE_COMPANION, frame)
+    if (!f) return clear(STATUS_BAD_FRAME, frame)
+    const n = f.body.length
+    if (f.kind === FRAME_NONCE && n > 0 && n <= ECHO_BYTES) {
+        // the challenge, then the request's key id and tag
+        const out = Buffer.alloc(2 + 24 + n)
         out[0] = PROTOCOL_VERSION
         out[1] = FRAME_NONCE
         out.blitAt(2, issueChallenge(f.body[0]), 0, 24)
+        out.blitAt(26, frame, 2, n)
         return out
     }
     const cf = f.kind === FRAME_COMMAND ? parseCommandFrame(f.body) : null
-    if (!cf) return clear(STATUS_BAD_FRAME)
+    if (!cf) return clear(STATUS_BAD_FRAME, frame)
     const now = ds.millis()
     if (remote || !throttleAllows(throttle, now)) {
         refuseFlood(now)
-        return clear(STATUS_BUSY)
+        return clear(STATUS_BUSY, frame)
     }
     const auth = authenticate(cf, now)
     if (!auth) {
         throttleFailed(throttle, now)
         // audited with the flood it belongs to, never on the keypad's counter
         refuseFlood(now)
-        return clear(STATUS_REFUSED)
+        return clear(STATUS_REFUSED, frame)
     }
     throttleSucceeded(throttle)
     if (auth.refusal !== "") return sealAnswer(auth, STATUS_REFUSED, Buffer.from(auth.refusal))

@@ -7,6 +7,8 @@ import {
     challengeFresh,
     checkOpened,
     clearFrame,
+    ECHO_BYTES,
+    echoOf,
     CMD_LOST_PHONE,
     CMD_UNLOCK,
     commandFrame,
@@ -42,7 +44,12 @@ function challenge(seq: number, at: number): number[] {
 describe("frames", () => {
     it("lays out a challenge request, a command and a clear answer byte by byte", () => {
         expect(nonceRequest(7)).toEqual([2, 1, 7])
+        expect(nonceRequest(7, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toEqual([2, 1, 7, 1, 2, 3, 4, 5, 6, 7, 8])
         expect(clearFrame(STATUS_REFUSED)).toEqual([2, 4, 9])
+        // an answer repeats the request's bytes after its kind, ECHO_BYTES at most
+        expect(echoOf([2, 1, 7, 0xaa])).toEqual([7, 0xaa])
+        expect(echoOf([2, 2, 3, ...new Array(40).fill(5)])).toEqual([3, ...new Array(ECHO_BYTES - 1).fill(5)])
+        expect(echoOf([2])).toEqual([])
         const c = challenge(0x01020304, 0x0a0b0c0d)
         expect(c.length).toBe(CHALLENGE_BYTES)
         expect(c.slice(0, 16)).toEqual([4, 3, 2, 1, ...BOOT, 0x0d, 0x0c, 0x0b, 0x0a])

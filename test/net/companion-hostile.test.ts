@@ -5,7 +5,7 @@
  * for, and the CLI says what happened and never reports a change it cannot prove.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { FRAME_COMMAND, FRAME_SEALED } from "../../src/core/frames"
+import { echoOf, FRAME_COMMAND, FRAME_SEALED } from "../../src/core/frames"
 import { LockTopics, lockTopics } from "../../src/core/topics"
 import { HostileBroker, isLockClient } from "../support/hostile-broker"
 import { lockOnBroker, NetLock, NET_PROFILE } from "../support/net-lock"
@@ -50,7 +50,8 @@ describe("the broker as attacker", () => {
         expect(before).not.toBeNull()
         broker.deliver = (to, topic, p) => !(isLockClient(to) && isCommand(topic, p))
         broker.onPublish = h => {
-            if (!isLockClient(h.from!) && isCommand(h.topic, h.payload)) void broker.forge(topics.ans, Buffer.from([2, 4, 0]))
+            // the broker reads the request, so its forgery repeats the request's echo
+            if (!isLockClient(h.from!) && isCommand(h.topic, h.payload)) void broker.forge(topics.ans, Buffer.from([2, 4, 0, ...echoOf(h.payload)]))
         }
         const r = await run("lost-phone")
         expect(r.code).toBe(1)
@@ -82,7 +83,7 @@ describe("the broker as attacker", () => {
         await broker.forge(topics.req, recorded.payload)
         const until = Date.now() + 5000
         while (lockAnswers().length === seen && Date.now() < until) await sleep(50)
-        expect([...lockAnswers()[seen].payload]).toEqual([2, 4, 9])
+        expect([...lockAnswers()[seen].payload]).toEqual([2, 4, 9, ...echoOf(recorded.payload)])
         await stillLocked()
 
         // a new unlock kept from the lock and answered with the recorded (sealed, genuine) answer

@@ -18,7 +18,7 @@ import { lockTopics } from "../../src/core/topics"
 import { HOST } from "../../bench/lib/brokers"
 import { packet, publishPacket } from "../../bench/lib/mqtt-frames"
 import { RawBroker } from "../support/raw-broker"
-import { nonceRequest } from "../../src/core/frames"
+import { CHALLENGE_BYTES, echoOf, FRAME_NONCE, nonceRequest } from "../../src/core/frames"
 import { lockIdOf } from "../../sim/lock-id"
 import { attempt, MASTER, setUpMaster } from "../scenario/helpers"
 
@@ -54,6 +54,18 @@ afterAll(async () => {
     await board?.dispose()
     await broker?.stop()
 })
+
+it("answers requests that come together in one write, in order, each repeating its own tag (two companions at once are both answered)", async () => {
+    const from = broker.published.length
+    const requests = [1, 2, 3, 4].map(tag => Buffer.from(nonceRequest(tag, [tag, 0xc0, 0xff, 0xee])))
+    broker.write(Buffer.concat(requests.map(r => publishPacket(topics.req, r))))
+    const answers = () => broker.published.slice(from).filter(p => p.topic === topics.ans)
+    await board.waitUntil(() => answers().length >= requests.length, "an answer to each request", 10000)
+    // a challenge (24 bytes) after version and kind, then the request's key id and tag
+    expect(answers().map(a => [...a.payload.subarray(2 + CHALLENGE_BYTES)])).toEqual(requests.map(r => echoOf(r)))
+    expect(answers().every(a => a.payload[1] === FRAME_NONCE)).toBe(true)
+    expect(panics()).toEqual([])
+}, 30000)
 
 it("takes a burst of 2,000 tiny packets in one write without a panic, stays connected and answers the next request", async () => {
     // PINGRESP is two bytes: 4,000 bytes reach the firmware as 32 pieces it reads without waiting

@@ -116,17 +116,18 @@ for (const setup of SETUPS) {
             // a challenge for key id 1: the same bytes the Jacdac service answers
             await watch.publish(topics.req, Buffer.from(nonceRequest(1)))
             const nonce = await watch.waitFor(m => m.topic === topics.ans, "a challenge", 10000, from)
-            expect(nonce.payload.length).toBe(26)
+            expect(nonce.payload.length).toBe(27) // the challenge, then the key id it was asked for
             expect([nonce.payload[0], nonce.payload[1]]).toEqual([PROTOCOL_VERSION, FRAME_NONCE])
             // a protocol 1 frame: "update the companion"; a protocol 2 frame it cannot read: BadFrame
             let at = watch.seen.length
             await watch.publish(topics.req, Buffer.from([1, 2, 3, 0, 250, 255]))
             const old = await watch.waitFor(m => m.topic === topics.ans, "an answer", 10000, at)
-            expect([...old.payload]).toEqual([PROTOCOL_VERSION, FRAME_CLEAR, STATUS_UPDATE_COMPANION])
+            // each repeats the request's bytes after its kind, and nothing more
+            expect([...old.payload]).toEqual([PROTOCOL_VERSION, FRAME_CLEAR, STATUS_UPDATE_COMPANION, 3, 0, 250, 255])
             at = watch.seen.length
             await watch.publish(topics.req, Buffer.from([PROTOCOL_VERSION, 9, 9]))
             const bad = await watch.waitFor(m => m.topic === topics.ans, "an answer", 10000, at)
-            expect([...bad.payload]).toEqual([PROTOCOL_VERSION, FRAME_CLEAR, STATUS_BAD_FRAME])
+            expect([...bad.payload]).toEqual([PROTOCOL_VERSION, FRAME_CLEAR, STATUS_BAD_FRAME, 9])
             await board.waitForLog(/net: \d+ request\(s\) dropped \(larger than 236 bytes\)/, 5000, mark)
             await sleep(300)
             expect(watch.seen.slice(from).filter(m => m.topic === topics.ans)).toHaveLength(3)

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { LatchkeyClient } from "../../host/lock-client"
-import { commandFrame, FRAME_CLEAR, nonceRequest } from "../../src/core/frames"
+import { commandFrame, echoOf, FRAME_CLEAR, nonceRequest } from "../../src/core/frames"
 import { lockTopics } from "../../src/core/topics"
 import { mosquittoMissing, startMosquitto, TestBroker } from "../../bench/lib/brokers"
 import { Watcher } from "../support/mqtt-watch"
@@ -43,25 +43,28 @@ suite(`a stranger flooding the request topic (mosquitto)${missing ? ` [skipped: 
         for (const keyId of [lock.rec.keyId, 200]) {
             const from = stranger.seen.length
             await stranger.publish(topics.req, Buffer.from(nonceRequest(keyId)))
-            challenges.push((await stranger.waitFor(m => m.payload.length === 26, "a challenge", 5000, from)).payload.subarray(2))
+            challenges.push((await stranger.waitFor(m => m.payload.length === 27, "a challenge", 5000, from)).payload.subarray(2, 26))
         }
         const from = stranger.seen.length
+        const echoes = new Set<string>()
         for (let i = 0; i < 60; i++) {
             const frame =
                 i % 3 === 0
                     ? randomBytes(1 + (i % 40))
                     : Buffer.from(commandFrame(i % 3 === 1 ? lock.rec.keyId : 200, challenges[i % 2], randomBytes(16 + (i % 20))))
+            echoes.add(Buffer.from(echoOf(frame)).toString("hex"))
             await stranger.publish(topics.req, frame)
-            // each one reaches the lock (the link handles one request at a time and drops the rest)
+            // each one reaches the lock (the link handles one request at a time; a few wait, the rest are dropped)
             await sleep(40)
         }
         await sleep(500)
         const answers = stranger.seen.slice(from)
         expect(answers.length).toBeGreaterThan(20)
-        // every answer is a clear status: nothing sealed, nothing that names a key id or a counter
+        // every answer is a clear status and the echo of a request the stranger sent: nothing sealed,
+        // nothing from the lock that names a key id or a counter
         for (const a of answers) {
-            expect(a.payload.length).toBe(3)
             expect(a.payload[1]).toBe(FRAME_CLEAR)
+            expect(echoes.has(Buffer.from(a.payload.subarray(3)).toString("hex"))).toBe(true)
         }
         const s = await client.status()
         expect(s.failureCount).toBe(0)

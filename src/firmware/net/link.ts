@@ -8,9 +8,10 @@
  *   A protocol error (a packet that cannot be parsed) or a broker silent for longer than
  *   DEAD_MS (it answers each ping, sent every PING_MS) drops the connection: the next one starts
  *   on a clean stream.
- * - Incoming requests go to `onRequest`, one at a time, from a fiber of their own; a request that
- *   arrives while one is being handled, or that is larger than MAX_REQUEST_BYTES, is dropped (and
- *   counted). The answer, if any, is published on the answer topic.
+ * - Incoming requests go to `onRequest`, one at a time and in order, from a fiber of their own:
+ *   up to MAX_WAITING - 1 wait while one is handled, so two companions at once are both answered.
+ *   A request beyond those, or one larger than MAX_REQUEST_BYTES, is dropped (and counted). The
+ *   answer, if any, is published on the answer topic.
  * - Nothing waits on it: `publish` returns false at once when the link is down, and no publish is
  *   ever queued here (callers keep at most a bounded few, ./lock-link.ts).
  * - No packet is ever written to the device log (the CONNECT carries the broker's password).
@@ -36,6 +37,8 @@ const KEEP_ALIVE_S = 30
 const PING_MS = 20000
 /** Nothing from the broker for this long (a ping unanswered): the connection is dead. */
 const DEAD_MS = PING_MS + CONNECT_TIMEOUT_MS
+/** Requests held at once: the one being handled and those waiting behind it (each at most MAX_REQUEST_BYTES). */
+const MAX_WAITING = 4
 /** Dropped requests are reported at most this often. */
 const DROP_REPORT_MS = 10000
 
@@ -58,7 +61,8 @@ export interface LinkOptions {
 
 export class Link {
     private conn: MqttConnection = null
-    private requestBusy = false
+    /** The request being handled (first), then those waiting, in the order they came. */
+    private requests: Buffer[] = []
     private dropped = 0
     private droppedReportAt = -DROP_REPORT_MS
 
@@ -82,15 +86,16 @@ export class Link {
         }
     }
 
-    /** @internal (answerRequest) */
-    async answer(payload: Buffer) {
-        try {
-            const a = await this.opts.onRequest(payload)
-            if (a && a.length > 0) await this.publish(this.opts.answerTopic, a, false)
-        } catch (e) {
-            console.log("net: a request failed in its handler")
-        } finally {
-            this.requestBusy = false
+    /** @internal (answerRequest): handles the requests held, in order, until none is left. */
+    async answer() {
+        while (this.requests.length > 0) {
+            try {
+                const a = await this.opts.onRequest(this.requests[0])
+                if (a && a.length > 0) await this.publish(this.opts.answerTopic, a, false)
+            } catch (e) {
+                console.log("net: a request failed in its handler")
+            }
+            this.requests.shift()
         }
     }
 
@@ -104,11 +109,10 @@ export class Link {
         let why: string = null
         if (topic === this.opts.requestTopic && this.opts.onRequest) {
             if (content.length > MAX_REQUEST_BYTES) why = `larger than ${MAX_REQUEST_BYTES} bytes`
-            else if (this.requestBusy) why = "one already being handled"
-            else {
-                this.requestBusy = true
-                answerRequest.start(this, content)
-            }
+            else if (this.requests.push(content) > MAX_WAITING) {
+                this.requests.pop()
+                why = "too many waiting"
+            } else if (this.requests.length === 1) answerRequest.start(this)
         } else if (topic === this.opts.commandTopic && this.opts.onCommand && content.length <= 32) this.opts.onCommand(content.toString())
         if (why !== null) {
             this.dropped++
@@ -193,8 +197,8 @@ export class Link {
     }
 }
 
-async function answerRequest(link: Link, payload: Buffer) {
-    await link.answer(payload)
+async function answerRequest(link: Link) {
+    await link.answer()
 }
 
 async function runLink(link: Link) {
