@@ -123,11 +123,15 @@ const USER_OPTIONS = ["type", "name", "days", "start", "end", "from", "until", "
  * setup mode that this computer holds a companion key for, the companion's (a lock whose store
  * formatted itself as a whole keeps nothing that says so; a factory reset looks the same).
  */
+/** How an owner gets a lost store back. */
+const RECOVER_STORE =
+    "with a backup: press the program button, then `latchkey restore FILE` over the bus, and every old code opens again; without one: set up again with the program button and re-add users"
+
 function storeLossNote(s: { provisioned: boolean; storeLost: boolean }, heldKey: number | undefined): { text: string; lost: boolean } {
     if (s.storeLost)
-        return { text: "; STORE LOST: the lock found settings it had written lost or damaged at a power cut (set up again with the program button, then re-add users)", lost: true }
+        return { text: `; STORE LOST: the lock found settings it had written lost or damaged at a power cut (${RECOVER_STORE})`, lost: true }
     if (!s.provisioned && heldKey !== undefined)
-        return { text: `; STORE LOST OR RESET: this computer holds companion key ${heldKey} for this lock, which is back in setup mode (a power cut during a flash write, or a factory reset)`, lost: true }
+        return { text: `; STORE LOST OR RESET: this computer holds companion key ${heldKey} for this lock, which is back in setup mode (a power cut during a flash write, or a factory reset; ${RECOVER_STORE})`, lost: true }
     return { text: "", lost: false }
 }
 

@@ -153,7 +153,7 @@ describe("power cut in the middle of a settings write", () => {
         expect(b.isLocked()).toBe(true)
         const s = await retry(() => client.status())
         expect(s.provisioned).toBe(false)
-        expect(await statusText(client, store.path)).toMatch(/STORE LOST OR RESET: this computer holds companion key \d+/)
+        expect(await statusText(client, store.path)).toMatch(/STORE LOST OR RESET: this computer holds companion key \d+.*with a backup: press the program button, then `latchkey restore FILE`/)
         await setupNeedsButton(b)
         // the next boot mounts what was written since, not the older copy
         expect(await bootUntilReady(b, 2)).toEqual(["ready"])
@@ -208,7 +208,7 @@ describe("power cut in the middle of a settings write", () => {
         expect(b.isLocked()).toBe(true)
         const s = await retry(() => client.status())
         expect(s.storeLost).toBe(true)
-        expect(await statusText(client, store.path)).toMatch(/STORE LOST: the lock found/)
+        expect(await statusText(client, store.path)).toMatch(/STORE LOST: the lock found .*latchkey restore FILE/)
         const audit = savedAudit(b)
         expect(audit.some(x => x.kind === "LockFactoryReset" && x.source === 4)).toBe(true)
         // the master code was in that chunk: setup mode, behind the button
