@@ -17,12 +17,13 @@ import { command } from "../../companion/protocol"
 import { decodeBackup, encodeBackup, BackupFileError } from "../../companion/backup-file"
 import { lockSettingKeys, RestoreRefused } from "../../companion/backup"
 import { LatchkeyClient } from "../../host/lock-client"
-import type { SimulatedBoard } from "../../sim/board"
+import { SimulatedBoard } from "../../sim/board"
+import { InProcessDevice } from "../../sim/devices/device"
 import { fstorValue, writeFstorValue } from "../../sim/fstor"
 import { UserType } from "../../src/core/index"
 import { serveBusOverTcp, TcpHub } from "../../sim/hub"
 import { cli as cliProcess } from "./cli-run"
-import { attempt, enrolled, itNeeds, MASTER, setUpBoard, setUpMaster, sleep } from "./helpers"
+import { attempt, enrolled, FAST_PROFILE, HIL, itNeeds, MASTER, setUpBoard, setUpMaster, sleep } from "./helpers"
 
 const PASS = "a long backup passphrase"
 let before: string | undefined
@@ -31,9 +32,13 @@ beforeAll(() => {
     process.env.LATCHKEY_BACKUP_PASSPHRASE = PASS
 })
 let hub: TcpHub | undefined
+/** A second board a test made itself (the helpers dispose their own). */
+let replacement: SimulatedBoard | undefined
 afterEach(async () => {
     await hub?.close()
     hub = undefined
+    await replacement?.dispose()
+    replacement = undefined
 })
 afterAll(() => {
     if (before === undefined) delete process.env.LATCHKEY_BACKUP_PASSPHRASE
@@ -211,4 +216,39 @@ describe("backup and restore", () => {
         expect(await attempt(b, "8642")).toBe("success")
         expect(await attempt(b, MASTER)).toBe("failure")
     }, 240_000)
+
+    // two boards at once, each with its own device id: the in-process VM only
+    ;(HIL ? it.skip : it)(
+        "onto a replacement board only with --replace-board: then every old code opens there and this computer's companion key works with it",
+        async () => {
+            const { b: old, client: oldClient, store } = await enrolled()
+            await addUser(oldClient, store, { type: UserType.Unrestricted, name: "Ana", params: [0, 0, 0, 0, 0, 0, 0, 0] }, "3917")
+            const dir = mkdtempSync(join(tmpdir(), "latchkey-restore-"))
+            const file = join(dir, "lock.backup")
+            expect((await cli(oldClient, store.path, "backup", file)).text).toMatch(/backed up to/)
+            const oldId = (await oldClient.service()).device.deviceId
+            const b = new SimulatedBoard({ profile: FAST_PROFILE, firmware: "firmware-fast", device: new InProcessDevice("5e0b7d21c4a9f386") })
+            replacement = b
+            await b.powerOn()
+            const client = new LatchkeyClient(b.bus)
+            const newId = (await client.service()).device.deviceId
+            expect(newId).not.toBe(oldId)
+            await b.pressProgramButton()
+            await sleep(6000)
+            const flash = lockFlash(b)
+            expect(await refusal(cli(client, store.path, "restore", file))).toBe("OtherBoard")
+            expect(lockFlash(b)).toBe(flash)
+            expect(store.get(newId)).toBeUndefined()
+            const r = await cli(client, store.path, "restore", file, "--replace-board")
+            expect(r.text).toMatch(new RegExp(`onto replacement board ${newId} \\(this computer's companion key moved to it\\)`))
+            expect(await attempt(b, MASTER)).toBe("success")
+            await sleep(300)
+            expect(await attempt(b, "3917")).toBe("success")
+            expect(store.get(newId)?.keyId).toBe(store.get(oldId)?.keyId)
+            await retry(() => command(client, store, "lock"))
+            const users = await retry(() => cli(client, store.path, "users", "list"))
+            expect(users.text).toMatch(/Unrestricted\s+enabled\s+Ana/)
+        },
+        240_000,
+    )
 })
