@@ -254,13 +254,23 @@ export function userChunkBytes(chunk: number): number {
     return chunkBytes(chunk, USERS_PER_CHUNK, USER_RECORD_BYTES, MAX_USERS)
 }
 
-/** A copy of one chunk of the table, as stored on flash. */
-export function userChunk(t: Bytes, chunk: number): Bytes {
-    const n = userChunkBytes(chunk)
-    const o = chunk * USERS_PER_CHUNK * USER_RECORD_BYTES
+/** A copy of `n` bytes of `t` from `o` (a chunk, as stored on flash). */
+function copyOut(t: Bytes, o: number, n: number): Bytes {
     const out = newBytes(n)
     for (let i = 0; i < n; i++) out[i] = t[o + i]
     return out
+}
+
+/** Copies `data` into `t` at `o` when it is `n` bytes long (a chunk read from flash); false (nothing changed) if not. */
+function copyIn(t: Bytes, o: number, n: number, data: Bytes): boolean {
+    if (!data || data.length !== n) return false
+    for (let i = 0; i < n; i++) t[o + i] = data[i]
+    return true
+}
+
+/** A copy of one chunk of the table, as stored on flash. */
+export function userChunk(t: Bytes, chunk: number): Bytes {
+    return copyOut(t, chunk * USERS_PER_CHUNK * USER_RECORD_BYTES, userChunkBytes(chunk))
 }
 
 /**
@@ -269,9 +279,8 @@ export function userChunk(t: Bytes, chunk: number): Bytes {
  */
 export function loadUserChunk(t: Bytes, chunk: number, data: Bytes): boolean {
     const n = userChunkBytes(chunk)
-    if (!data || data.length !== n) return false
     const o = chunk * USERS_PER_CHUNK * USER_RECORD_BYTES
-    for (let i = 0; i < n; i++) t[o + i] = data[i]
+    if (!copyIn(t, o, n, data)) return false
     for (let r = 0; r < n; r += USER_RECORD_BYTES) {
         const type = t[o + r] >> 4
         const status = t[o + r] & 15
@@ -292,20 +301,12 @@ export function nameChunkBytes(chunk: number): number {
 
 /** A copy of one chunk of the name table. */
 export function nameChunk(names: Bytes, chunk: number): Bytes {
-    const n = nameChunkBytes(chunk)
-    const o = chunk * NAMES_PER_CHUNK * NAME_BYTES
-    const out = newBytes(n)
-    for (let i = 0; i < n; i++) out[i] = names[o + i]
-    return out
+    return copyOut(names, chunk * NAMES_PER_CHUNK * NAME_BYTES, nameChunkBytes(chunk))
 }
 
 /** Loads a name chunk read from flash; false (and nothing changed) if its size is wrong. */
 export function loadNameChunk(names: Bytes, chunk: number, data: Bytes): boolean {
-    const n = nameChunkBytes(chunk)
-    if (!data || data.length !== n) return false
-    const o = chunk * NAMES_PER_CHUNK * NAME_BYTES
-    for (let i = 0; i < n; i++) names[o + i] = data[i]
-    return true
+    return copyIn(names, chunk * NAMES_PER_CHUNK * NAME_BYTES, nameChunkBytes(chunk), data)
 }
 
 /** True when every byte of the chunk is zero (nothing worth storing). */
