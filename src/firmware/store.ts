@@ -286,40 +286,36 @@ async function markPresent(field: number, bit: number): Promise<boolean> {
 }
 
 /**
- * Reads every user chunk the meta lists into `table`; chunks with a bad tag or size stay empty
- * (and are deleted from the store).
- * Resolves with the number of damaged chunks.
+ * Reads every chunk of one table the meta lists (`bits`; `count` chunks under settings
+ * `$lk.<letter><i>`, tagged "<LETTER><i>") and hands each to `load`; chunks with a bad tag or a
+ * size `load` refuses stay empty (and are deleted from the store). Resolves with the number of
+ * damaged chunks.
  */
-export async function loadUserChunks(load: (chunk: number, data: Buffer) => boolean): Promise<number> {
+async function loadChunks(count: number, bits: number, letter: string, load: (chunk: number, data: Buffer) => boolean): Promise<number> {
     let damaged = 0
-    for (let i = 0; i < USER_CHUNKS; i++) {
-        if ((meta.userChunks & (1 << i)) === 0) continue
-        const raw = await readRaw(userKey(i))
+    for (let i = 0; i < count; i++) {
+        if ((bits & (1 << i)) === 0) continue
+        const key = "$lk." + letter + i
+        const raw = await readRaw(key)
         if (!raw) continue
-        const data = unsealed("U" + i, raw, raw.length - TAG_BYTES)
+        const data = unsealed(letter.toUpperCase() + i, raw, raw.length - TAG_BYTES)
         if (!data || !load(i, data)) {
             damaged++
             // its slots stay empty; the damaged value goes (the store's next collection copies no bad size)
-            await deleteRaw(userKey(i))
+            await deleteRaw(key)
         }
     }
     return damaged
 }
 
+/** Reads the user chunks into the table (loadChunks). */
+export async function loadUserChunks(load: (chunk: number, data: Buffer) => boolean): Promise<number> {
+    return await loadChunks(USER_CHUNKS, meta.userChunks, "u", load)
+}
+
+/** Reads the name chunks into the table (loadChunks). */
 export async function loadNameChunks(load: (chunk: number, data: Buffer) => boolean): Promise<number> {
-    let damaged = 0
-    for (let i = 0; i < NAME_CHUNKS; i++) {
-        if ((meta.nameChunks & (1 << i)) === 0) continue
-        const raw = await readRaw(nameKey(i))
-        if (!raw) continue
-        const data = unsealed("N" + i, raw, raw.length - TAG_BYTES)
-        if (!data || !load(i, data)) {
-            damaged++
-            // its slots stay empty; the damaged value goes (the store's next collection copies no bad size)
-            await deleteRaw(nameKey(i))
-        }
-    }
-    return damaged
+    return await loadChunks(NAME_CHUNKS, meta.nameChunks, "n", load)
 }
 
 function blank(b: Buffer): boolean {
