@@ -10,7 +10,7 @@
  */
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { enrol, KeyStore } from "../../companion/protocol"
+import { enrol, KeyStore, LockRefusal } from "../../companion/protocol"
 import { LatchkeyClient } from "../../host/lock-client"
 import { afterEach, beforeAll, expect, it } from "vitest"
 import { loadProfile } from "../../host/profile-io"
@@ -224,6 +224,17 @@ export function savedAudit(b: SimulatedBoard): SavedEntry[] {
                 slot: entrySlot(s, i),
             })
     return out
+}
+
+/** What the lock answered a companion request: the status of the LockRefusal `p` rejects with, or "Ok" when it resolves. */
+export async function lockRefusal(p: Promise<unknown>): Promise<string> {
+    try {
+        await p
+    } catch (e) {
+        if (e instanceof LockRefusal) return e.status
+        throw e
+    }
+    return "Ok"
 }
 
 /** A companion key file of its own, in a fresh temporary folder. */
