@@ -237,6 +237,18 @@ export async function lockRefusal(p: Promise<unknown>): Promise<string> {
     return "Ok"
 }
 
+/** Retries `f` up to five more times, a second apart: right after a boot or a restart the lock's service may not answer yet. */
+export async function retry<T>(f: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+        try {
+            return await f()
+        } catch (e) {
+            if (i >= 5) throw e
+            await sleep(1000)
+        }
+    }
+}
+
 /** A companion key file of its own, in a fresh temporary folder. */
 export function tmpStore(): KeyStore {
     return new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-keys-")), "keys.json"))
