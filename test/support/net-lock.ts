@@ -3,6 +3,8 @@
  * firmware with the link in the in-process VM, pointed at the broker, set up, one companion key
  * enrolled over the bus in a key file of its own), set up with the scenario tests' master code.
  */
+import { afterAll, beforeAll } from "vitest"
+import type { TestBroker } from "../../bench/lib/brokers"
 import { enrolledLockOn, type BrokerAddress, type NetImage, type NetLock } from "../../bench/lib/net-lock"
 import { MASTER } from "../scenario/helpers"
 
@@ -15,4 +17,21 @@ export { NET_PROFILE, type NetImage, type NetLock } from "../../bench/lib/net-lo
  */
 export function lockOnBroker(broker: BrokerAddress, deviceId?: string, image?: NetImage): Promise<NetLock> {
     return enrolledLockOn(broker, { deviceId, image, master: MASTER })
+}
+
+/**
+ * For the suite it is called in: before its tests, a broker from `start` and one lock on it
+ * (lockOnBroker); after them, both stopped. The tests read `.broker` and `.lock`, set by then.
+ */
+export function brokerWithLock(start: () => Promise<TestBroker>): { broker: TestBroker; lock: NetLock } {
+    const net = {} as { broker: TestBroker; lock: NetLock }
+    beforeAll(async () => {
+        net.broker = await start()
+        net.lock = await lockOnBroker(net.broker)
+    }, 90000)
+    afterAll(async () => {
+        await net.lock?.board.dispose()
+        await net.broker?.stop()
+    })
+    return net
 }
