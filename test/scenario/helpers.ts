@@ -11,7 +11,7 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { enrol, KeyStore, LockRefusal } from "../../companion/protocol"
-import { LatchkeyClient } from "../../host/lock-client"
+import { LatchkeyClient, type LockServiceEvent } from "../../host/lock-client"
 import { afterEach, beforeAll, expect, it } from "vitest"
 import { loadProfile } from "../../host/profile-io"
 import { join } from "node:path"
@@ -194,6 +194,17 @@ export async function closeMenu(b: SimulatedBoard) {
 /** Waits until the firmware has logged `re` since `from` and returns the matching line. */
 export function logSince(b: SimulatedBoard, re: RegExp, from: number, timeoutMs = 3000): Promise<string> {
     return b.waitForLog(re, timeoutMs, from)
+}
+
+/** Waits up to 5 s for the first event from the lock's service, since `from` in `c.events`, that `match` picks; `what` names it in the error. */
+export async function waitForEvent(c: LatchkeyClient, from: number, match: (e: LockServiceEvent) => boolean, what: string): Promise<LockServiceEvent> {
+    const end = Date.now() + 5000
+    for (;;) {
+        const e = c.events.slice(from).find(match)
+        if (e) return e
+        if (Date.now() > end) throw new Error(`no ${what} event; got ${JSON.stringify(c.events.slice(from))}`)
+        await new Promise(r => setTimeout(r, 20))
+    }
 }
 
 /** One audit entry as read back from the flash image. */
