@@ -76,12 +76,7 @@ describe("npm start's broker on the simulator page", () => {
             expect(await availability()).toBe("online")
 
             // a master code, set up at the door
-            let mark = await ui.soundSeq()
-            await ui.holdProgramButton()
-            expect(await ui.answer(mark)).toBe("step")
-            expect(await ui.attempt(MASTER)).toBe("step")
-            expect(await ui.attempt(MASTER)).toBe("success")
-            await page.waitForFunction(() => document.getElementById("st-provisioned")?.textContent === "yes", null, { timeout: WAIT })
+            await ui.setUpMaster(MASTER)
 
             // the page's button takes the broker down: the lock loses it, then cannot reach it
             await page.click("#broker-toggle")
@@ -94,7 +89,6 @@ describe("npm start's broker on the simulator page", () => {
             expect(await ui.text("#broker-toggle")).toBe("Bring the broker up")
 
             // the keypad and the latch never wait on the network
-            mark = await ui.soundSeq()
             expect(await ui.attempt(MASTER)).toBe("success")
             await page.waitForSelector("#latch-state[data-latch=open]", { timeout: WAIT })
             expect(await page.getAttribute("#net", "data-link")).toBe("offline")

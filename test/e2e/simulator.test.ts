@@ -74,15 +74,9 @@ describe("the simulator page in Chromium", () => {
             expect(await ui.text("#latch-state")).toMatch(/LOCKED/)
 
             // setup: the inside program button (press and hold with the mouse), then the code twice
-            let mark = await ui.soundSeq()
-            await ui.holdProgramButton()
-            expect(await ui.answer(mark)).toBe("step")
-            expect(await ui.attempt(MASTER)).toBe("step")
-            expect(await ui.attempt(MASTER)).toBe("success")
-            await page.waitForFunction(() => document.getElementById("st-provisioned")?.textContent === "yes", null, { timeout: WAIT })
+            await ui.setUpMaster(MASTER)
 
             // open: the latch is drawn at the servo's unlocked angle
-            mark = await ui.soundSeq()
             expect(await ui.attempt(MASTER)).toBe("success")
             await page.waitForSelector("#latch-state[data-latch=open]", { timeout: WAIT })
             expect(Number(await page.getAttribute("#latch-state", "data-angle"))).toBe(FAST_PROFILE.latch.unlockedAngle)

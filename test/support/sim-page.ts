@@ -1,10 +1,11 @@
 /**
  * The simulator page in a real browser, for the end-to-end tests: a headless Chromium found and
  * launched by host/chromium.ts, the page opened at the simulator's address, its errors collected,
- * and the few ways the tests use it: keys typed on the computer keyboard, the buzzer's answers,
- * an element's text.
+ * and the few ways the tests use it: a code typed on the computer keyboard and the buzzer's answer,
+ * an element's text, a master code set up at the door.
  */
 import type { Page } from "playwright-core"
+import { expect } from "vitest"
 import { launchChromium, type LaunchedBrowser } from "../../host/chromium"
 
 /** The little of the DOM that the functions run inside the page use (this file is type-checked for Node). */
@@ -20,23 +21,17 @@ export interface SimPage {
     page: Page
     /** The page's uncaught errors, as they come. */
     pageErrors: string[]
-    /** Presses keys on the computer keyboard (the page turns each into keypad down/up events). */
-    type(keys: string): Promise<void>
-    /** How many sounds the page has shown so far: a mark for `answer`. */
-    soundSeq(): Promise<number>
-    /** Waits for the buzzer pattern that answers what was typed after `mark`, among `answers`. */
-    answer(mark: number, answers?: string[]): Promise<string>
     /** Types `code#` and returns the buzzer's answer. */
     attempt(code: string): Promise<string>
     /** The trimmed text of the element `sel`. */
     text(sel: string): Promise<string>
-    /** Presses and holds the inside program button with the mouse (200 ms). */
-    holdProgramButton(): Promise<void>
+    /** Sets up `code` as the master code at the door (the program button, then the code twice) and waits for the page to show the lock set up. */
+    setUpMaster(code: string): Promise<void>
 }
 
 /**
  * Launches Chromium (with `extraArgs` after the usual flags), opens the simulator page at `url`
- * and collects its errors; `browser.close()` ends it. `waitMs`: how long `answer` waits.
+ * and collects its errors; `browser.close()` ends it. `waitMs`: how long an answer is waited for.
  */
 export async function openSimPage(url: string, waitMs: number, extraArgs: string[] = []): Promise<SimPage> {
     const browser = await launchChromium(extraArgs)
@@ -45,6 +40,7 @@ export async function openSimPage(url: string, waitMs: number, extraArgs: string
     page.on("pageerror", e => pageErrors.push(e.message))
     await page.goto(url)
 
+    /** Presses keys on the computer keyboard (the page turns each into keypad down/up events). */
     const type = async (keys: string) => {
         for (const k of keys) {
             await page.keyboard.down(k)
@@ -53,15 +49,17 @@ export async function openSimPage(url: string, waitMs: number, extraArgs: string
             await page.waitForTimeout(60)
         }
     }
+    /** How many sounds the page has shown so far: a mark for `answer`. */
     const soundSeq = async () => Number((await page.getAttribute("#sound-label", "data-seq")) ?? 0)
-    const answer = async (mark: number, answers = ANSWERS): Promise<string> => {
+    /** Waits for the buzzer pattern that answers what was typed after `mark`. */
+    const answer = async (mark: number): Promise<string> => {
         const handle = await page.waitForFunction(
             ([mark, answers]) => {
                 const el = document.getElementById("sound-label")!
                 const sound = el.dataset.sound
                 return Number(el.dataset.seq ?? 0) > (mark as number) && sound && (answers as string[]).includes(sound) ? sound : false
             },
-            [mark, answers] as const,
+            [mark, ANSWERS] as const,
             { timeout: waitMs, polling: 20 },
         )
         return (await handle.jsonValue()) as string
@@ -72,11 +70,20 @@ export async function openSimPage(url: string, waitMs: number, extraArgs: string
         return answer(mark)
     }
     const text = async (sel: string) => ((await page.textContent(sel)) ?? "").trim()
+    /** Presses and holds the inside program button with the mouse (200 ms). */
     const holdProgramButton = async () => {
         await page.locator("#program").hover()
         await page.mouse.down()
         await page.waitForTimeout(200)
         await page.mouse.up()
     }
-    return { browser, page, pageErrors, type, soundSeq, answer, attempt, text, holdProgramButton }
+    const setUpMaster = async (code: string) => {
+        const mark = await soundSeq()
+        await holdProgramButton()
+        expect(await answer(mark)).toBe("step")
+        expect(await attempt(code)).toBe("step")
+        expect(await attempt(code)).toBe("success")
+        await page.waitForFunction(() => document.getElementById("st-provisioned")?.textContent === "yes", null, { timeout: waitMs })
+    }
+    return { browser, page, pageErrors, attempt, text, setUpMaster }
 }
