@@ -19,13 +19,12 @@
  * Users: 250 (the master code, and 249 named users provisioned on flash); the code typed is the
  * master's, and every verification scans all 250 slots whatever the code.
  */
-import { performance } from "node:perf_hooks"
 import { join } from "node:path"
-import { REPORT_RECEIVE } from "jacdac-ts"
 import { loadProfile } from "../host/profile-io"
-import { SimulatedBoard, sleep } from "../sim/board"
+import { SimulatedBoard } from "../sim/board"
 import { ROOT } from "../host/paths"
 import { runBench } from "./lib/cli"
+import { timeKeyToLatch } from "./lib/key-to-latch"
 import { percentile, round } from "./lib/stats"
 import { histogram, writeSvg } from "./lib/svg"
 import { recordResult } from "./results"
@@ -56,39 +55,23 @@ export { percentile }
 
 /** Times `count` unlocks typed at the given pace: all samples, and those that started locked. */
 async function timeUnlocks(board: SimulatedBoard, longPressMs: number, count: number, keyMs: number, gapMs: number, label: string, pauseMs = 0) {
-    let opened = 0
-    const onAngle = () => {
-        if (board.isUnlocked()) opened = performance.now()
-    }
-    board.latch.angle.on(REPORT_RECEIVE, onAngle)
-    const samples: number[] = []
-    const fromLocked: number[] = []
-    try {
-        for (let i = 0; i < count; i++) {
-            const relock = i % RELOCK_EVERY === 0
-            if (relock && board.isUnlocked()) {
+    const startedLocked: boolean[] = []
+    const samples = await timeKeyToLatch(board, MASTER, count, {
+        keyMs,
+        gapMs,
+        pauseMs,
+        before: async i => {
+            if (i % RELOCK_EVERY === 0 && board.isUnlocked()) {
                 await board.press("#", longPressMs + 150)
                 await board.waitUntil(() => board.isLocked(), "the latch to lock", 5000)
             }
-            const wasLocked = board.isLocked()
-            for (const k of MASTER) {
-                await board.press(k, keyMs)
-                await sleep(gapMs)
-            }
-            opened = 0
-            const t0 = performance.now()
-            await board.keyDown("#")
-            await board.waitUntil(() => opened > t0, "the latch to open", 5000)
-            samples.push(opened - t0)
-            if (wasLocked) fromLocked.push(opened - t0)
-            await board.keyUp("#")
-            if (pauseMs > 0) await sleep(pauseMs)
+            startedLocked[i] = board.isLocked()
+        },
+        after: i => {
             if ((i + 1) % 100 === 0) process.stderr.write(`latency (${label}): ${i + 1}/${count}\n`)
-        }
-    } finally {
-        board.latch.angle.off(REPORT_RECEIVE, onAngle)
-    }
-    return { samples, fromLocked }
+        },
+    })
+    return { samples, fromLocked: samples.filter((_, i) => startedLocked[i]) }
 }
 
 runBench("bench:latency", {

@@ -31,32 +31,23 @@
  *                         [--flood-rate N] [--commands N] [--fleet N] [--fleet-commands N]
  */
 import { randomBytes } from "node:crypto"
-import { join } from "node:path"
 import mqtt from "mqtt"
-import { settingValue, writeDeviceSettings } from "../host/device-settings"
-import { ROOT } from "../host/paths"
-import { loadProfile } from "../host/profile-io"
 import { SimulatedBoard, sleep } from "../sim/board"
 import { InProcessDevice } from "../sim/devices/device"
 import { lockTopics } from "../src/core/topics"
-import { HOST, mosquittoMissing, startMosquitto, TestBroker } from "./lib/brokers"
+import { mosquittoMissing, startMosquitto, TestBroker } from "./lib/brokers"
 import { runBench } from "./lib/cli"
-import { onVmPowerOn } from "./lib/board"
+import { MASTER, onVmPowerOn } from "./lib/board"
 import { timeKeyToLatch } from "./lib/key-to-latch"
+import { enrolledLockOn, NET_FIRMWARE, NET_PROFILE, NetLock, pointAtBroker } from "./lib/net-lock"
 import { percentile, round } from "./lib/stats"
 import { recordResult } from "./results"
-import { command, enrol, KeyStore } from "../companion/protocol"
-import { LatchkeyClient } from "../host/lock-client"
+import { command } from "../companion/protocol"
 import { lockIdOf } from "../sim/lock-id"
-import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { MqttTransport } from "../companion/mqtt-transport"
 import { REPORT_RECEIVE } from "jacdac-ts"
 import { pool } from "./lib/stats"
 
-const PROFILE = loadProfile([join(ROOT, "test", "fixtures", "fast-timing.json"), join(ROOT, "test", "fixtures", "network.json")])
-const FIRMWARE = "firmware-net"
-const MASTER = "4719"
 const KEY_GOAL_P99_MS = 20
 const RECONNECT_GOAL_MS = 10000
 const DOWNTIMES_MS = [1000, 3000, 10000, 20000]
@@ -73,10 +64,10 @@ function summary(xs: number[]) {
 /** A board running the network firmware, pointed at `broker`, connected, with the master code set. */
 async function lockOn(broker: TestBroker): Promise<{ board: SimulatedBoard; device: InProcessDevice }> {
     const device = new InProcessDevice()
-    const board = new SimulatedBoard({ profile: PROFILE, firmware: FIRMWARE, echo: !!process.env.LATCHKEY_ECHO, device })
+    const board = new SimulatedBoard({ profile: NET_PROFILE, firmware: NET_FIRMWARE, echo: !!process.env.LATCHKEY_ECHO, device })
     await board.powerOn()
     const mark = board.logs.length
-    await writeDeviceSettings(board.bus, device.deviceId, new Map([["MQTT_HOST", settingValue(HOST)], ["MQTT_PORT", settingValue(broker.port)]]))
+    await pointAtBroker(board, device.deviceId, broker)
     await board.waitForLog(/net: connected to/, 20000, mark)
     await board.setUpMaster(MASTER)
     return { board, device }
@@ -111,7 +102,7 @@ async function keypadPart(unlocks: number, flapMs: number, floodRate: number) {
     board.onLine(line => {
         if (/net: connected to/.test(line)) connects.push(performance.now())
     })
-    const topics = lockTopics(PROFILE.network.topicPrefix, lockIdOf(board))
+    const topics = lockTopics(NET_PROFILE.network.topicPrefix, lockIdOf(board))
     const out: Record<string, unknown> = {}
     const time = async (label: string) => {
         const from = performance.now()
@@ -188,7 +179,7 @@ async function keypadPart(unlocks: number, flapMs: number, floodRate: number) {
         goal: `p99 <= ${KEY_GOAL_P99_MS} ms in every case`,
         goal_met: cases.every(c => c.p99 !== undefined && c.p99 <= KEY_GOAL_P99_MS) && crashed.length === 0,
         vm_panics: crashed.length,
-        firmware: `build/${FIRMWARE}.devs (the test firmware, fast timings, the MQTT link on; 1 user)`,
+        firmware: `build/${NET_FIRMWARE}.devs (the test firmware, fast timings, the MQTT link on; 1 user)`,
         broker: "Debian mosquitto on 127.0.0.1 (anonymous, no persistence)",
         measured: "keypad '#' Down event sent -> servo angle register written with the unlocked angle (the real bus path of bench:latency); in-process VM, socket data in 128 B pieces",
     }
@@ -226,45 +217,21 @@ async function reconnectPart(restarts: number) {
         goal: `<= ${RECONNECT_GOAL_MS} ms`,
         goal_met: s.max <= RECONNECT_GOAL_MS && crashed.length === 0,
         vm_panics: crashed.length,
-        firmware: `build/${FIRMWARE}.devs`,
+        firmware: `build/${NET_FIRMWARE}.devs`,
         broker: "Debian mosquitto on 127.0.0.1, killed (SIGKILL) and started again on the same port",
         measured: "mosquitto listening again -> the lock's 'net: connected to' console line (CONNACK received); downtimes 1, 3, 10, 20 s in turn (the lock's backoff grows to 8 s + up to 25%)",
     })
 }
 
-interface NetLock {
-    board: SimulatedBoard
-    lockId: string
-    store: KeyStore
-}
-
-/**
- * A lock on `broker` with one companion key enrolled over the bus (enrolment never crosses a
- * broker), as test/support/net-lock.ts makes it for the tests (that one needs vitest).
- */
-async function lockOnBroker(broker: TestBroker, deviceId?: string): Promise<NetLock> {
-    const device = new InProcessDevice(deviceId)
-    const board = new SimulatedBoard({ profile: PROFILE, firmware: FIRMWARE, echo: !!process.env.LATCHKEY_ECHO, device })
-    await board.powerOn()
-    const mark = board.logs.length
-    await writeDeviceSettings(board.bus, device.deviceId, new Map([["MQTT_HOST", settingValue(HOST)], ["MQTT_PORT", settingValue(broker.port)]]))
-    await board.setUpMaster(MASTER, 5000)
-    const store = new KeyStore(join(mkdtempSync(join(tmpdir(), "latchkey-bench-")), "keys.json"))
-    await board.pressProgramButton()
-    await enrol(new LatchkeyClient(board.bus), store)
-    await board.waitForLog(/net: connected to/, 20000, mark)
-    return { board, lockId: lockIdOf(board), store }
-}
-
 async function companionOver(broker: TestBroker, lock: NetLock): Promise<MqttTransport> {
-    const t = await MqttTransport.connect({ url: broker.url, prefix: PROFILE.network.topicPrefix, timeoutMs: 5000 })
+    const t = await MqttTransport.connect({ url: broker.url, prefix: NET_PROFILE.network.topicPrefix, timeoutMs: 5000 })
     t.use(lock.lockId)
     return t
 }
 
 async function companionPart(commands: number) {
     const broker = await startMosquitto()
-    const lock = await lockOnBroker(broker)
+    const lock = await enrolledLockOn(broker, { setupMs: 5000 })
     const board = lock.board
     const t0c = performance.now()
     const t = await companionOver(broker, lock)
@@ -303,7 +270,7 @@ async function companionPart(commands: number) {
         goal_met: latch.p99 <= COMPANION_GOAL_P99_MS && crashed.length === 0,
         vm_panics: crashed.length,
         pacing: `an unlock, ${COMMAND_GAP_MS} ms, a lock, ${COMMAND_GAP_MS} ms (the lock's remote throttle: 24 frames at once, then one per 500 ms)`,
-        firmware: `build/${FIRMWARE}.devs (its link hands each request to the protocol 2 handler, as the shipping firmware's does)`,
+        firmware: `build/${NET_FIRMWARE}.devs (its link hands each request to the protocol 2 handler, as the shipping firmware's does)`,
         broker: "Debian mosquitto on 127.0.0.1 (anonymous, no persistence)",
         measured: "companion/protocol.ts command('unlock') over companion/mqtt-transport.ts (nonce, sealed command, sealed answer opened) -> resolved (round_trip), and -> the servo's unlocked angle written (command_to_latch); one broker connection for all (broker_connect_ms apart)",
     }
@@ -319,7 +286,7 @@ async function fleetPart(size: number, total: number) {
     const locks: NetLock[] = []
     for (let i = 0; i < size; i++) {
         const id = "3c" + (i + 1).toString(16).padStart(14, "0")
-        locks.push(await lockOnBroker(broker, id))
+        locks.push(await enrolledLockOn(broker, { deviceId: id, setupMs: 5000 }))
         process.stderr.write(`mqtt fleet: ${i + 1}/${size} locks online\n`)
     }
     unwatch()
@@ -353,7 +320,7 @@ async function fleetPart(size: number, total: number) {
         not_done: refused.length,
         vm_panics: crashed,
         memory_per_vm: { wasm_memory_kb: round(Math.max(...heaps) / 1024, 0), process_rss_growth_kb: round(rssPerVm / 1024, 0) },
-        firmware: `build/${FIRMWARE}.devs, one in-process VM per lock, all in one Node process on the 2-core machine`,
+        firmware: `build/${NET_FIRMWARE}.devs, one in-process VM per lock, all in one Node process on the 2-core machine`,
         broker: "one Debian mosquitto on 127.0.0.1 (anonymous, no persistence)",
         measured: `companion/protocol.ts command() over companion/mqtt-transport.ts, one broker connection per lock (as one CLI per lock), all locks at once, each paced one command per ${COMMAND_GAP_MS} ms (its remote throttle); unlock and lock alternating`,
     }

@@ -8,7 +8,25 @@ import { performance } from "node:perf_hooks"
 import { REPORT_RECEIVE } from "jacdac-ts"
 import { SimulatedBoard, sleep } from "../../sim/board"
 
-export async function timeKeyToLatch(board: SimulatedBoard, code: string, count: number, keyMs = 40, gapMs = 60, onEach?: (i: number) => void): Promise<number[]> {
+/** How the code is typed, and what runs around each unlock. */
+export interface KeyToLatchOptions {
+    /** How long each code key is held (default 40 ms). */
+    keyMs?: number
+    /** The pause after each code key (default 60 ms). */
+    gapMs?: number
+    /** The pause after each unlock's '#' is released (default `gapMs`; 0: none). */
+    pauseMs?: number
+    /** Runs before unlock `i` is typed (not timed): to relock the latch, say. */
+    before?: (i: number) => Promise<void>
+    /** Runs after unlock `i` (and its pause). */
+    after?: (i: number) => void
+}
+
+/** Times `count` unlocks with `code`: the milliseconds from each '#' Down event to the latch's unlocked angle. */
+export async function timeKeyToLatch(board: SimulatedBoard, code: string, count: number, o: KeyToLatchOptions = {}): Promise<number[]> {
+    const keyMs = o.keyMs ?? 40
+    const gapMs = o.gapMs ?? 60
+    const pauseMs = o.pauseMs ?? gapMs
     let opened = 0
     const onAngle = () => {
         if (board.isUnlocked()) opened = performance.now()
@@ -17,6 +35,7 @@ export async function timeKeyToLatch(board: SimulatedBoard, code: string, count:
     const samples: number[] = []
     try {
         for (let i = 0; i < count; i++) {
+            await o.before?.(i)
             for (const k of code) {
                 await board.press(k, keyMs)
                 await sleep(gapMs)
@@ -27,8 +46,8 @@ export async function timeKeyToLatch(board: SimulatedBoard, code: string, count:
             await board.waitUntil(() => opened > t0, "the latch to open", 5000)
             samples.push(opened - t0)
             await board.keyUp("#")
-            await sleep(gapMs)
-            onEach?.(i)
+            if (pauseMs > 0) await sleep(pauseMs)
+            o.after?.(i)
         }
     } finally {
         board.latch.angle.off(REPORT_RECEIVE, onAngle)

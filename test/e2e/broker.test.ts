@@ -13,7 +13,7 @@
 import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { launchChromium, type LaunchedBrowser } from "../../host/chromium"
+import { openSimPage, type SimPage } from "../support/sim-page"
 import { ROOT } from "../../host/paths"
 import { loadProfile } from "../../host/profile-io"
 import { startBroker, type SimBroker } from "../../sim/broker"
@@ -36,57 +36,23 @@ const RECONNECT_WAIT = 30_000
 
 let broker: SimBroker
 let sim: WebSimulator
-let browser: LaunchedBrowser
+/** The simulator page in Chromium (test/support/sim-page.ts); `page` is its playwright page. */
+let ui: SimPage
 let page: Page
-const pageErrors: string[] = []
 
 beforeAll(async () => {
     broker = await startBroker()
     sim = new WebSimulator({ profile: PROFILE, firmware: "firmware-net", broker, echo: !!process.env.LATCHKEY_ECHO })
     const url = await sim.start(0)
-    browser = await launchChromium()
-    page = await browser.context.newPage()
-    page.on("pageerror", e => pageErrors.push(e.message))
-    await page.goto(url)
+    ui = await openSimPage(url, WAIT)
+    page = ui.page
 }, 90_000)
 
 afterAll(async () => {
-    await browser?.close()
+    await ui?.browser.close()
     await sim?.stop()
     await broker?.stop()
 })
-
-/** Presses keys on the computer keyboard (the page turns each into keypad down/up events). */
-async function type(keys: string) {
-    for (const k of keys) {
-        await page.keyboard.down(k)
-        await page.waitForTimeout(60)
-        await page.keyboard.up(k)
-        await page.waitForTimeout(60)
-    }
-}
-
-const soundSeq = async () => Number((await page.getAttribute("#sound-label", "data-seq")) ?? 0)
-
-/** Types `code#` and returns the buzzer's answer. */
-async function attempt(code: string): Promise<string> {
-    const mark = await soundSeq()
-    await type(code + "#")
-    return answer(mark)
-}
-
-async function answer(mark: number): Promise<string> {
-    const handle = await page.waitForFunction(
-        mark => {
-            const el = document.getElementById("sound-label")!
-            const sound = el.dataset.sound
-            return Number(el.dataset.seq ?? 0) > mark && sound && ["success", "failure", "lockout", "step"].includes(sound) ? sound : false
-        },
-        mark,
-        { timeout: WAIT, polling: 20 },
-    )
-    return (await handle.jsonValue()) as string
-}
 
 /** The lock's retained availability on the broker, as any MQTT client sees it (under the lock id the firmware said). */
 async function availability(): Promise<string | undefined> {
@@ -97,8 +63,6 @@ async function availability(): Promise<string | undefined> {
     return (await retainedNow(asTestBroker, [topic])).get(topic)
 }
 
-const text = async (sel: string) => ((await page.textContent(sel)) ?? "").trim()
-
 describe("npm start's broker on the simulator page", () => {
     it(
         "shows the link connected, offline with the broker taken down (the keypad still opens), connected again when it is brought up",
@@ -106,21 +70,13 @@ describe("npm start's broker on the simulator page", () => {
             await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 })
             // connected, and the broker agrees: the lock said "online" there (retained)
             await page.waitForSelector("#net[data-link=connected][data-broker=up]", { timeout: WAIT })
-            expect(await text("#net-link")).toBe("link connected")
-            expect(await text("#net-broker")).toBe(`${broker.url} · up`)
-            expect(await text("#net-cmd")).toContain(`npm run latchkey -- --mqtt ${broker.url}`)
+            expect(await ui.text("#net-link")).toBe("link connected")
+            expect(await ui.text("#net-broker")).toBe(`${broker.url} · up`)
+            expect(await ui.text("#net-cmd")).toContain(`npm run latchkey -- --mqtt ${broker.url}`)
             expect(await availability()).toBe("online")
 
             // a master code, set up at the door
-            let mark = await soundSeq()
-            await page.locator("#program").hover()
-            await page.mouse.down()
-            await page.waitForTimeout(200)
-            await page.mouse.up()
-            expect(await answer(mark)).toBe("step")
-            expect(await attempt(MASTER)).toBe("step")
-            expect(await attempt(MASTER)).toBe("success")
-            await page.waitForFunction(() => document.getElementById("st-provisioned")?.textContent === "yes", null, { timeout: WAIT })
+            await ui.setUpMaster(MASTER)
 
             // the page's button takes the broker down: the lock loses it, then cannot reach it
             await page.click("#broker-toggle")
@@ -128,13 +84,12 @@ describe("npm start's broker on the simulator page", () => {
             expect(broker.running).toBe(false)
             await page.waitForSelector("#events li.board >> text=link reconnecting", { timeout: WAIT })
             await page.waitForSelector("#net[data-link=offline]", { timeout: WAIT })
-            expect(await text("#net-link")).toBe("link offline")
-            expect(await text("#net-detail")).toMatch(new RegExp(`${broker.port} unreachable`))
-            expect(await text("#broker-toggle")).toBe("Bring the broker up")
+            expect(await ui.text("#net-link")).toBe("link offline")
+            expect(await ui.text("#net-detail")).toMatch(new RegExp(`${broker.port} unreachable`))
+            expect(await ui.text("#broker-toggle")).toBe("Bring the broker up")
 
             // the keypad and the latch never wait on the network
-            mark = await soundSeq()
-            expect(await attempt(MASTER)).toBe("success")
+            expect(await ui.attempt(MASTER)).toBe("success")
             await page.waitForSelector("#latch-state[data-latch=open]", { timeout: WAIT })
             expect(await page.getAttribute("#net", "data-link")).toBe("offline")
 
@@ -144,7 +99,7 @@ describe("npm start's broker on the simulator page", () => {
             expect(broker.running).toBe(true)
             await page.waitForSelector("#net[data-link=connected]", { timeout: RECONNECT_WAIT })
             expect(await availability()).toBe("online")
-            expect(pageErrors).toEqual([])
+            expect(ui.pageErrors).toEqual([])
         },
         150_000,
     )

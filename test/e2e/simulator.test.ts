@@ -18,10 +18,10 @@ import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { openSimPage, type SimPage } from "../support/sim-page"
 import { WebSimulator } from "../../sim/webserver"
 import { ROOT } from "../../host/paths"
 import { FAST_PROFILE, MASTER } from "../scenario/helpers"
-import { launchChromium, type LaunchedBrowser } from "../../host/chromium"
 
 /** The little of the DOM that the functions run inside the page use (this file is type-checked for Node). */
 declare const document: {
@@ -43,60 +43,24 @@ const REBIND = "rebind.test"
 
 let sim: WebSimulator
 let url: string
-let browser: LaunchedBrowser
+/** The simulator page in Chromium (test/support/sim-page.ts); `page` is its playwright page. */
+let ui: SimPage
 let page: Page
-const pageErrors: string[] = []
 /** What the simulator said on its console about refused requests. */
 const refusals: string[] = []
 
 beforeAll(async () => {
     sim = new WebSimulator({ profile: FAST_PROFILE, firmware: "firmware-fast", echo: !!process.env.LATCHKEY_ECHO, warn: line => refusals.push(line) })
     url = await sim.start(0)
-    browser = await launchChromium([`--host-resolver-rules=MAP ${REBIND} 127.0.0.1`])
-    page = await browser.context.newPage()
-    page.on("pageerror", e => pageErrors.push(e.message))
-    await page.goto(url)
+    ui = await openSimPage(url, WAIT, [`--host-resolver-rules=MAP ${REBIND} 127.0.0.1`])
+    page = ui.page
 }, 90_000)
 
 afterAll(async () => {
-    await browser?.close()
+    await ui?.browser.close()
     await sim?.stop()
 })
 
-/** Presses keys on the computer keyboard (the page turns each into keypad down/up events). */
-async function type(keys: string) {
-    for (const k of keys) {
-        await page.keyboard.down(k)
-        await page.waitForTimeout(60)
-        await page.keyboard.up(k)
-        await page.waitForTimeout(60)
-    }
-}
-
-const soundSeq = async () => Number((await page.getAttribute("#sound-label", "data-seq")) ?? 0)
-
-/** Waits for the buzzer pattern that answers what was typed after `mark`, among `answers`. */
-async function answer(mark: number, answers = ["success", "failure", "lockout", "step"]): Promise<string> {
-    const handle = await page.waitForFunction(
-        ([mark, answers]) => {
-            const el = document.getElementById("sound-label")!
-            const sound = el.dataset.sound
-            return Number(el.dataset.seq ?? 0) > (mark as number) && sound && (answers as string[]).includes(sound) ? sound : false
-        },
-        [mark, answers] as const,
-        { timeout: WAIT, polling: 20 },
-    )
-    return (await handle.jsonValue()) as string
-}
-
-/** Types `code#` and returns the buzzer's answer. */
-async function attempt(code: string): Promise<string> {
-    const mark = await soundSeq()
-    await type(code + "#")
-    return answer(mark)
-}
-
-const text = async (sel: string) => ((await page.textContent(sel)) ?? "").trim()
 const lockoutMs = async () => Number((await page.getAttribute("#lockout", "data-remaining-ms")) ?? 0)
 
 describe("the simulator page in Chromium", () => {
@@ -106,23 +70,14 @@ describe("the simulator page in Chromium", () => {
             // usable: connected, firmware running, latch and the lock's service seen
             await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 })
             await page.waitForFunction(() => document.getElementById("st-provisioned")?.textContent?.includes("no"), null, { timeout: WAIT })
-            expect(await text("#screen-state")).toMatch(/SETUP/)
-            expect(await text("#latch-state")).toMatch(/LOCKED/)
+            expect(await ui.text("#screen-state")).toMatch(/SETUP/)
+            expect(await ui.text("#latch-state")).toMatch(/LOCKED/)
 
             // setup: the inside program button (press and hold with the mouse), then the code twice
-            let mark = await soundSeq()
-            await page.locator("#program").hover()
-            await page.mouse.down()
-            await page.waitForTimeout(200)
-            await page.mouse.up()
-            expect(await answer(mark)).toBe("step")
-            expect(await attempt(MASTER)).toBe("step")
-            expect(await attempt(MASTER)).toBe("success")
-            await page.waitForFunction(() => document.getElementById("st-provisioned")?.textContent === "yes", null, { timeout: WAIT })
+            await ui.setUpMaster(MASTER)
 
             // open: the latch is drawn at the servo's unlocked angle
-            mark = await soundSeq()
-            expect(await attempt(MASTER)).toBe("success")
+            expect(await ui.attempt(MASTER)).toBe("success")
             await page.waitForSelector("#latch-state[data-latch=open]", { timeout: WAIT })
             expect(Number(await page.getAttribute("#latch-state", "data-angle"))).toBe(FAST_PROFILE.latch.unlockedAngle)
             await page.waitForFunction(() => document.getElementById("st-state")?.textContent === "Unlocked", null, { timeout: WAIT })
@@ -138,7 +93,7 @@ describe("the simulator page in Chromium", () => {
             let tries = 0
             while (!(await page.isVisible("#lockout"))) {
                 expect(++tries).toBeLessThanOrEqual(FAST_PROFILE.lockout.freeFailures + 2)
-                const got = await attempt(WRONG)
+                const got = await ui.attempt(WRONG)
                 expect(["failure", "lockout"]).toContain(got)
                 if (got === "lockout") await page.waitForSelector("#lockout", { state: "visible", timeout: WAIT })
             }
@@ -148,13 +103,13 @@ describe("the simulator page in Chromium", () => {
             // each failure after a lockout doubles the window: escalate twice so the window outlasts a reboot
             for (let i = 0; i < 2; i++) {
                 await page.waitForSelector("#lockout", { state: "hidden", timeout: WAIT })
-                expect(await attempt(WRONG)).toBe("lockout")
+                expect(await ui.attempt(WRONG)).toBe("lockout")
                 await page.waitForSelector("#lockout", { state: "visible", timeout: WAIT })
             }
             // the page reads the service's registers in turn: wait for the count to catch up
             const expected = String(FAST_PROFILE.lockout.freeFailures + 3)
             await page.waitForFunction(n => document.getElementById("st-failures")?.textContent?.trim() === n, expected, { timeout: WAIT })
-            const failures = Number(await text("#st-failures"))
+            const failures = Number(await ui.text("#st-failures"))
             expect(failures).toBe(FAST_PROFILE.lockout.freeFailures + 3)
 
             // power cut: the VM stops and boots again with its flash; the lockout is still there
@@ -165,13 +120,13 @@ describe("the simulator page in Chromium", () => {
             await page.waitForSelector("#events li.alarm >> text=LockRadioPowerCycled", { timeout: WAIT })
             await page.waitForSelector("#lockout", { state: "visible", timeout: WAIT })
             expect(await lockoutMs()).toBeGreaterThan(0)
-            expect(Number(await text("#st-failures"))).toBe(failures)
-            expect(await text("#latch-state")).toMatch(/LOCKED/)
-            expect(await text("#vm")).toMatch(/running/)
+            expect(Number(await ui.text("#st-failures"))).toBe(failures)
+            expect(await ui.text("#latch-state")).toMatch(/LOCKED/)
+            expect(await ui.text("#vm")).toMatch(/running/)
 
             mkdirSync(join(ROOT, "test-results"), { recursive: true })
             await page.screenshot({ path: SCREENSHOT, fullPage: true })
-            expect(pageErrors).toEqual([])
+            expect(ui.pageErrors).toEqual([])
         },
         180_000,
     )
@@ -207,7 +162,7 @@ describe("the simulator page closed to other web pages", () => {
 
     it("refuses a page from another origin the WebSocket, with or without the token, before sending anything", async () => {
         const { server, origin } = await otherSite()
-        const other = await browser.context.newPage()
+        const other = await ui.browser.context.newPage()
         try {
             await other.goto(origin + "/")
             const bus = `ws://127.0.0.1:${simPort()}/bus`
@@ -223,7 +178,7 @@ describe("the simulator page closed to other web pages", () => {
     })
 
     it("answers 403 to a DNS-rebinding host name, even with the token", async () => {
-        const other = await browser.context.newPage()
+        const other = await ui.browser.context.newPage()
         try {
             const res = await other.goto(`http://${REBIND}:${simPort()}/?token=${sim.token}`)
             expect(res?.status()).toBe(403)
@@ -241,8 +196,8 @@ describe("the simulator page closed to other web pages", () => {
         const code = sim.board.recoveryCode()!
         expect(code).toMatch(/^\d{12}$/) // issued at the setup above
         const printed = `${code.slice(0, 4)} ${code.slice(4, 8)} ${code.slice(8)}`
-        expect(await text("#console")).toContain(printed)
-        const later = await browser.context.newPage()
+        expect(await ui.text("#console")).toContain(printed)
+        const later = await ui.browser.context.newPage()
         try {
             await later.goto(url)
             await later.waitForSelector("body[data-ready=true]", { timeout: 60_000 })

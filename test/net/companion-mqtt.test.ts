@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freePort, HOST, mosquittoMissing, startAedes, startMosquitto, TestBroker } from "../../bench/lib/brokers"
-import { lockOnBroker, NetLock } from "../support/net-lock"
+import { brokerWithLock, lockOnBroker, NetLock } from "../support/net-lock"
 import { latchkey } from "../scenario/cli-run"
 import { LatchkeyClient } from "../../host/lock-client"
 import { attempt, MASTER, sleep, tmpStore } from "../scenario/helpers"
@@ -17,20 +17,11 @@ const missing = mosquittoMissing()
 const onMosquitto = missing ? describe.skip : describe
 
 onMosquitto(`every verb over MQTT through mosquitto${missing ? ` [skipped: ${missing}]` : ""}`, () => {
-    let broker: TestBroker
-    let lock: NetLock
-    const run = (...args: string[]) => latchkey(["--mqtt", broker.url, "--keys", lock.store.path, ...args])
-
-    beforeAll(async () => {
-        broker = await startMosquitto()
-        lock = await lockOnBroker(broker)
-    }, 90000)
-    afterAll(async () => {
-        await lock?.board.dispose()
-        await broker?.stop()
-    })
+    const net = brokerWithLock(startMosquitto)
+    const run = (...args: string[]) => latchkey(["--mqtt", net.broker.url, "--keys", net.lock.store.path, ...args])
 
     it("lists the lock, unlocks and locks it, and reads the broker's copy of its state, saying what that is", async () => {
+        const { lock } = net
         const locks = await run("locks", "--json")
         expect(locks.code, locks.err).toBe(0)
         expect(JSON.parse(locks.out)).toEqual({ ok: true, locks: [{ id: lock.lockId, availability: "online" }] })
@@ -52,6 +43,7 @@ onMosquitto(`every verb over MQTT through mosquitto${missing ? ` [skipped: ${mis
     }, 60000)
 
     it("sets the mode and the clock, administers users, clears the lockout and reads the audit log", async () => {
+        const { broker, lock } = net
         expect((await run("mode", "Vacation")).out.trim()).toBe("mode Vacation")
         await sleep(600)
         expect((await run("mode")).out).toMatch(/^mode Vacation \(the broker's retained copy/)
@@ -90,6 +82,7 @@ onMosquitto(`every verb over MQTT through mosquitto${missing ? ` [skipped: ${mis
     }, 90000)
 
     it("refuses enrol over MQTT and says why, asking the lock nothing; revoke and lost-phone work and empty the key file", async () => {
+        const { lock } = net
         const before = readFileSync(lock.store.path, "utf8")
         const enrol = await run("enrol")
         expect(enrol.code).toBe(1)
@@ -114,6 +107,7 @@ onMosquitto(`every verb over MQTT through mosquitto${missing ? ` [skipped: ${mis
     }, 60000)
 
     it("errors: an unknown lock, a broker that does not answer, bad URLs: a clear message, a non-zero exit, the key file untouched", async () => {
+        const { lock } = net
         const before = readFileSync(lock.store.path, "utf8")
         const unknown = await run("--lock", "0123456789abcdef", "unlock")
         expect(unknown.code).toBe(1)
@@ -212,19 +206,10 @@ describe("two locks on one aedes broker, addressed by --lock", () => {
 onMosquitto(`a broker with a user name and password (mosquitto)${missing ? ` [skipped: ${missing}]` : ""}`, () => {
     const USER = "phone"
     const PASSWORD = "tr0ub4dor-and-3"
-    let broker: TestBroker
-    let lock: NetLock
-
-    beforeAll(async () => {
-        broker = await startMosquitto({ username: USER, password: PASSWORD })
-        lock = await lockOnBroker(broker)
-    }, 90000)
-    afterAll(async () => {
-        await lock?.board.dispose()
-        await broker?.stop()
-    })
+    const net = brokerWithLock(() => startMosquitto({ username: USER, password: PASSWORD }))
 
     it("takes the credentials from LATCHKEY_MQTT_USER and LATCHKEY_MQTT_PASSWORD; without them, or wrong, it says so and sends nothing", async () => {
+        const { broker, lock } = net
         const before = readFileSync(lock.store.path, "utf8")
         const args = ["--mqtt", broker.url, "--keys", lock.store.path, "unlock"]
         const anonymous = await latchkey(args)

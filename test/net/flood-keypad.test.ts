@@ -11,10 +11,10 @@
  */
 import { randomBytes } from "node:crypto"
 import mqtt from "mqtt"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { lockTopics } from "../../src/core/topics"
-import { mosquittoMissing, startMosquitto, TestBroker } from "../../bench/lib/brokers"
-import { lockOnBroker, NetLock, NET_PROFILE } from "../support/net-lock"
+import { mosquittoMissing, startMosquitto } from "../../bench/lib/brokers"
+import { brokerWithLock, NET_PROFILE } from "../support/net-lock"
 import { attempt, MASTER, sleep } from "../scenario/helpers"
 
 const missing = mosquittoMissing()
@@ -27,19 +27,10 @@ const UNLOCKS = 80
 const crashes = (logs: string[]) => logs.filter(l => /PANIC|OutOfMemory|InfiniteLoop|stop program|lock: ready/.test(l))
 
 suite(`a flood on the broker while the keypad is used (mosquitto)${missing ? ` [skipped: ${missing}]` : ""}`, () => {
-    let broker: TestBroker
-    let lock: NetLock
-
-    beforeAll(async () => {
-        broker = await startMosquitto()
-        lock = await lockOnBroker(broker)
-    }, 90000)
-    afterAll(async () => {
-        await lock?.board.dispose()
-        await broker?.stop()
-    })
+    const net = brokerWithLock(startMosquitto)
 
     it(`${FLOOD_RATE} random payloads a second on the request and command topics: no panic, no restart, the keypad opens every time`, async () => {
+        const { broker, lock } = net
         const topics = lockTopics(NET_PROFILE.network.topicPrefix, lock.lockId)
         const board = lock.board
         const mark = board.logs.length

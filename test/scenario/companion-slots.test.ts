@@ -8,28 +8,18 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { command, enrol, LockRefusal, nonce, sealCommand, sendSealed } from "../../companion/protocol"
+import { command, enrol, nonce, sealCommand, sendSealed } from "../../companion/protocol"
 import { LatchkeyClient } from "../../host/lock-client"
 import { CMD_UNLOCK, COMPANION_RECORDS, MAX_COMPANIONS } from "../../src/core/index"
 import { serveBusOverTcp, TcpHub } from "../../sim/hub"
 import { cli } from "./cli-run"
-import { attempt, enrolled, MASTER, setUpBoard, tmpStore } from "./helpers"
+import { attempt, enrolled, lockRefusal, MASTER, setUpBoard, tmpStore } from "./helpers"
 
 let hub: TcpHub | undefined
 afterEach(async () => {
     await hub?.close()
     hub = undefined
 })
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-    try {
-        await p
-    } catch (e) {
-        if (e instanceof LockRefusal) return e.status
-        throw e
-    }
-    return "Ok"
-}
 
 describe("companion records are reused, key ids never", () => {
     it("enrols again after more enrol-and-revoke cycles than the lock has records, one key live throughout", async () => {
@@ -60,7 +50,7 @@ describe("companion records are reused, key ids never", () => {
         const oldStore = tmpStore()
         const old = await enrol(client, oldStore)
         expect(await command(client, store, "revoke", [old.keyId])).toBe("Ok")
-        expect(await refusal(command(client, oldStore, "unlock"))).toBe("Refused")
+        expect(await lockRefusal(command(client, oldStore, "unlock"))).toBe("Refused")
         // every record in use: one live, the rest revoked; the oldest revoked record is the old key's
         for (let n = 2; n < COMPANION_RECORDS; n++) {
             await b.pressProgramButton()
@@ -76,14 +66,14 @@ describe("companion records are reused, key ids never", () => {
 
         const moves = b.latchMoves.length
         // the old key, as its companion sends it: unknown now
-        expect(await refusal(command(client, oldStore, "unlock"))).toBe("Refused")
+        expect(await lockRefusal(command(client, oldStore, "unlock"))).toBe("Refused")
         // the old key under the id of the record it used to have: the tag does not match
         const n = await nonce(client, fresh.keyId)
         const forged = sealCommand(Buffer.from(old.key, "hex"), fresh.keyId, 1000, n, CMD_UNLOCK, [])
         expect(await sendSealed(client, forged)).toBe("Refused")
         // still refused after a restart
         await b.restart()
-        expect(await refusal(command(client, oldStore, "unlock"))).toBe("Refused")
+        expect(await lockRefusal(command(client, oldStore, "unlock"))).toBe("Refused")
         expect(b.openedSince(moves)).toBe(false)
         expect(b.isLocked()).toBe(true)
         // the new key and the live one work

@@ -10,8 +10,8 @@
  */
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { enrol, KeyStore } from "../../companion/protocol"
-import { LatchkeyClient } from "../../host/lock-client"
+import { enrol, KeyStore, LockRefusal } from "../../companion/protocol"
+import { LatchkeyClient, type LockServiceEvent } from "../../host/lock-client"
 import { afterEach, beforeAll, expect, it } from "vitest"
 import { loadProfile } from "../../host/profile-io"
 import { join } from "node:path"
@@ -196,6 +196,17 @@ export function logSince(b: SimulatedBoard, re: RegExp, from: number, timeoutMs 
     return b.waitForLog(re, timeoutMs, from)
 }
 
+/** Waits up to 5 s for the first event from the lock's service, since `from` in `c.events`, that `match` picks; `what` names it in the error. */
+export async function waitForEvent(c: LatchkeyClient, from: number, match: (e: LockServiceEvent) => boolean, what: string): Promise<LockServiceEvent> {
+    const end = Date.now() + 5000
+    for (;;) {
+        const e = c.events.slice(from).find(match)
+        if (e) return e
+        if (Date.now() > end) throw new Error(`no ${what} event; got ${JSON.stringify(c.events.slice(from))}`)
+        await new Promise(r => setTimeout(r, 20))
+    }
+}
+
 /** One audit entry as read back from the flash image. */
 export interface SavedEntry {
     seq: number
@@ -224,6 +235,29 @@ export function savedAudit(b: SimulatedBoard): SavedEntry[] {
                 slot: entrySlot(s, i),
             })
     return out
+}
+
+/** What the lock answered a companion request: the status of the LockRefusal `p` rejects with, or "Ok" when it resolves. */
+export async function lockRefusal(p: Promise<unknown>): Promise<string> {
+    try {
+        await p
+    } catch (e) {
+        if (e instanceof LockRefusal) return e.status
+        throw e
+    }
+    return "Ok"
+}
+
+/** Retries `f` up to five more times, a second apart: right after a boot or a restart the lock's service may not answer yet. */
+export async function retry<T>(f: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+        try {
+            return await f()
+        } catch (e) {
+            if (i >= 5) throw e
+            await sleep(1000)
+        }
+    }
 }
 
 /** A companion key file of its own, in a fresh temporary folder. */

@@ -19,7 +19,7 @@ import { LatchkeyClient } from "../../host/lock-client"
 import type { SimulatedBoard } from "../../sim/board"
 import { InProcessDevice } from "../../sim/devices/device"
 import { fstorEntries, readFstor, writeFstorValue } from "../../sim/fstor"
-import { attempt, enrolled, itNeeds, MASTER, savedAudit, setUpMaster, sleep } from "./helpers"
+import { attempt, enrolled, itNeeds, MASTER, retry, savedAudit, setUpMaster, sleep } from "./helpers"
 
 type Boot = "ready" | "crashed" | "formatted" | "silent"
 
@@ -112,18 +112,6 @@ function tearNewestEntry(b: SimulatedBoard) {
     const last = entries[entries.length - 1]
     b.flash.image.fill(0xff, last.entryAt, last.entryAt + 24)
     return last.key
-}
-
-/** Retries `f` for a while: right after a boot the lock's service may not answer yet. */
-async function retry<T>(f: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-        try {
-            return await f()
-        } catch (e) {
-            if (i >= 5) throw e
-            await sleep(1000)
-        }
-    }
 }
 
 function statusText(client: LatchkeyClient, keys: string) {

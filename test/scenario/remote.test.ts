@@ -7,33 +7,21 @@
 import { statSync } from "node:fs"
 import { randomBytes } from "node:crypto"
 import { describe, expect, it } from "vitest"
-import { command, enrol, KeyStore, LockRefusal, nonce, openAnswer, sealCommand, sendFrame, sendSealed } from "../../companion/protocol"
+import { command, enrol, KeyStore, nonce, openAnswer, sealCommand, sendFrame, sendSealed } from "../../companion/protocol"
 import { LatchkeyClient } from "../../host/lock-client"
 import { CMD_UNLOCK } from "../../src/core/remote"
 import { addUser, listUsers } from "../../companion/admin"
 import { OperatingMode, UserType } from "../../src/core/index"
-import { attempt, enrolled, freshBoard, itNeeds, MASTER, sleep, tmpStore } from "./helpers"
+import { attempt, enrolled, freshBoard, itNeeds, lockRefusal, MASTER, sleep, tmpStore } from "./helpers"
 import { fstorValue, writeFstorValue } from "../../sim/fstor"
 import { SettingsClient, SRV_SETTINGS } from "jacdac-ts"
-
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-    try {
-        await p
-    } catch (e) {
-        if (e instanceof LockRefusal) return e.status
-        throw e
-    }
-    return "Ok"
-}
-
 
 describe("companion enrolment", () => {
     it("needs the program button pressed within 30 s, and keeps the key owner-only", async () => {
         const b = await freshBoard()
         const client = new LatchkeyClient(b.bus)
         const store = tmpStore()
-        expect(await refusal(enrol(client, store))).toBe("NoPresence")
+        expect(await lockRefusal(enrol(client, store))).toBe("NoPresence")
         expect(store.all()).toEqual([])
         await b.pressProgramButton()
         const rec = await enrol(client, store)
@@ -41,7 +29,7 @@ describe("companion enrolment", () => {
         expect(rec.key).toMatch(/^[0-9a-f]{64}$/)
         expect(statSync(store.path).mode & 0o777).toBe(0o600)
         // one enrolment per press
-        expect(await refusal(enrol(client, tmpStore()))).toBe("NoPresence")
+        expect(await lockRefusal(enrol(client, tmpStore()))).toBe("NoPresence")
     })
 })
 
@@ -119,10 +107,10 @@ describe("remote lock and unlock", () => {
             [stranger, "Refused"],
             [revoked, "Refused"],
         ] as [KeyStore, string][]) {
-            expect(await refusal(addUser(client, who, plain, "5283")), why).toBe(why)
-            expect(await refusal(command(client, who, "mode", [OperatingMode.Passage])), why).toBe(why)
-            expect(await refusal(command(client, who, "revoke", [rec3.keyId])), why).toBe(why)
-            expect(await refusal(command(client, who, "lost-phone")), why).toBe(why)
+            expect(await lockRefusal(addUser(client, who, plain, "5283")), why).toBe(why)
+            expect(await lockRefusal(command(client, who, "mode", [OperatingMode.Passage])), why).toBe(why)
+            expect(await lockRefusal(command(client, who, "revoke", [rec3.keyId])), why).toBe(why)
+            expect(await lockRefusal(command(client, who, "lost-phone")), why).toBe(why)
         }
         expect(await listUsers(client, store)).toEqual(users)
         expect((await client.status()).operatingMode).toBe("Normal")
@@ -137,9 +125,9 @@ describe("remote lock and unlock", () => {
         const rec2 = await enrol(client, second)
         expect(rec2.keyId).toBe(2)
         expect(await command(client, second, "revoke", [1])).toBe("Ok")
-        expect(await refusal(command(client, store, "unlock"))).toBe("Refused")
+        expect(await lockRefusal(command(client, store, "unlock"))).toBe("Refused")
         expect(await command(client, second, "lost-phone")).toBe("Ok")
-        expect(await refusal(command(client, second, "unlock"))).toBe("Refused")
+        expect(await lockRefusal(command(client, second, "unlock"))).toBe("Refused")
         expect(b.isLocked()).toBe(true)
         expect(await attempt(b, MASTER)).toBe("success")
     })
@@ -151,7 +139,7 @@ describe("remote lock and unlock", () => {
         await b.pressProgramButton()
         await enrol(client, store)
         const moves = b.latchMoves.length
-        expect(await refusal(command(client, store, "unlock"))).toBe("Refused")
+        expect(await lockRefusal(command(client, store, "unlock"))).toBe("Refused")
         await b.waitForLog(/remote refused: setup mode/, 3000, 0)
         expect(b.openedSince(moves)).toBe(false)
     })
@@ -176,7 +164,7 @@ describe("companion records on flash", () => {
         const mark = b.logs.length
         await b.powerOn()
         await b.waitForLog(/1 damaged companion record\(s\) ignored/, 5000, mark)
-        expect(await refusal(command(client, store, "lock"))).toBe("Refused")
+        expect(await lockRefusal(command(client, store, "lock"))).toBe("Refused")
         expect(await command(client, storeB, "lock")).toBe("Ok")
         // its place is kept: a new enrolment takes a new id, and works after a restart too
         const storeC = tmpStore()
@@ -210,7 +198,7 @@ describe("companion records on flash", () => {
         await b.waitForLog(/1 damaged companion record\(s\) ignored/, 5000, mark)
         const stranger = tmpStore()
         stranger.put({ lock: (await client.service()).device.deviceId, keyId: 9, key: key.toString("hex"), counter: 0 })
-        expect(await refusal(command(client, stranger, "unlock"))).toBe("Refused")
+        expect(await lockRefusal(command(client, stranger, "unlock"))).toBe("Refused")
         expect(b.isLocked()).toBe(true)
     })
 })

@@ -23,7 +23,7 @@ import { fstorValue, writeFstorValue } from "../../sim/fstor"
 import { UserType } from "../../src/core/index"
 import { serveBusOverTcp, TcpHub } from "../../sim/hub"
 import { cli as cliProcess } from "./cli-run"
-import { attempt, enrolled, FAST_PROFILE, HIL, itNeeds, MASTER, setUpBoard, setUpMaster, sleep } from "./helpers"
+import { attempt, enrolled, FAST_PROFILE, HIL, itNeeds, MASTER, retry, setUpBoard, setUpMaster, sleep } from "./helpers"
 
 const PASS = "a long backup passphrase"
 let before: string | undefined
@@ -47,18 +47,6 @@ afterAll(() => {
 
 function cli(client: LatchkeyClient, keys: string, ...argv: string[]) {
     return runCommand(parseCli(["--keys", keys, ...argv]) as CliOptions, client)
-}
-
-/** Retries `f` for a while: right after a restart the lock's service may not answer yet. */
-async function retry<T>(f: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-        try {
-            return await f()
-        } catch (e) {
-            if (i >= 5) throw e
-            await sleep(1000)
-        }
-    }
 }
 
 /** Why `p` was refused: a BackupFileError's or RestoreRefused's reason. */

@@ -1,19 +1,9 @@
 /** The lock's own Jacdac service, read from the bus by a jacdac-ts client: state and events. */
 import { describe, expect, it } from "vitest"
-import { LatchkeyClient, LockServiceEvent } from "../../host/lock-client"
-import { attempt, FAST_PROFILE, freshBoard, MASTER, setUpMaster } from "./helpers"
+import { LatchkeyClient } from "../../host/lock-client"
+import { attempt, FAST_PROFILE, freshBoard, MASTER, setUpMaster, waitForEvent } from "./helpers"
 
 const FREE = FAST_PROFILE.lockout.freeFailures
-
-async function waitForEvent(c: LatchkeyClient, from: number, match: (e: LockServiceEvent) => boolean, what: string) {
-    const end = Date.now() + 5000
-    for (;;) {
-        const e = c.events.slice(from).find(match)
-        if (e) return e
-        if (Date.now() > end) throw new Error(`no ${what} event; got ${JSON.stringify(c.events.slice(from))}`)
-        await new Promise(r => setTimeout(r, 20))
-    }
-}
 
 /** Reads lock_state until it is `want`; returns every state read on the way (moves show Locking/Unlocking). */
 async function waitForState(c: LatchkeyClient, want: string): Promise<string[]> {

@@ -5,22 +5,12 @@
  * locked. Only the audit log (which a companion reads sealed) says which user and why.
  */
 import { describe, expect, it } from "vitest"
-import { LatchkeyClient, LockServiceEvent } from "../../host/lock-client"
-import { addUser, attempt, closeMenu, logSince, menuStep, openMenu, setUpBoard } from "./helpers"
+import { LatchkeyClient } from "../../host/lock-client"
+import { addUser, attempt, closeMenu, logSince, menuStep, openMenu, setUpBoard, waitForEvent } from "./helpers"
 import type { SimulatedBoard } from "../../sim/board"
 
 const DISABLED = "5820"
 const WRONG = "8402"
-
-async function waitForEvent(c: LatchkeyClient, from: number, match: (e: LockServiceEvent) => boolean, what: string) {
-    const end = Date.now() + 5000
-    for (;;) {
-        const e = c.events.slice(from).find(match)
-        if (e) return e
-        if (Date.now() > end) throw new Error(`no ${what} event; got ${JSON.stringify(c.events.slice(from))}`)
-        await new Promise(r => setTimeout(r, 20))
-    }
-}
 
 /** What the door and the bus show for one code: tune, error event (failure count aside), console lines. */
 async function answerTo(b: SimulatedBoard, c: LatchkeyClient, code: string) {
