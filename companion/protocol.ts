@@ -119,6 +119,18 @@ export class LockRefusal extends Error {
 export const UNAUTHENTICATED_REFUSAL =
     "the command did not authenticate (this computer's key is not enrolled with this lock, or was revoked; or the challenge expired); nothing was carried out"
 
+/**
+ * Added to a clear Refused from a lock this computer has had sealed answers from: a store gone
+ * back to before this key's enrolment refuses it the same way (a clear answer proves nothing, so
+ * this is a suspicion to check, never a finding).
+ */
+export function keyRefusedAfter(seen: number): string {
+    return (
+        `. If no companion revoked this computer's key, the lock's store may have gone back in time to before its enrolment ` +
+        `(this computer saw its generation reach ${seen}): check \`latchkey audit\` from another companion, or enrol again (the next answer is then checked against ${seen})`
+    )
+}
+
 /** An answer that does not open with the key and challenge of the request it answers. */
 export class UnprovenAnswer extends Error {
     constructor(
@@ -391,7 +403,8 @@ export async function requestAnswer(link: LockLink, store: KeyStore, name: strin
             continue
         }
         if (!answer.authenticated) {
-            throw new LockRefusal(answer.status, answer.status === "Refused" ? UNAUTHENTICATED_REFUSAL : "", false)
+            const seen = answer.status === "Refused" ? store.history(lock).generation : 0
+            throw new LockRefusal(answer.status, answer.status === "Refused" ? UNAUTHENTICATED_REFUSAL + (seen > 0 ? keyRefusedAfter(seen) : "") : "", false)
         }
         // sealed under this computer's key: the broker cannot forge a generation
         const seen = store.seeGeneration(lock, answer.generation)
