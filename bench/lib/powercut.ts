@@ -412,7 +412,7 @@ export class CutChain {
             const reportsBefore = this.rollbacksReported()
             const ok = await command(this.client, this.store, "lock").then(() => "Ok", e => (e as Error).message)
             found = this.rollbacksReported() > reportsBefore
-            suspected = /went back in time/.test(ok)
+            suspected = /gone back in time/.test(ok)
             if (!/^Ok$|Busy/.test(ok)) {
                 if (/did not authenticate|not enrolled/.test(ok)) {
                     this.problem("lost_users", what, this.truth.companions)
