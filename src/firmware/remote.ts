@@ -361,8 +361,7 @@ export async function carryOut(a: Authentic): Promise<RemoteVerdict> {
         args = [0]
     }
     // the counter before the command takes effect; a revocation, or a companion that found the
-    // store behind, raises the store's generation (./store.ts) before the answer carries it
-    // store behind, raises the store's generation (./store.ts) before the answer carries it; the
+    // store behind, raises the store's generation (./store.ts) before the answer carries it. The
     // answer carries the raised one even if the meta did not read back: a companion then finds
     // the store behind after the next restart, and applies its changes again
     const saved = targets.length > 0 ? await revokeAndSave(targets, keyId, counter) : await saveOne(companionIndex(companions, keyId))
