@@ -114,13 +114,14 @@ export function argsFit(command: number, n: number): boolean {
 
 /**
  * What the lock itself does for each command, by number (revocations are the adapter's own:
- * "none"). A table costs less function code than a chain of tests.
+ * "none"). A table costs less function code than a chain of tests; it is split when asked, so it
+ * holds no heap between commands (a literal string lives in the program image).
  */
-const ACTIONS = "none unlock lock clearLockout none none mode clock userAdd userRemove userEnable userDisable userName userList auditRead rolledBack".split(" ")
+const ACTIONS = "none unlock lock clearLockout none none mode clock userAdd userRemove userEnable userDisable userName userList auditRead rolledBack"
 
 /** What the lock itself does for an authentic command (revocations are the adapter's own). */
 export function commandAction(command: number): RemoteAction {
-    return (command >= 0 && command <= CMD_LAST ? ACTIONS[command] : "none") as RemoteAction
+    return (command >= 0 && command <= CMD_LAST ? ACTIONS.split(" ")[command] : "none") as RemoteAction
 }
 
 /** Bytes of CMD_USER_ADD's arguments before the code: type, 8 schedule bytes, code length. */

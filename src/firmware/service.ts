@@ -141,13 +141,14 @@ export async function reportLockedOut(failures: number) {
 
 /**
  * Alarm names by AlarmCode (services/latchkey.md); the lock's own codes, from 128, follow from
- * index 9 ("-": a code reportAlarm never sends). A table costs less function code than a chain.
+ * index 9 ("-": a code reportAlarm never sends). A table costs less function code than a chain;
+ * split when asked, it holds no heap between alarms.
  */
-const ALARM_NAMES = "LockJammed LockFactoryReset - - WrongCodeEntryLimit - DoorForcedOpen DoorAjar ForcedUser StoreLost StoreTampered ForeignPart".split(" ")
+const ALARM_NAMES = "LockJammed LockFactoryReset - - WrongCodeEntryLimit - DoorForcedOpen DoorAjar ForcedUser StoreLost StoreTampered ForeignPart"
 
 /** Sends a Matter DoorLockAlarm for a core alarm name. */
 export async function reportAlarm(name: string) {
-    const i = ALARM_NAMES.indexOf(name)
+    const i = ALARM_NAMES.split(" ").indexOf(name)
     if (server && i >= 0 && name !== "-") await server.sendEvent(ds.Latchkey.spec.lookup("doorLockAlarm").encode(i < 9 ? i : i + 119))
 }
 
