@@ -53,7 +53,7 @@ export interface LoggedChange {
     generation: number
 }
 
-/** What this computer remembers of a lock besides its key (kept when the key is removed or replaced). */
+/** What this computer remembers of a lock besides its key (kept when the key is removed; started afresh by an enrolment). */
 export interface LockHistory {
     lock: string
     /** The highest store generation any sealed answer of this lock carried. */
@@ -207,6 +207,21 @@ export class KeyStore {
             h.changes.push(change)
             if (h.changes.length > LOG_LIMIT) h.changes.splice(0, h.changes.length - LOG_LIMIT)
             if (change.generation > h.generation) h.generation = change.generation
+            return true
+        })
+    }
+
+    /**
+     * Starts `lock`'s history afresh (a new key enrolled): a key enrolled now cannot reach a store
+     * older than its enrolment, so nothing logged before can need applying again, and after a
+     * factory reset the lock's generation starts again from 0 (applying old changes to it would
+     * remove users set up since).
+     */
+    forgetHistory(lock: string) {
+        this.updateHistory(lock, h => {
+            if (h.generation === 0 && h.changes.length === 0) return false
+            h.generation = 0
+            h.changes = []
             return true
         })
     }

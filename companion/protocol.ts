@@ -127,7 +127,7 @@ export const UNAUTHENTICATED_REFUSAL =
 export function keyRefusedAfter(seen: number): string {
     return (
         `. If no companion revoked this computer's key, the lock's store may have gone back in time to before its enrolment ` +
-        `(this computer saw its generation reach ${seen}): check \`latchkey audit\` from another companion, or enrol again (the next answer is then checked against ${seen})`
+        `(this computer saw its generation reach ${seen}): check \`latchkey audit\` from another companion, or enrol again`
     )
 }
 
@@ -261,6 +261,7 @@ export async function enrol(link: LockLink, store: KeyStore): Promise<CompanionK
     if (status !== 0) throw new LockRefusal(STATUS_NAMES[status] ?? `${status}`)
     const rec: CompanionKey = { lock: srv.device.deviceId, keyId, key: Buffer.from(key).toString("hex"), counter: 0 }
     store.put(rec)
+    store.forgetHistory(rec.lock)
     return rec
 }
 

@@ -324,6 +324,10 @@ async function revokeAndSave(targets: number[], keyId: number, counter: number):
         console.log(`lock: revocation not saved (a record did not read back): the lock holds what its flash holds (${revoked} revoked record(s))`)
         return false
     }
+    // a revocation raises the store's generation (./store.ts) before the answer carries it; the
+    // answer carries the raised one even if the meta did not read back: a companion then finds
+    // the store behind after the next restart, and revokes again
+    await saveMeta(0)
     return true
 }
 
@@ -359,13 +363,13 @@ export async function carryOut(a: Authentic): Promise<RemoteVerdict> {
         // audited with key id 0: every key
         action = "revoked"
         args = [0]
+    } else if (action === "rolledBack") {
+        // a companion found the store behind: the generation goes past the one it saw (before the
+        // counter: a raise that outlives a refusal is harmless)
+        await saveMeta(argU32(a.args))
     }
-    // the counter before the command takes effect; a revocation, or a companion that found the
-    // store behind, raises the store's generation (./store.ts) before the answer carries it. The
-    // answer carries the raised one even if the meta did not read back: a companion then finds
-    // the store behind after the next restart, and applies its changes again
+    // the counter before the command takes effect
     const saved = targets.length > 0 ? await revokeAndSave(targets, keyId, counter) : await saveOne(companionIndex(companions, keyId))
-    if (saved && (targets.length > 0 || action === "rolledBack")) await saveMeta(targets.length > 0 ? 0 : argU32(a.args))
     if (!saved) {
         // a counter not on flash could be replayed after a restart: refuse (Busy: not carried out)
         console.log(`lock: companion record did not read back: command from companion ${keyId} not carried out`)

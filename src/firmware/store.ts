@@ -289,16 +289,12 @@ export async function saveRecovery(digest: Bytes): Promise<boolean> {
     return await saveMeta(0)
 }
 
-/**
- * Marks bit `bit` of a chunk bitmap (0 users, 1 names, 2 audit) as present; meta written first.
- * A user chunk always writes the meta: a user change raises the generation.
- */
+/** Marks bit `bit` of a chunk bitmap (1 names, 2 audit) as present; meta written first. */
 async function markPresent(field: number, bit: number): Promise<boolean> {
     const mask = 1 << bit
-    const bits = field === 0 ? meta.userChunks : field === 1 ? meta.nameChunks : meta.auditSegments
-    if ((bits & mask) !== 0 && !metaLost && field !== 0) return true
-    if (field === 0) meta.userChunks = bits | mask
-    else if (field === 1) meta.nameChunks = bits | mask
+    const bits = field === 1 ? meta.nameChunks : meta.auditSegments
+    if ((bits & mask) !== 0 && !metaLost) return true
+    if (field === 1) meta.nameChunks = bits | mask
     else meta.auditSegments = bits | mask
     return await saveMeta(0)
 }
@@ -350,7 +346,9 @@ function blank(b: Buffer): boolean {
  * the meta bit that lists it) read back: only then may the lock say the change is kept.
  */
 export async function saveUserChunk(chunk: number, data: Bytes): Promise<boolean> {
-    if (!(await markPresent(0, chunk))) return false
+    // the meta first, always: it lists the chunk, and a user change raises the generation
+    meta.userChunks = meta.userChunks | (1 << chunk)
+    if (!(await saveMeta(0))) return false
     const b = data as Buffer
     if (blank(b)) return await deleteRaw(userKey(chunk))
     return await writeRaw(userKey(chunk), sealed("U" + chunk, b))

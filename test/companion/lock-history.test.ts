@@ -52,7 +52,7 @@ describe("the key file's lock history", () => {
         expect(h.changes[LOG_LIMIT - 1].generation).toBe(100 + LOG_LIMIT + 4)
     })
 
-    it("keeps the history when the key is removed, replaced or its counter taken", () => {
+    it("keeps the history when the key is removed, put back or its counter taken", () => {
         const s = store()
         s.put(REC)
         s.logChange(LOCK, { command: "lost-phone", args: [], generation: 7 })
@@ -61,6 +61,18 @@ describe("the key file's lock history", () => {
         s.put({ ...REC, keyId: 4 })
         expect(s.get(LOCK)?.keyId).toBe(4)
         expect(s.history(LOCK).changes).toEqual([{ command: "lost-phone", args: [], generation: 7 }])
+    })
+
+    it("starts afresh when a new key is enrolled (forgetHistory): nothing logged before can need applying again", () => {
+        const s = store()
+        s.put(REC)
+        s.seeGeneration(LOCK, 30)
+        s.logChange(LOCK, { command: "user-remove", args: [3], generation: 31 })
+        s.seeGeneration("0011223344556677", 4)
+        s.forgetHistory(LOCK)
+        expect(s.history(LOCK)).toEqual({ lock: LOCK, generation: 0, changes: [] })
+        expect(s.history("0011223344556677").generation).toBe(4)
+        expect(s.get(LOCK)).toEqual(REC)
     })
 
     it("reads a key file without a history (an older CLI's), and drops a damaged history record", () => {
