@@ -5,10 +5,15 @@
  * changes undone, the revoked key and the deleted code work again). The companion's next command
  * finds the store's generation below the one it saw, says so, tells the lock (StoreRolledBack in
  * the audit log, the StoreLost alarm) and applies its revocation and deletion again: the revoked
- * key is refused again and the deleted code opens nothing.
+ * key is refused again and the deleted code opens nothing. A restore keeps the backup's
+ * generation: what is applied again is what was changed since the backup, nothing older.
  */
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { addUser } from "../../companion/admin"
+import { backupLock, restoreLock } from "../../companion/backup"
 import { parseCli, runCommand, type CliOptions } from "../../companion/cli"
 import { command, enrol, LockRefusal } from "../../companion/protocol"
 import { onRollback, RollbackReport } from "../../companion/rollback"
@@ -98,5 +103,42 @@ describe("a store that went back in time", () => {
             expect(reports).toHaveLength(1)
         },
         120000,
+    )
+
+    itNeeds("wipeFlash")(
+        "after a restore, finds the lock behind by the backup's own generation and applies again only what changed since the backup",
+        async () => {
+            const reports: RollbackReport[] = []
+            restore = onRollback(r => reports.push(r))
+            const { b, client, store, rec } = await enrolled()
+            const params = [0, 0, 0, 0, 0, 0, 0, 0]
+            const old = await addUser(client, store, { type: UserType.Unrestricted, name: "Old", params }, "5281")
+            // a removal before the backup: logged, and already in the backup
+            await command(client, store, "user-remove", [old])
+            const ana = await addUser(client, store, { type: UserType.Unrestricted, name: "Ana", params }, "3917")
+            const file = join(mkdtempSync(join(tmpdir(), "latchkey-rollback-")), "lock.backup")
+            const pass = async () => "a long backup passphrase"
+            await backupLock(client, file, pass, 5000)
+            const atBackup = store.history(rec.lock).generation
+            // a removal after the backup: the restore undoes it
+            await command(client, store, "user-remove", [ana])
+            b.powerCut()
+            await b.wipeFlash()
+            await b.powerOn()
+            await b.pressProgramButton()
+            await restoreLock(client, store, { file, replaceBoard: false, timeoutMs: 10000 }, pass)
+            for (let i = 0; ; i++) {
+                const o = await outcome(command(client, store, "lock"))
+                if (o === "Ok") break
+                if (i >= 5) throw new Error(`the companion's command after the restore: ${o}`)
+                await sleep(1000)
+            }
+            expect(reports).toHaveLength(1)
+            // the restored store's generation is the backup's (plus the writes of its boot), not 0
+            expect(reports[0].found).toBeGreaterThanOrEqual(atBackup)
+            expect(reports[0].reapplied).toEqual([`user-remove ${ana}`])
+            expect(await attempt(b, "3917")).toBe("failure")
+        },
+        240000,
     )
 })
