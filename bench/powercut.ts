@@ -65,13 +65,15 @@ runBench("bench:power", {
         store_formats: s.store_formats,
         crashed_boots: s.crashed_boots,
         silent_rollbacks: s.silent_rollbacks,
+        rollbacks_found: s.rollbacks_found,
+        rollbacks_suspected: s.rollbacks_suspected,
         lost_after_restore: s.lost_after_restore,
         restores: s.restores,
         restores_after_reset: s.restores_after_reset,
         restore_failures: s.restore_failures,
         losses_without_backup: s.losses_without_backup,
         backups: s.backups,
-        goal: "all counts 0 except cuts (and the restore counts: backups, restores, restores_after_reset)",
+        goal: "all counts 0 except cuts (and the restore counts: backups, restores, restores_after_reset; and rollbacks_found, rollbacks_suspected)",
         goal_met: problems === 0,
         problems_after_intact_writes: s.intact,
         problems_after_damaged_writes: s.damaged,
@@ -81,7 +83,8 @@ runBench("bench:power", {
         cut_at_a_random_time: s.at_random_time,
         harness_errors: s.harness_errors,
         audit_note: "broken_audit_chains: boots whose own audit chain check (every link, under the key derived from the device key) says BROKEN",
-        restore_note: "after every confirmed user change the owner takes a backup (the real latchkey backup code over the bus); after each cut that lost state (formatted or bricked store, STORE LOST, lost users or companion) the owner restores the newest one (the reset ritual first if the lock is still set up, then a program-button press and the real latchkey restore code) and types every code it held and sends a companion command; lost_after_restore counts the codes and companion keys that still fail. silent_rollbacks: cuts after which the lock came up with older state (fewer users, no companion, a lower failure count) and no STORE LOST at that boot; revoked users or companions coming back are not exercised (the chain revokes nothing)",
+        restore_note: "after every confirmed user change the owner takes a backup (the real latchkey backup code over the bus); after each cut that lost state (formatted or bricked store, STORE LOST, lost users or companion) the owner restores the newest one (the reset ritual first if the lock is still set up, then a program-button press and the real latchkey restore code) and types every code it held and sends a companion command; lost_after_restore counts the codes and companion keys that still fail.",
+        rollback_note: "cuts after which the lock came up with older state (fewer users, no companion, a lower failure count) and no STORE LOST at that boot: rollbacks_found when the companion's next command (the real companion code, after every damaged write and 1 boot in 10 otherwise, once a companion is enrolled) found the store's generation below the highest it saw (then it told the lock and applied its logged changes again); rollbacks_suspected when the lock refused the companion's key and the companion said its store may have gone back (a clear refusal proves nothing); silent_rollbacks otherwise (no companion enrolled or asked, or only the failure count went back: the generation does not cover it). Revoked users or companions coming back are not exercised here (the chain revokes nothing): test/scenario/rollback.test.ts covers them",
         user_changes_note: "user changes = the first enrolment, companion enrolments, and users a companion adds (named, 6-digit codes); not users added through the keypad menu",
         findings: s.findings,
         firmware: "build/firmware-fast.devs (same code as firmware.devs, short lockouts)",
@@ -89,7 +92,7 @@ runBench("bench:power", {
     }
     recordResult("power_cut", result)
     console.log(`power: ${s.cuts} cuts (${JSON.stringify(s.by_kind)}): counter_resets ${s.counter_resets}, lost_users ${s.lost_users}, broken_audit_chains ${s.broken_audit_chains}, opened_without_code ${s.opened_without_code}, boot_failures ${s.boot_failures}, store formats ${s.store_formats}, crashed boots ${s.crashed_boots}: ${result.goal_met ? "goal met" : "GOAL MISSED"} (${result.seconds} s)`)
-    console.log(`power:   silent_rollbacks ${s.silent_rollbacks}; restores ${s.restores} (${s.restores_after_reset} after the reset ritual, ${s.restore_failures} failed), lost_after_restore ${s.lost_after_restore}, losses with no backup yet ${s.losses_without_backup}, backups ${s.backups}`)
+    console.log(`power:   silent_rollbacks ${s.silent_rollbacks} (found by the companion ${s.rollbacks_found}, suspected ${s.rollbacks_suspected}); restores ${s.restores} (${s.restores_after_reset} after the reset ritual, ${s.restore_failures} failed), lost_after_restore ${s.lost_after_restore}, losses with no backup yet ${s.losses_without_backup}, backups ${s.backups}`)
     console.log(`power:   after intact writes: ${JSON.stringify(s.intact)}; after torn/corrupted writes: ${JSON.stringify(s.damaged)}; harness errors ${s.harness_errors}; confirmed before a cut: ${JSON.stringify(s.confirmed)}`)
     for (const f of s.findings.slice(0, 8)) console.log(`power:   ${f}`)
 })

@@ -89,7 +89,7 @@ export function rows(r: any): Row[] {
             ["power_cut: opened_without_code", `${p.opened_without_code}`, "0", yes(p.opened_without_code === 0)],
             ...(p.silent_rollbacks !== undefined
                 ? ([
-                      ["power_cut: silent_rollbacks", `${p.silent_rollbacks}`, "0", yes(p.silent_rollbacks === 0)],
+                      ["power_cut: silent_rollbacks (found, suspected by the companion)", `${p.silent_rollbacks} (${p.rollbacks_found ?? 0}, ${p.rollbacks_suspected ?? 0})`, "0", yes(p.silent_rollbacks === 0)],
                       ["power_cut: lost_after_restore (restores)", `${p.lost_after_restore} (${p.restores}, ${p.restores_after_reset} after the reset ritual, ${p.restore_failures} failed)`, "0", yes(p.lost_after_restore === 0)],
                   ] as Row[])
                 : []),
@@ -204,9 +204,12 @@ export function notes(r: any): string[] {
                 `Power cuts, restore: after every user change the lock confirmed, a backup (the real \`latchkey backup\` code); after each of the ${p.restores} cuts that lost state ` +
                     `(${p.losses_without_backup} more lost the first enrolment, before any backup), the owner's restore: the reset ritual when the lock was still set up ` +
                     `(${p.restores_after_reset}), a program-button press and the real \`latchkey restore\`; then every code of the backup typed and a companion command sent: ` +
-                    `${p.lost_after_restore} still lost, ${p.restore_failures} restore(s) failed. silent_rollbacks: ${p.silent_rollbacks} boot(s) came up with older state ` +
-                    `(fewer users, the companion gone, a lower failure count) and said nothing (no STORE LOST): nothing detects a rollback yet: no generation number is kept. ` +
-                    `Revoked users or companions coming back are not exercised: the chain revokes nothing.`,
+                    `${p.lost_after_restore} still lost, ${p.restore_failures} restore(s) failed. Rollbacks (a boot with older state: fewer users, the companion gone, a lower ` +
+                    `failure count; and no STORE LOST): ${p.rollbacks_found ?? 0} found by the companion's next command (the real companion code: the sealed answer's store ` +
+                    `generation below the highest it saw; it told the lock and applied its logged changes again), ${p.rollbacks_suspected ?? 0} suspected (the lock refused ` +
+                    `the companion's key, and the companion said its store may have gone back: a clear refusal proves nothing), ${p.silent_rollbacks} silent (no companion ` +
+                    `enrolled or asked at that boot, or only the failure count went back, which the generation does not cover). Revoked users or companions coming back ` +
+                    `are not exercised here (the chain revokes nothing): test/scenario/rollback.test.ts covers them.`,
             )
         if (i.counter_resets || i.lost_users)
             out.push(

@@ -223,8 +223,10 @@ function withRestoreEntry(settings: { [key: string]: Uint8Array }, now: number):
     const seg = appendAudit(w, now, AuditKind.LockFactoryReset, AuditSource.Button, RESTORED_SLOT, m => new Uint8Array(hmac(auditKey, m as Uint8Array))) as Uint8Array
     const index = segmentOf(segmentFirstSeq(seg))
     out[`$lk.a${index}`] = Uint8Array.from(seg)
-    // the meta lists every audit segment that may exist: add this one's bit, sealed again
-    const meta = Uint8Array.from(settings["$lk.meta"].subarray(0, 20))
+    // the meta lists every audit segment that may exist: add this one's bit, sealed again (all its
+    // data kept: the store generation too, so the companion finds the restored lock behind only
+    // by the changes made since the backup)
+    const meta = Uint8Array.from(settings["$lk.meta"].subarray(0, settings["$lk.meta"].length - 4))
     const bits = (meta[7] | (meta[8] << 8) | (meta[9] << 16)) | (1 << index)
     meta[7] = bits & 255
     meta[8] = (bits >> 8) & 255

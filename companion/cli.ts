@@ -10,7 +10,20 @@
 import { createRequire } from "node:module"
 import { createNodeSocketTransport, JDBus } from "jacdac-ts"
 import { addUser, listUsers, localNowSeconds, parseLocalDateTime, parseMode, parseUserType, readAudit, scheduleParams, setClock } from "./admin"
-import { AlreadyEnrolled, command, defaultKeyFile, enrol, ENROL_BUS_ONLY, EnrolNotRemote, KeyStore, LockRefusal, ProtocolMismatch, UnprovenAnswer, UnsafeKeyFile } from "./protocol"
+import {
+    AlreadyEnrolled,
+    command,
+    defaultKeyFile,
+    enrol,
+    ENROL_BUS_ONLY,
+    EnrolNotRemote,
+    KeyStore,
+    LockRefusal,
+    ProtocolMismatch,
+    storeGeneration,
+    UnprovenAnswer,
+    UnsafeKeyFile,
+} from "./protocol"
 import { LockBusy } from "./file-lock"
 import { BACKUP_COMMANDS, brokerRefusal, checkBackupArgs, runBackupCommand } from "./backup-command"
 import { BackupFileError } from "./backup-file"
@@ -295,9 +308,10 @@ export async function runCommand(
         const lockout =
             s.lockoutRemainingMs > 0 ? `; keypad LOCKED OUT: ${Math.ceil(s.lockoutRemainingMs / 1000)} s left (\`latchkey clear-lockout\` ends it)` : ""
         const lost = storeLossNote(s, store.get(lockId)?.keyId)
+        const gen = await generationNote(t, store, lockId)
         return {
-            text: `${s.provisioned ? s.lockState : "not set up (setup mode)"}, mode ${s.operatingMode}, ${s.failureCount} failed attempt(s)${lockout}${lost.text}`,
-            data: { ...s, storeLost: lost.lost },
+            text: `${s.provisioned ? s.lockState : "not set up (setup mode)"}, mode ${s.operatingMode}, ${s.failureCount} failed attempt(s)${lockout}${lost.text}${gen.text}`,
+            data: { ...s, storeLost: lost.lost, ...gen.data },
         }
     }
     if (o.command === "enrol") {
@@ -397,6 +411,24 @@ export async function runCommand(
     }
     const text = dropped ? `${done[o.command]}; this computer's key removed from ${store.path}` : done[o.command]
     return { text, data: { command: o.command, ...(dropped ? { keyRemoved: true } : {}) } }
+}
+
+/**
+ * What `status` says of the store's generation: read sealed with this computer's key (a sealed
+ * read that changes nothing), with the highest this computer saw before; not known without a key.
+ */
+async function generationNote(t: LockLink, store: KeyStore, lockId: string): Promise<{ text: string; data: object }> {
+    if (!store.get(lockId)) return { text: "; store generation not known (only a sealed answer carries it: this computer holds no key for this lock)", data: {} }
+    try {
+        const g = await storeGeneration(t, store)
+        const behind = g.generation < g.remembered ? ` BEHIND the ${g.remembered} this computer saw: the store went back in time (reported and repaired above)` : ""
+        return {
+            text: `; store generation ${g.generation}${behind || ` (highest this computer saw before: ${g.remembered})`}`,
+            data: { generation: g.generation, generationSeen: g.remembered },
+        }
+    } catch (e) {
+        return { text: `; store generation not read (${(e as Error).message.split("\n")[0]})`, data: {} }
+    }
 }
 
 /** `status` and `mode` over a broker: its retained copy of the lock's state, said to be just that. */

@@ -1,6 +1,8 @@
 /**
  * The companion's key file: the key this computer holds for each lock it is enrolled with, and the
- * last counter it used with it. Only its owner may read or change it:
+ * last counter it used with it; and per lock, the highest store generation it saw and the changes
+ * it made that a store gone back in time would undo (./rollback.ts). Only its owner may read or
+ * change it:
  *
  * - the file and its folder must not be symbolic links, must belong to the user running the CLI,
  *   and must not be writable by anyone else (the file not readable by anyone else either);
@@ -36,6 +38,37 @@ export interface CompanionKey {
     keyId: number
     key: string
     counter: number
+}
+
+/**
+ * A change this computer made to a lock that a store gone back in time would undo (a revocation,
+ * a lost phone, a user removed, disabled or enabled, a mode change): re-applied, in order, when
+ * the lock's answers show a generation below this change's.
+ */
+export interface LoggedChange {
+    /** The companion command (COMMANDS of ./protocol.ts) and its arguments. */
+    command: string
+    args: number[]
+    /** The store generation the lock's answer to it carried. */
+    generation: number
+}
+
+/** What this computer remembers of a lock besides its key (kept when the key is removed; started afresh by an enrolment). */
+export interface LockHistory {
+    lock: string
+    /** The highest store generation any sealed answer of this lock carried. */
+    generation: number
+    /** The changes to re-apply should the store go back (the newest LOG_LIMIT). */
+    changes: LoggedChange[]
+}
+
+/** Changes kept per lock. */
+export const LOG_LIMIT = 100
+
+/** The key file's contents. */
+interface KeyFileData {
+    keys: CompanionKey[]
+    history: LockHistory[]
 }
 
 /** Default key file: $LATCHKEY_HOME/keys.json, else ~/.latchkey/keys.json. */
@@ -105,6 +138,19 @@ function checkOwnership(path: string, st: Stats, folder: boolean) {
         )
 }
 
+/** A history record as written by this code (anything else in the file is dropped, never trusted). */
+function validHistory(h: unknown): h is LockHistory {
+    const x = h as LockHistory
+    return (
+        !!x &&
+        typeof x.lock === "string" &&
+        Number.isInteger(x.generation) &&
+        x.generation >= 0 &&
+        Array.isArray(x.changes) &&
+        x.changes.every(c => !!c && typeof c.command === "string" && Array.isArray(c.args) && c.args.every(a => Number.isInteger(a) && a >= 0 && a <= 255) && Number.isInteger(c.generation))
+    )
+}
+
 /** Writes all of `data` at the file position of `fd`. */
 function writeAll(fd: number, data: Buffer) {
     for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at)
@@ -132,7 +178,62 @@ export class KeyStore {
     constructor(readonly path: string = defaultKeyFile()) {}
 
     all(): CompanionKey[] {
-        return this.read()
+        return this.read().keys
+    }
+
+    /** What this computer remembers of `lock`: the highest generation seen and its logged changes. */
+    history(lock: string): LockHistory {
+        return this.read().history.find(h => h.lock === lock) ?? { lock, generation: 0, changes: [] }
+    }
+
+    /**
+     * Remembers `generation` (a sealed answer of `lock` carried it) if it is the highest seen;
+     * returns the highest seen before it (0: none yet). Written only when it rises.
+     */
+    seeGeneration(lock: string, generation: number): number {
+        let before = 0
+        this.updateHistory(lock, h => {
+            before = h.generation
+            if (generation <= h.generation) return false
+            h.generation = generation
+            return true
+        })
+        return before
+    }
+
+    /** Logs a change made to `lock` (its answer carried `generation`), dropping the oldest past LOG_LIMIT. */
+    logChange(lock: string, change: LoggedChange) {
+        this.updateHistory(lock, h => {
+            h.changes.push(change)
+            if (h.changes.length > LOG_LIMIT) h.changes.splice(0, h.changes.length - LOG_LIMIT)
+            if (change.generation > h.generation) h.generation = change.generation
+            return true
+        })
+    }
+
+    /**
+     * Starts `lock`'s history afresh (a new key enrolled): a key enrolled now cannot reach a store
+     * older than its enrolment, so nothing logged before can need applying again, and after a
+     * factory reset the lock's generation starts again from 0 (applying old changes to it would
+     * remove users set up since).
+     */
+    forgetHistory(lock: string) {
+        this.updateHistory(lock, h => {
+            if (h.generation === 0 && h.changes.length === 0) return false
+            h.generation = 0
+            h.changes = []
+            return true
+        })
+    }
+
+    /** Gives logged change `index` of `lock` the generation of its re-applied answer. */
+    relogChange(lock: string, index: number, generation: number) {
+        this.updateHistory(lock, h => {
+            if (index >= h.changes.length) return false
+            h.changes[index].generation = generation
+            if (generation > h.generation) h.generation = generation
+            return true
+        })
     }
 
     get(lock: string): CompanionKey | undefined {
@@ -185,15 +286,33 @@ export class KeyStore {
         return dir
     }
 
-    /** Reads the keys (none when the file does not exist), refusing an unsafe file or folder. */
-    private read(): CompanionKey[] {
-        if (this.folder(false) === null) return []
+    /** Changes `lock`'s history under the key file's lock (`change` returns false: nothing to write). */
+    private updateHistory(lock: string, change: (h: LockHistory) => boolean) {
+        const dir = this.folder(true)!
+        this.read()
+        const fileLock = takeLock(`${this.path}.lock`)
+        try {
+            const data = this.read()
+            let h = data.history.find(x => x.lock === lock)
+            if (!h) {
+                h = { lock, generation: 0, changes: [] }
+                data.history.push(h)
+            }
+            if (change(h)) this.write(dir, data)
+        } finally {
+            fileLock.release()
+        }
+    }
+
+    /** Reads the keys and histories (none when the file does not exist), refusing an unsafe file or folder. */
+    private read(): KeyFileData {
+        if (this.folder(false) === null) return { keys: [], history: [] }
         let fd: number
         try {
             // no-follow: a link is refused, never read through; non-blocking: a FIFO cannot hang us
             fd = openSync(this.path, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
         } catch (e) {
-            if (errno(e) === "ENOENT") return []
+            if (errno(e) === "ENOENT") return { keys: [], history: [] }
             if (errno(e) === "ELOOP" || errno(e) === "EMLINK") checkOwnership(this.path, lstatSync(this.path), false)
             throw e
         }
@@ -206,7 +325,7 @@ export class KeyStore {
         }
         try {
             const data = JSON.parse(text)
-            return Array.isArray(data.keys) ? data.keys : []
+            return { keys: Array.isArray(data.keys) ? data.keys : [], history: Array.isArray(data.history) ? data.history.filter(validHistory) : [] }
         } catch (e) {
             throw new Error(`key file ${this.path} is damaged (${(e as Error).message}); move it away and enrol again`)
         }
@@ -221,20 +340,21 @@ export class KeyStore {
         this.read()
         const lock = takeLock(`${this.path}.lock`)
         try {
-            const next = change(this.read())
-            if (next) this.write(dir, next)
+            const data = this.read()
+            const next = change(data.keys)
+            if (next) this.write(dir, { keys: next, history: data.history })
         } finally {
             lock.release()
         }
     }
 
     /** A new file (exclusive, no-follow, 0600), synced, renamed over the key file; then the folder synced. */
-    private write(dir: string, keys: CompanionKey[]) {
+    private write(dir: string, data: KeyFileData) {
         const tmp = `${this.path}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`
         const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600)
         try {
             if (POSIX) fchmodSync(fd, 0o600)
-            writeAll(fd, Buffer.from(JSON.stringify({ keys }, null, 2) + "\n"))
+            writeAll(fd, Buffer.from(JSON.stringify(data.history.length > 0 ? data : { keys: data.keys }, null, 2) + "\n"))
             fsyncSync(fd)
         } catch (e) {
             closeSync(fd)

@@ -14,6 +14,7 @@ import {
     CMD_LOST_PHONE,
     CMD_MODE,
     CMD_REVOKE,
+    CMD_ROLLED_BACK,
     CMD_UNLOCK,
     CMD_USER_ADD,
     CMD_USER_DISABLE,
@@ -24,6 +25,7 @@ import {
     MAX_COMPANIONS,
     TAG_BYTES,
 } from "../src/core/remote"
+import { MAX_USERS } from "../src/core/users"
 import {
     CHALLENGE_BYTES,
     commandFrame,
@@ -43,6 +45,7 @@ import {
 import { MAX_KEY_ID } from "../src/core/enrolment"
 import { ANSWER_TIMEOUT_MS, BusTransport, LockLink, NoAnswer, transportOf } from "./transport"
 import { CompanionKey, KeyStore } from "./keyfile"
+import { isLogged, recoverFromRollback } from "./rollback"
 
 export { defaultKeyFile, KeyStore, UnsafeKeyFile, type CompanionKey } from "./keyfile"
 
@@ -95,6 +98,7 @@ export const COMMANDS: { [name: string]: number } = {
     "user-name": CMD_USER_NAME,
     "user-list": CMD_USER_LIST,
     "audit-read": CMD_AUDIT_READ,
+    "rolled-back": CMD_ROLLED_BACK,
 }
 
 /**
@@ -116,6 +120,18 @@ export class LockRefusal extends Error {
 /** What the CLI says of a clear Refused: the lock does not say why, to anyone. */
 export const UNAUTHENTICATED_REFUSAL =
     "the command did not authenticate (this computer's key is not enrolled with this lock, or was revoked; or the challenge expired); nothing was carried out"
+
+/**
+ * Added to a clear Refused from a lock this computer has had sealed answers from: a store gone
+ * back to before this key's enrolment refuses it the same way (a clear answer proves nothing, so
+ * this is a suspicion to check, never a finding).
+ */
+export function keyRefusedAfter(seen: number): string {
+    return (
+        `. If no companion revoked this computer's key, the lock's store may have gone back in time to before its enrolment ` +
+        `(this computer saw its generation reach ${seen}): check \`latchkey audit\` from another companion, or enrol again`
+    )
+}
 
 /** An answer that does not open with the key and challenge of the request it answers. */
 export class UnprovenAnswer extends Error {
@@ -157,6 +173,8 @@ export interface Answer {
     /** Whether the lock sealed it for this request. */
     authenticated: boolean
     payload: Buffer
+    /** The lock's store generation the sealed answer carried (-1: a clear answer). */
+    generation: number
 }
 
 /**
@@ -169,7 +187,7 @@ export interface Answer {
 export function openAnswer(key: Buffer, keyId: number, counter: number, command: number, challenge: Uint8Array, frame: Uint8Array, name = "the command"): Answer {
     const clear = readClear(frame)
     if (clear === "Ok") throw new UnprovenAnswer(name)
-    if (clear !== null) return { status: clear, authenticated: false, payload: Buffer.alloc(0) }
+    if (clear !== null) return { status: clear, authenticated: false, payload: Buffer.alloc(0), generation: -1 }
     if (frame.length < 2 + TAG_BYTES || frame[0] !== PROTOCOL_VERSION || frame[1] !== FRAME_SEALED) throw new UnprovenAnswer(name)
     const sealed = frame.subarray(2)
     const decipher = createDecipheriv("aes-256-ccm", key, Buffer.from(frameIv(challenge, DIR_ANSWER)), { authTagLength: TAG_BYTES })
@@ -182,7 +200,7 @@ export function openAnswer(key: Buffer, keyId: number, counter: number, command:
     }
     const a = parseAnswerPlain(plain)
     if (!a || a.command !== command || a.keyId !== keyId || a.counter !== counter) throw new UnprovenAnswer(name)
-    return { status: STATUS_NAMES[a.status] ?? `${a.status}`, authenticated: true, payload: Buffer.from(a.rest) }
+    return { status: STATUS_NAMES[a.status] ?? `${a.status}`, authenticated: true, payload: Buffer.from(a.rest), generation: a.generation }
 }
 
 async function ask(srv: JDService, cmd: number, payload: Uint8Array): Promise<Uint8Array> {
@@ -245,6 +263,7 @@ export async function enrol(link: LockLink, store: KeyStore): Promise<CompanionK
     if (status !== 0) throw new LockRefusal(STATUS_NAMES[status] ?? `${status}`)
     const rec: CompanionKey = { lock: srv.device.deviceId, keyId, key: Buffer.from(key).toString("hex"), counter: 0 }
     store.put(rec)
+    store.forgetHistory(rec.lock)
     return rec
 }
 
@@ -342,8 +361,25 @@ function answerTo(frame: Uint8Array, key: Buffer, keyId: number, counter: number
  * lock and saved before sending, so neither a crash nor another run at once reuses one), send,
  * open the sealed answer. Resolves with the answer's plaintext;
  * throws LockRefusal (with the lock's reason, when it gave one) when the lock says no.
+ * Every sealed answer's store generation is checked against the highest this computer saw: a
+ * lower one is a store gone back in time, reported and repaired (./rollback.ts) before this
+ * resolves.
  */
 export async function request(link: LockLink, store: KeyStore, name: string, args: number[] = []): Promise<Buffer> {
+    return (await requestAnswer(link, store, name, args)).payload
+}
+
+/** A sealed Ok answer: its payload and the store generation it carried. */
+export interface OkAnswer {
+    payload: Buffer
+    generation: number
+}
+
+/**
+ * request(), resolving with the store generation too. `repairing`: a command of the repair after
+ * a rollback (./rollback.ts): its generation is remembered, never checked, and it is not logged.
+ */
+export async function requestAnswer(link: LockLink, store: KeyStore, name: string, args: number[] = [], repairing = false): Promise<OkAnswer> {
     const code = COMMANDS[name]
     if (code === undefined) throw new Error(`unknown command "${name}" (one of ${Object.keys(COMMANDS).join(", ")})`)
     const t = transportOf(link)
@@ -384,11 +420,30 @@ export async function request(link: LockLink, store: KeyStore, name: string, arg
             continue
         }
         if (!answer.authenticated) {
-            throw new LockRefusal(answer.status, answer.status === "Refused" ? UNAUTHENTICATED_REFUSAL : "", false)
+            const seen = answer.status === "Refused" ? store.history(lock).generation : 0
+            throw new LockRefusal(answer.status, answer.status === "Refused" ? UNAUTHENTICATED_REFUSAL + (seen > 0 ? keyRefusedAfter(seen) : "") : "", false)
+        }
+        // sealed under this computer's key: the broker cannot forge a generation
+        const seen = store.seeGeneration(lock, answer.generation)
+        if (answer.status === "Ok" && isLogged(name) && !repairing) store.logChange(lock, { command: name, args, generation: answer.generation })
+        if (answer.generation < seen && !repairing) {
+            await recoverFromRollback(store, lock, answer.generation, seen, (n, a) => requestAnswer(t, store, n, a, true))
         }
         if (answer.status !== "Ok") throw new LockRefusal(answer.status, answer.payload.toString("latin1"))
-        return answer.payload
+        return { payload: answer.payload, generation: answer.generation }
     }
+}
+
+/**
+ * The lock's store generation, from a sealed read that changes nothing (the user list past its
+ * last slot: an empty page); the read's answer is checked like any other (a store found behind is
+ * reported and repaired first). Resolves with it and the highest this computer had seen before.
+ */
+export async function storeGeneration(link: LockLink, store: KeyStore): Promise<{ generation: number; remembered: number }> {
+    const lock = await transportOf(link).lockId()
+    const remembered = store.history(lock).generation
+    const a = await requestAnswer(link, store, "user-list", [MAX_USERS + 1])
+    return { generation: a.generation, remembered }
 }
 
 /** A Busy lock is asked again this many times, this long apart (it refills one command per 500 ms). */

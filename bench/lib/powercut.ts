@@ -27,6 +27,7 @@ import { MASTER, newBoard, sleep, SimulatedBoard } from "./board"
 import { InProcessDevice } from "../../sim/devices/device"
 import { Rng } from "./stats"
 import { BackupTaken, restoreAndCheck, takeBackup } from "./powercut-restore"
+import { onRollback } from "../../companion/rollback"
 import { weakCodeReason } from "../../src/core/index"
 
 export type CutKind = "wrong_attempt" | "unlock" | "enrolment" | "companion" | "user_change" | "torn_write" | "flipped_bits" | "erased_tail"
@@ -64,14 +65,32 @@ export interface CutStats {
     restore_failures: number
     /** Users of the backup (each code, and the companion's key) that still do not work after the restore. */
     lost_after_restore: number
-    /** Cuts after which the lock came up with older state (users, companion or failure count gone back) and reported nothing (no STORE LOST). */
+    /**
+     * Cuts after which the lock came up with older state (users, companion or failure count gone
+     * back) and nothing reported it: no STORE LOST at that boot, and the companion's next command
+     * (when one is sent) neither found the store's generation behind nor had its key refused.
+     */
     silent_rollbacks: number
+    /** Of the cuts that brought older state: found by the companion (a sealed answer's generation below the highest it saw; repaired and reported to the lock). */
+    rollbacks_found: number
+    /** Of the cuts that brought older state: the companion's key refused, and the companion said its store may have gone back (a suspicion: a clear refusal proves nothing). */
+    rollbacks_suspected: number
 }
 
-const RESTORE_FIELDS = ["backups", "losses_without_backup", "restores", "restores_after_reset", "restore_failures", "lost_after_restore", "silent_rollbacks"] as const
+/** Rollback reports of the real companion code (companion/rollback.ts), by lock id, in this process. */
+const rollbackReports = new Map<string, number>()
+let listening = false
+
+function listenForRollbacks() {
+    if (listening) return
+    listening = true
+    onRollback(r => rollbackReports.set(r.lock, (rollbackReports.get(r.lock) ?? 0) + 1))
+}
+
+const RESTORE_FIELDS = ["backups", "losses_without_backup", "restores", "restores_after_reset", "restore_failures", "lost_after_restore", "silent_rollbacks", "rollbacks_found", "rollbacks_suspected"] as const
 
 export function emptyStats(): CutStats {
-    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, crashed_boots: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, confirmed: {}, findings: [], backups: 0, losses_without_backup: 0, restores: 0, restores_after_reset: 0, restore_failures: 0, lost_after_restore: 0, silent_rollbacks: 0 }
+    return { cuts: 0, counter_resets: 0, lost_users: 0, broken_audit_chains: 0, opened_without_code: 0, boot_failures: 0, store_formats: 0, crashed_boots: 0, harness_errors: 0, intact: {}, damaged: {}, by_kind: {}, at_write: 0, at_random_time: 0, confirmed: {}, findings: [], backups: 0, losses_without_backup: 0, restores: 0, restores_after_reset: 0, restore_failures: 0, lost_after_restore: 0, silent_rollbacks: 0, rollbacks_found: 0, rollbacks_suspected: 0 }
 }
 
 export function addStats(a: CutStats, b: CutStats): CutStats {
@@ -385,9 +404,15 @@ export class CutChain {
         this.truth.codes = Math.max(0, codes)
         this.truth.minFailures = codes > 0 ? failures : 0
         this.truth.lockoutMs = resumed ? Number(resumed[1]) : 0
+        let found = false
+        let suspected = false
         if (this.truth.companions > 0 && this.opts.companions && (/companion|torn|flipped|erased/.test(what) || this.rng.chance(0.1))) {
-            // a companion confirmed before the cut must still work
+            // a companion confirmed before the cut must still work; its answer's generation is
+            // checked by the real companion code, which reports a store found behind
+            const reportsBefore = this.rollbacksReported()
             const ok = await command(this.client, this.store, "lock").then(() => "Ok", e => (e as Error).message)
+            found = this.rollbacksReported() > reportsBefore
+            suspected = /gone back in time/.test(ok)
             if (!/^Ok$|Busy/.test(ok)) {
                 if (/did not authenticate|not enrolled/.test(ok)) {
                     this.problem("lost_users", what, this.truth.companions)
@@ -400,12 +425,28 @@ export class CutChain {
             this.truth.minFailures = 0 // an accepted companion command clears the counter
         }
         this.checkLatch()
-        // older state mounted (a stale store copy) with nothing said: no STORE LOST at this boot
+        // older state mounted (a stale store copy) with nothing said: no STORE LOST at this boot,
+        // and the companion neither found the store behind nor said its key was refused
         if (rolledBack && !formatted && !reported) {
-            this.stats.silent_rollbacks++
-            this.note(`after ${what}: older state mounted and nothing reported (a silent rollback)`)
+            if (found) {
+                this.stats.rollbacks_found++
+                this.note(`after ${what}: older state mounted; the companion found the store's generation behind and reported it`)
+            } else if (suspected) {
+                this.stats.rollbacks_suspected++
+                this.note(`after ${what}: older state mounted; the companion's key refused and the companion said the store may have gone back`)
+            } else {
+                this.stats.silent_rollbacks++
+                this.note(`after ${what}: older state mounted and nothing reported (a silent rollback)`)
+            }
         }
         if (lost && had > 0) await this.afterLoss(what)
+    }
+
+    /** Rollback reports the companion made so far about this chain's lock. */
+    private rollbacksReported(): number {
+        let n = 0
+        for (const k of this.store.all()) n += rollbackReports.get(k.lock) ?? 0
+        return n
     }
 
     /** Forgets everything the lock held (its flash wiped). */
@@ -545,6 +586,7 @@ function wrongCode(rng: Rng): string {
 
 /** Runs `cuts` power cuts over `boards` boards in parallel. */
 export async function runCuts(cuts: number, boards: number, seed: number, opts = { damage: 0.12, companions: true }, progress?: (done: number) => void): Promise<CutStats> {
+    listenForRollbacks()
     let total = emptyStats()
     let started = 0
     let done = 0

@@ -97,6 +97,11 @@ export const TAMPER_KIND = AuditKind.DoorForcedOpen
  * LockFactoryReset's kind with this slot byte (a factory reset and a store loss have slot 0).
  */
 export const RESTORED_SLOT = 1
+/**
+ * A companion found the store behind (an older copy mounted: its generation below one the
+ * companion saw): LockFactoryReset's kind with this slot byte, "StoreRolledBack".
+ */
+export const ROLLED_BACK_SLOT = 2
 export const TAMPER_STORE = 1
 export const TAMPER_PART = 2
 
@@ -185,6 +190,7 @@ export function auditKindName(kind: number): string {
 export function auditEntryName(kind: number, slot: number): string {
     if (kind === TAMPER_KIND && slot === TAMPER_STORE) return "StoreTampered"
     if (kind === AuditKind.LockFactoryReset && slot === RESTORED_SLOT) return "StoreRestored"
+    if (kind === AuditKind.LockFactoryReset && slot === ROLLED_BACK_SLOT) return "StoreRolledBack"
     if (kind === TAMPER_KIND && slot >= TAMPER_PART) return "ForeignPart " + partName(slot - TAMPER_PART)
     return auditKindName(kind)
 }

@@ -29,8 +29,12 @@ export const DIR_ANSWER = 1
 
 /** Command plaintext header: command, key id, counter u32 LE. */
 export const COMMAND_HEADER_BYTES = 6
-/** Answer plaintext header: command, key id, counter u32 LE, status. */
-export const ANSWER_HEADER_BYTES = 7
+/**
+ * Answer plaintext header: command, key id, counter u32 LE, status, the lock's store generation
+ * u32 LE (raised by every change to users, companions, mode or recovery code: the companion
+ * remembers the highest it saw and so notices a store that went back in time).
+ */
+export const ANSWER_HEADER_BYTES = 11
 /** Bytes before the sealed part of a command frame: version, kind, key id, challenge. */
 export const COMMAND_FRAME_HEADER = 3 + CHALLENGE_BYTES
 /** The largest frame either way (one Jacdac packet's payload). */
@@ -115,11 +119,12 @@ export function commandFrame(keyId: number, challenge: Bytes, sealed: Bytes): nu
     return out
 }
 
-/** The plaintext of an answer: it repeats the command, key id and counter it answers. */
-export function answerPlain(command: number, keyId: number, counter: number, status: number, payload: Bytes | null): number[] {
+/** The plaintext of an answer: it repeats the command, key id and counter it answers, then the store's generation. */
+export function answerPlain(command: number, keyId: number, counter: number, status: number, generation: number, payload: Bytes | null): number[] {
     const out: number[] = [command & 0xff, keyId & 0xff]
     pushU32(out, counter)
     out.push(status & 0xff)
+    pushU32(out, generation)
     if (payload) for (let i = 0; i < payload.length; i++) out.push(payload[i] & 0xff)
     return out
 }
@@ -171,6 +176,8 @@ export interface Opened {
     counter: number
     /** Answers only (-1 in a command). */
     status: number
+    /** Answers only: the lock's store generation (-1 in a command). */
+    generation: number
     /** The command's arguments, or the answer's payload. */
     rest: number[]
 }
@@ -180,7 +187,7 @@ export function parseCommandPlain(plain: Bytes): Opened | null {
     if (!plain || plain.length < COMMAND_HEADER_BYTES) return null
     const rest: number[] = []
     for (let i = COMMAND_HEADER_BYTES; i < plain.length; i++) rest.push(plain[i])
-    return { command: plain[0], keyId: plain[1], counter: u32At(plain, 2), status: -1, rest: rest }
+    return { command: plain[0], keyId: plain[1], counter: u32At(plain, 2), status: -1, generation: -1, rest: rest }
 }
 
 /** Parses an answer plaintext; null when too short. */
@@ -188,5 +195,5 @@ export function parseAnswerPlain(plain: Bytes): Opened | null {
     if (!plain || plain.length < ANSWER_HEADER_BYTES) return null
     const rest: number[] = []
     for (let i = ANSWER_HEADER_BYTES; i < plain.length; i++) rest.push(plain[i])
-    return { command: plain[0], keyId: plain[1], counter: u32At(plain, 2), status: plain[6], rest: rest }
+    return { command: plain[0], keyId: plain[1], counter: u32At(plain, 2), status: plain[6], generation: u32At(plain, 7), rest: rest }
 }

@@ -13,7 +13,7 @@
  * first); a right code then clears the counter. Refusals all sound alike (wrong code, disabled
  * user, outside schedule, clock not set, mode): the reason is recorded, not revealed.
  */
-import { AuditKind, AuditSource } from "./audit"
+import { AuditKind, AuditSource, ROLLED_BACK_SLOT } from "./audit"
 import { codeInUse, countAttempt, failAttempt, refuseCode } from "./attempts"
 import { Bytes, pick, same } from "./ct"
 import { codeSyntaxError, isDigitKey, isKey, weakCodeReason } from "./codes"
@@ -566,6 +566,10 @@ function onRemoteResult(state: LockState, ok: boolean, action: RemoteAction, key
         reply(effects, STATUS_OK, null)
     } else if (action === "revoked") {
         audit(state, now, effects, AuditKind.CompanionRevoked, AuditSource.Remote, args && args.length > 0 ? args[0] : 0)
+        reply(effects, STATUS_OK, null)
+    } else if (action === "rolledBack") {
+        audit(state, now, effects, AuditKind.LockFactoryReset, AuditSource.Remote, ROLLED_BACK_SLOT)
+        alarm(effects, "StoreLost", 0)
         reply(effects, STATUS_OK, null)
     } else if (action === "none") {
         log(effects, `companion ${keyId} command done`)

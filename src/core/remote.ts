@@ -42,8 +42,14 @@ export const CMD_USER_NAME = 12
 export const CMD_USER_LIST = 13
 /** One audit segment: args [segment 0..21]; [AUDIT_KEY_SEGMENT] answers the audit MAC key. */
 export const CMD_AUDIT_READ = 14
+/**
+ * The companion found the lock's store behind (an answer's generation below the highest it saw):
+ * args u32 LE, that highest generation. The lock raises its generation past it, audits
+ * StoreRolledBack and raises the StoreLost alarm.
+ */
+export const CMD_ROLLED_BACK = 15
 /** Highest command number. */
-export const CMD_LAST = 14
+export const CMD_LAST = 15
 /** CMD_AUDIT_READ's argument asking for the key that checks the audit chain. */
 export const AUDIT_KEY_SEGMENT = 255
 
@@ -66,9 +72,9 @@ export const STATUS_UPDATE_COMPANION = 12
 
 /**
  * Most bytes of payload in an answer: one frame of at most 236 bytes holds the version and kind
- * (2), the answer's header (7: core/frames.ts) and its tag.
+ * (2), the answer's header (11: core/frames.ts) and its tag.
  */
-export const REPLY_MAX_PLAIN = 236 - 2 - 7 - TAG_BYTES
+export const REPLY_MAX_PLAIN = 236 - 2 - 11 - TAG_BYTES
 
 /** One enrolled companion as the lock keeps it. */
 export interface Companion {
@@ -100,27 +106,22 @@ export function checkOpened(command: number, innerKeyId: number, keyId: number, 
 /** Whether a command has the right number of argument bytes (their values are checked later). */
 export function argsFit(command: number, n: number): boolean {
     if (command === CMD_UNLOCK || command === CMD_LOCK || command === CMD_CLEAR_LOCKOUT || command === CMD_LOST_PHONE) return n === 0
-    if (command === CMD_CLOCK) return n === 4
+    if (command === CMD_CLOCK || command === CMD_ROLLED_BACK) return n === 4
     if (command === CMD_USER_ADD) return n >= USER_ADD_FIXED && n <= USER_ADD_FIXED + 16 + NAME_BYTES
     if (command === CMD_USER_NAME) return n >= 1 && n <= 1 + NAME_BYTES
     return n === 1
 }
 
+/**
+ * What the lock itself does for each command, by number (revocations are the adapter's own:
+ * "none"). A table costs less function code than a chain of tests; it is split when asked, so it
+ * holds no heap between commands (a literal string lives in the program image).
+ */
+const ACTIONS = "none unlock lock clearLockout none none mode clock userAdd userRemove userEnable userDisable userName userList auditRead rolledBack"
+
 /** What the lock itself does for an authentic command (revocations are the adapter's own). */
 export function commandAction(command: number): RemoteAction {
-    if (command === CMD_UNLOCK) return "unlock"
-    if (command === CMD_LOCK) return "lock"
-    if (command === CMD_CLEAR_LOCKOUT) return "clearLockout"
-    if (command === CMD_MODE) return "mode"
-    if (command === CMD_CLOCK) return "clock"
-    if (command === CMD_USER_ADD) return "userAdd"
-    if (command === CMD_USER_REMOVE) return "userRemove"
-    if (command === CMD_USER_ENABLE) return "userEnable"
-    if (command === CMD_USER_DISABLE) return "userDisable"
-    if (command === CMD_USER_NAME) return "userName"
-    if (command === CMD_USER_LIST) return "userList"
-    if (command === CMD_AUDIT_READ) return "auditRead"
-    return "none"
+    return (command >= 0 && command <= CMD_LAST ? ACTIONS.split(" ")[command] : "none") as RemoteAction
 }
 
 /** Bytes of CMD_USER_ADD's arguments before the code: type, 8 schedule bytes, code length. */

@@ -146,6 +146,8 @@ export type RemoteAction =
     | "auditRead"
     /** Companion keys revoked (by the adapter, which holds them); args[0]: the key id, 0 for all. */
     | "revoked"
+    /** A companion found the store behind (the adapter has raised the generation): audit and alarm. */
+    | "rolledBack"
     | "none"
     /** Authentic, but its arguments are refused by the adapter (args: the reason, as text). */
     | "invalid"

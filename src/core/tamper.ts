@@ -37,8 +37,8 @@ export function acknowledgeTamper(state: LockState, effects: Effect[]) {
     log(effects, "tamper acknowledged")
 }
 
-/** Companion actions a standing store alarm still lets through (a lock, a revocation, reads). */
-const ALLOWED = " lock revoked auditRead userList none "
+/** Companion actions a standing store alarm still lets through (a lock, a revocation, a rollback report, reads). */
+const ALLOWED = " lock revoked rolledBack auditRead userList none "
 
 /** Whether the store alarm refuses an authentic companion command asking `action`. */
 export function tamperRefuses(state: LockState, action: RemoteAction): boolean {

@@ -343,7 +343,7 @@ export async function startLock() {
         console.log("lock: STORE LOST: settings this lock had written are gone or damaged (a power cut during a flash write)")
         await appendEntry(0, AuditKind.LockFactoryReset, AuditSource.Auto, 0)
     }
-    if (metaWasLost() && hasUsers) await saveMeta()
+    if (metaWasLost() && hasUsers) await saveMeta(0)
     const meta = currentMeta()
     // drained here, before anything else can post: the boot event is applied when this returns
     queueEvent(driver, {

@@ -8,6 +8,7 @@ import { decrypt, encrypt, hmac, randomBuffer } from "@devicescript/crypto"
 import { settings } from "@devicescript/settings"
 import {
     answerPlain,
+    argU32,
     CHALLENGE_BYTES,
     CHALLENGE_SIGNED_BYTES,
     challengeBody,
@@ -44,7 +45,7 @@ import {
     TAG_BYTES,
     textBytes,
 } from "../core/index"
-import { readRaw, sealed, unsealed, writeRaw } from "./store"
+import { currentMeta, readRaw, saveMeta, sealed, unsealed, writeRaw } from "./store"
 
 /**
  * One settings key per companion ($lk.p0 .. $lk.p11): a settings value holds at most ~230 bytes
@@ -237,10 +238,10 @@ export function authenticate(f: CommandFrame, now: number): Authentic {
 
 /**
  * Seals the answer to an authentic command: the command, key id, counter and status it answers,
- * then the payload, under the sender's key with the challenge's answer IV.
+ * the store's generation, then the payload, under the sender's key with the challenge's answer IV.
  */
 export function sealAnswer(a: Authentic, status: number, payload: Buffer): Buffer {
-    const plain = Buffer.from(answerPlain(a.command, a.keyId, a.counter, status, payload))
+    const plain = Buffer.from(answerPlain(a.command, a.keyId, a.counter, status, currentMeta().generation, payload))
     const sealed = encrypt({ algo: "aes-256-ccm", key: a.key, iv: Buffer.from(frameIv(a.challenge, DIR_ANSWER)), data: plain, tagLength: TAG_BYTES })
     const out = Buffer.alloc(2 + sealed.length)
     out[0] = PROTOCOL_VERSION
@@ -286,6 +287,8 @@ export async function enrolCompanion(): Promise<[number, number, Buffer]> {
         return [STATUS_BUSY, 0, Buffer.alloc(0)]
     }
     buttonAt = -1 // one enrolment per press
+    // a new key raises the store's generation (not read back: the key works either way)
+    await saveMeta(0)
     if (!old) console.log(`lock: companion ${id} enrolled`)
     else if (old.id === 0) console.log(`lock: companion ${id} enrolled (in the record of a damaged key)`)
     else console.log(`lock: companion ${id} enrolled (in the record of revoked key ${old.id})`)
@@ -321,6 +324,10 @@ async function revokeAndSave(targets: number[], keyId: number, counter: number):
         console.log(`lock: revocation not saved (a record did not read back): the lock holds what its flash holds (${revoked} revoked record(s))`)
         return false
     }
+    // a revocation raises the store's generation (./store.ts) before the answer carries it; the
+    // answer carries the raised one even if the meta did not read back: a companion then finds
+    // the store behind after the next restart, and revokes again
+    await saveMeta(0)
     return true
 }
 
@@ -356,6 +363,10 @@ export async function carryOut(a: Authentic): Promise<RemoteVerdict> {
         // audited with key id 0: every key
         action = "revoked"
         args = [0]
+    } else if (action === "rolledBack") {
+        // a companion found the store behind: the generation goes past the one it saw (before the
+        // counter: a raise that outlives a refusal is harmless)
+        await saveMeta(argU32(a.args))
     }
     // the counter before the command takes effect
     const saved = targets.length > 0 ? await revokeAndSave(targets, keyId, counter) : await saveOne(companionIndex(companions, keyId))

@@ -6,7 +6,8 @@
  *   $lk.key         32 bytes   device key (random; HMAC key for codes, tags and the audit chain)
  *   $lk.c0, c1      13 bytes   failure counter, two records used in turn: u32 sequence number,
  *                              u32 failures, u8 served (+ 4-byte tag); the newer valid one counts
- *   $lk.meta        24 bytes   mode, which chunks exist, recovery digest (+ 4-byte tag)
+ *   $lk.meta        28 bytes   mode, which chunks exist, recovery digest, store generation
+ *                              (+ 4-byte tag); every write raises the generation (saveMeta)
  *   $lk.u0..u20    208 bytes   user records, 12 per chunk (+ 4-byte tag)
  *   $lk.n0..n12    204 bytes   user names, 20 per chunk (+ 4-byte tag), only once a name is set
  *   $lk.a0..a21    196 bytes   audit segments (./auditlog.ts; the hash chain protects them)
@@ -35,7 +36,8 @@ const KEY_SETTING = "$lk.key"
 const META_SETTING = "$lk.meta"
 const DEVICE_KEY_BYTES = 32
 const TAG_BYTES = 4
-const META_BYTES = 20
+/** Meta data: 20 bytes, then the store generation (u32); a 20-byte meta of older firmware reads as generation 0. */
+const META_BYTES = 24
 /** Counter record: u32 sequence number, u32 failures, u8 served (+ 4-byte tag). */
 const COUNTER_BYTES = 9
 
@@ -181,9 +183,15 @@ export interface Meta {
     auditSegments: number
     /** Digest of the recovery code (DIGEST_LENGTH bytes), or null. */
     recovery: Buffer
+    /**
+     * Raised by every meta write: with each change of users, companions, mode or recovery code
+     * (never by the failure counter). Sealed answers carry it (./remote.ts), so a companion
+     * notices a store that mounted an older copy.
+     */
+    generation: number
 }
 
-let meta: Meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null }
+let meta: Meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null, generation: 0 }
 /** At boot: no valid device key, but the store held the lock's settings (a key or a meta). */
 let keyLost = false
 /** $lk.meta was missing or damaged at boot: every chunk must be read to find the data. */
@@ -200,6 +208,7 @@ function parseMeta(d: Buffer, trusted: boolean): Meta {
         nameChunks: d[5] | (d[6] << 8),
         auditSegments: d[7] | (d[8] << 8) | (d[9] << 16),
         recovery: trusted && d[10] === 1 ? d.slice(11, 11 + DIGEST_LENGTH) : null,
+        generation: d.length >= META_BYTES ? d.getAt(20, "u32") : 0,
     }
 }
 
@@ -214,13 +223,14 @@ export async function loadKeyAndMeta(): Promise<boolean> {
     const known = !!key && key.length === DEVICE_KEY_BYTES
     if (known) deviceKey = key
     const raw = await readRaw(META_SETTING)
-    const data = known ? unsealed("M", raw, META_BYTES) : null
+    // 20 data bytes: a meta of older firmware (generation 0)
+    const data = known ? unsealed("M", raw, raw ? raw.length - TAG_BYTES : 0) : null
     metaLost = !data
     keyLost = !known && (!!key || !!raw)
     if (data && data[0] === 1) meta = parseMeta(data, true)
-    else if (raw && raw.length === META_BYTES + TAG_BYTES && raw[0] === 1) meta = parseMeta(raw, false)
-    else if (raw) meta = { mode: 0, userChunks: (1 << 21) - 1, nameChunks: (1 << 13) - 1, auditSegments: (1 << 22) - 1, recovery: null }
-    else meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null }
+    else if (raw && raw.length >= 24 && raw[0] === 1) meta = parseMeta(raw, false)
+    else if (raw) meta = { mode: 0, userChunks: (1 << 21) - 1, nameChunks: (1 << 13) - 1, auditSegments: (1 << 22) - 1, recovery: null, generation: 0 }
+    else meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null, generation: 0 }
     return known
 }
 
@@ -242,9 +252,14 @@ export function currentDeviceKey(): Buffer {
     return deviceKey
 }
 
-/** Writes $lk.meta; true once it reads back. */
-export async function saveMeta(): Promise<boolean> {
+/**
+ * Writes $lk.meta with the next generation, past `seen` (a generation a companion saw before the
+ * store went back; 0 for none); true once it reads back.
+ */
+export async function saveMeta(seen: number): Promise<boolean> {
+    if (seen > meta.generation) meta.generation = seen
     const d = Buffer.alloc(META_BYTES)
+    d.setAt(20, "u32", ++meta.generation)
     d[0] = 1
     d[1] = meta.mode
     d[2] = meta.userChunks & 255
@@ -266,23 +281,22 @@ export async function saveMeta(): Promise<boolean> {
 
 export async function saveMode(mode: number): Promise<boolean> {
     meta.mode = mode
-    return await saveMeta()
+    return await saveMeta(0)
 }
 
 export async function saveRecovery(digest: Bytes): Promise<boolean> {
     meta.recovery = digest ? (digest as Buffer).slice(0, DIGEST_LENGTH) : null
-    return await saveMeta()
+    return await saveMeta(0)
 }
 
-/** Marks bit `bit` of a chunk bitmap (0 users, 1 names, 2 audit) as present; meta written first. */
+/** Marks bit `bit` of a chunk bitmap (1 names, 2 audit) as present; meta written first. */
 async function markPresent(field: number, bit: number): Promise<boolean> {
     const mask = 1 << bit
-    const bits = field === 0 ? meta.userChunks : field === 1 ? meta.nameChunks : meta.auditSegments
+    const bits = field === 1 ? meta.nameChunks : meta.auditSegments
     if ((bits & mask) !== 0 && !metaLost) return true
-    if (field === 0) meta.userChunks = bits | mask
-    else if (field === 1) meta.nameChunks = bits | mask
+    if (field === 1) meta.nameChunks = bits | mask
     else meta.auditSegments = bits | mask
-    return await saveMeta()
+    return await saveMeta(0)
 }
 
 /**
@@ -328,7 +342,9 @@ function blank(b: Buffer): boolean {
  * the meta bit that lists it) read back: only then may the lock say the change is kept.
  */
 export async function saveUserChunk(chunk: number, data: Bytes): Promise<boolean> {
-    if (!(await markPresent(0, chunk))) return false
+    // the meta first, always: it lists the chunk, and a user change raises the generation
+    meta.userChunks = meta.userChunks | (1 << chunk)
+    if (!(await saveMeta(0))) return false
     const b = data as Buffer
     if (blank(b)) return await deleteRaw(userKey(chunk))
     return await writeRaw(userKey(chunk), sealed("U" + chunk, b))
@@ -370,7 +386,7 @@ export async function wipeAll(): Promise<boolean> {
     await settings.delete(counterKey(1))
     await settings.delete(META_SETTING)
     counterSeq = 0
-    meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null }
+    meta = { mode: 0, userChunks: 0, nameChunks: 0, auditSegments: 0, recovery: null, generation: 0 }
     metaLost = false
     deviceKey = randomBuffer(DEVICE_KEY_BYTES)
     return await writeRaw(KEY_SETTING, deviceKey)

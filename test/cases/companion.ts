@@ -1,10 +1,16 @@
 /** The companion's administration commands in the pure core: framing, checks and answers. */
 import {
     argsFit,
+    auditEntryName,
+    AuditKind,
     Bytes,
     CMD_AUDIT_READ,
     CMD_CLOCK,
     CMD_LAST,
+    CMD_LOST_PHONE,
+    CMD_MODE,
+    CMD_REVOKE,
+    CMD_ROLLED_BACK,
     CMD_UNLOCK,
     CMD_USER_ADD,
     CMD_USER_NAME,
@@ -19,6 +25,7 @@ import {
     parseUserListPage,
     REPLY_MAX_PLAIN,
     RemoteAction,
+    ROLLED_BACK_SLOT,
     scheduleParamsError,
     setUser,
     setUserName,
@@ -98,6 +105,15 @@ export function companionSuite(): Suite {
                     check.eq(str(argsFit(CMD_USER_NAME, 12)), "false", "user name, 12 bytes")
                     check.eq(str(argsFit(CMD_USER_ADD, 9)), "false", "user add, 9 bytes")
                     check.eq(commandAction(CMD_LAST + 1), "none", "past the last command")
+                    check.eq(commandAction(CMD_UNLOCK), "unlock", "unlock")
+                    check.eq(commandAction(CMD_MODE), "mode", "mode")
+                    check.eq(commandAction(CMD_AUDIT_READ), "auditRead", "audit read")
+                    check.eq(commandAction(CMD_REVOKE), "none", "revoke: the adapter's own")
+                    check.eq(commandAction(CMD_LOST_PHONE), "none", "lost phone: the adapter's own")
+                    check.eq(commandAction(CMD_ROLLED_BACK), "rolledBack", "rolled back")
+                    check.eq(str(CMD_LAST), str(CMD_ROLLED_BACK), "the rollback report is the last command")
+                    check.eq(str(argsFit(CMD_ROLLED_BACK, 4)), "true", "rolled back, 4 bytes (the generation seen)")
+                    check.eq(str(argsFit(CMD_ROLLED_BACK, 0)), "false", "rolled back, no argument")
                 },
             },
             {
@@ -223,6 +239,21 @@ export function companionSuite(): Suite {
                     check.eq(str(one.status), str(STATUS_OK), "revoked: status")
                     check.eq(audited(one.effects), "31/7/2", "revoked")
                     check.eq(audited(remote(r, "revoked", [0]).effects), "31/7/0", "every key revoked")
+                },
+            },
+            {
+                name: "a companion that found the store behind: audits StoreRolledBack, raises StoreLost, answers Ok",
+                run: async check => {
+                    const r = lock(check, 1)
+                    const a = remote(r, "rolledBack", u32Args(9))
+                    check.eq(str(a.status), str(STATUS_OK), "status")
+                    check.eq(audited(a.effects), `${AuditKind.LockFactoryReset}/7/${ROLLED_BACK_SLOT}`, "audit entry")
+                    check.eq(auditEntryName(AuditKind.LockFactoryReset, ROLLED_BACK_SLOT), "StoreRolledBack", "its name")
+                    const alarms: string[] = []
+                    for (const e of a.effects) if (e.type === "alarm") alarms.push(e.alarm)
+                    check.eq(list(alarms), "StoreLost", "alarm")
+                    // the keypad's counter is not the companion's
+                    check.eq(str(r.state.failures), "0", "failures untouched")
                 },
             },
             {

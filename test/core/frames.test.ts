@@ -67,14 +67,16 @@ describe("frames", () => {
         expect(parseFrame([2])).toBeNull()
     })
 
-    it("binds an answer to its request's command, key id, counter and status", () => {
-        const p = answerPlain(CMD_LOST_PHONE, 4, 77, STATUS_OK, null)
-        expect(p).toEqual([5, 4, 77, 0, 0, 0, 0])
-        expect(parseAnswerPlain(p)).toEqual({ command: 5, keyId: 4, counter: 77, status: 0, rest: [] })
-        expect(parseAnswerPlain(answerPlain(14, 4, 1, 0, [1, 2, 3]))!.rest).toEqual([1, 2, 3])
-        expect(parseCommandPlain(commandPlain(14, 4, 9, [3]))).toEqual({ command: 14, keyId: 4, counter: 9, status: -1, rest: [3] })
+    it("binds an answer to its request's command, key id, counter and status, and carries the store's generation", () => {
+        const p = answerPlain(CMD_LOST_PHONE, 4, 77, STATUS_OK, 0x01020304, null)
+        expect(p).toEqual([5, 4, 77, 0, 0, 0, 0, 4, 3, 2, 1])
+        expect(parseAnswerPlain(p)).toEqual({ command: 5, keyId: 4, counter: 77, status: 0, generation: 0x01020304, rest: [] })
+        expect(parseAnswerPlain(answerPlain(14, 4, 1, 0, 0xfffffffe, [1, 2, 3]))).toMatchObject({ generation: 0xfffffffe, rest: [1, 2, 3] })
+        // too short to hold the generation
+        expect(parseAnswerPlain(p.slice(0, 10))).toBeNull()
+        expect(parseCommandPlain(commandPlain(14, 4, 9, [3]))).toEqual({ command: 14, keyId: 4, counter: 9, status: -1, generation: -1, rest: [3] })
         // the largest answer fits one frame
-        expect(2 + answerPlain(14, 4, 1, 0, new Array(REPLY_MAX_PLAIN).fill(0)).length + TAG_BYTES).toBe(MAX_FRAME_BYTES)
+        expect(2 + answerPlain(14, 4, 1, 0, 7, new Array(REPLY_MAX_PLAIN).fill(0)).length + TAG_BYTES).toBe(MAX_FRAME_BYTES)
     })
 
     it("takes the IV from the lock's challenge and the direction, never from the companion's counter", () => {
