@@ -12,7 +12,9 @@
  * and logs whole-millisecond timings per sample (one full 250-slot verification per sample,
  * 20 verifications per sample for the much faster leaky control).
  *
- *   npm run bench:ct -- [--samples N] [--vm-seconds S] [--vms K] [--seed N]
+ * At the door: bench/lib/ct-door.ts ('#' on the bus to the first tune or latch move, shipping firmware).
+ *
+ *   npm run bench:ct -- [--samples N] [--vm-seconds S] [--vms K] [--seed N] [--door-samples N] [--door-boards K]
  */
 import { join } from "node:path"
 import { ROOT } from "../host/paths"
