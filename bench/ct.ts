@@ -268,6 +268,16 @@ runBench("bench:ct", {
             d.times.filter((_, i) => d.classes[i] === 0 && d.halves[i] === 0),
             d.times.filter((_, i) => d.classes[i] === 0 && d.halves[i] === 1)
         )
+        // where a sample falls: the wrong codes typed right after the master code against the other wrong codes
+        const position = versus(
+            d.times.filter((_, i) => d.classes[i] === 0 && d.afterOpens[i] === 0),
+            d.times.filter((_, i) => d.classes[i] === 0 && d.afterOpens[i] === 1)
+        )
+        // the master code is never typed right after itself: against the wrong codes typed where it is (not right after an opening)
+        const opensSamePlace = versus(
+            d.times.filter((_, i) => d.classes[i] === 0 && d.afterOpens[i] === 0),
+            d.opens
+        )
         const medians: Record<string, number> = { wrong: med(wrongs), opens: med(d.opens) }
         REFUSED.forEach((r, k) => (medians[r.name] = med(of(k + 1))))
         const refusedMax = Math.max(...Object.values(pairs).map(a => a.max_abs_t))
@@ -279,7 +289,9 @@ runBench("bench:ct", {
             seconds_per_10k: round((d.seconds / (d.times.length + d.opens.length)) * 10000, 0),
             ...pairs,
             opens_vs_wrong: { ...opensVsWrong, opens: d.opens.length },
+            opens_vs_wrong_same_place: { ...opensSamePlace, opens: d.opens.length },
             null_wrong_halves: halves,
+            wrong_elsewhere_vs_after_opens: position,
             refused_max_abs_t: refusedMax,
             opens_vs_wrong_max_abs_t: opensVsWrong.max_abs_t,
             null_max_abs_t: halves.max_abs_t,
@@ -290,10 +302,12 @@ runBench("bench:ct", {
                 "'#' down on the bus to the first effect at the door (the first tune that is not a key click, or the latch servo driven " +
                 "open), performance.now() in the host's listeners, shipping firmware in the in-process VM, 250 users; classes at " +
                 "random per sample, the master code every 4th sample (opens); Welch t raw and percentile-cropped as in the Node part; " +
-                "null_wrong_halves: the wrong codes split by a coin (A/A).",
+                "null_wrong_halves: the wrong codes split by a coin (A/A); wrong_elsewhere_vs_after_opens: the wrong codes typed " +
+                "right after the master code against the others (where a sample falls, not which code it is); opens_vs_wrong_same_place: " +
+                "the master code against the wrong codes not typed right after an opening (the master code never is).",
         }
         recordResult("constant_time_door", door)
-        for (const [name, a] of Object.entries({ ...pairs, opens_vs_wrong: opensVsWrong, null_wrong_halves: halves }))
+        for (const [name, a] of Object.entries({ ...pairs, opens_vs_wrong: opensVsWrong, opens_vs_wrong_same_place: opensSamePlace, null_wrong_halves: halves, wrong_elsewhere_vs_after_opens: position }))
             console.log(`ct: door ${name.padEnd(20)} max|t| ${String(a.max_abs_t).padStart(8)}  raw t ${String(a.t_raw).padStart(8)}  means ${round(a.mean[0], 3)} / ${round(a.mean[1], 3)} ms  (n ${a.n[0]}/${a.n[1]})`)
         console.log(`ct: door medians ${JSON.stringify(medians)} ms; ${door.seconds} s (10^4 samples: ~${door.seconds_per_10k} s)`)
     }

@@ -35,6 +35,8 @@ export interface DoorRun {
     classes: number[]
     /** A random bit per sample: wrong codes split by it are the A/A null test. */
     halves: number[]
+    /** 1 for a sample typed right after the master code (which opened the latch), else 0. */
+    afterOpens: number[]
     /** The master code's timings (opens), and the wrong codes'. */
     opens: number[]
     seconds: number
@@ -53,11 +55,12 @@ export async function runDoor(samples: number, keyMs: number, gapMs: number, pro
     }
     const shares = Array.from({ length: boards }, (_, i) => Math.floor(samples / boards) + (i < samples % boards ? 1 : 0))
     const runs = await Promise.all(shares.map(n => runBoard(n, keyMs, gapMs, tick)))
-    const out: DoorRun = { times: [], classes: [], halves: [], opens: [], seconds: (performance.now() - started) / 1000 }
+    const out: DoorRun = { times: [], classes: [], halves: [], afterOpens: [], opens: [], seconds: (performance.now() - started) / 1000 }
     for (const r of runs) {
         out.times.push(...r.times)
         out.classes.push(...r.classes)
         out.halves.push(...r.halves)
+        out.afterOpens.push(...r.afterOpens)
         out.opens.push(...r.opens)
     }
     return out
@@ -92,7 +95,7 @@ async function runBoard(samples: number, keyMs: number, gapMs: number, tick: () 
     }
     board.buzzer.on(BuzzerServer.PLAY_TONE, onTone)
     board.latch.angle.on(REPORT_RECEIVE, onAngle)
-    const out: DoorRun = { times: [], classes: [], halves: [], opens: [], seconds: 0 }
+    const out: DoorRun = { times: [], classes: [], halves: [], afterOpens: [], opens: [], seconds: 0 }
     const timeOne = async (code: string): Promise<number> => {
         for (const k of code) {
             await board.press(k, keyMs)
@@ -115,6 +118,7 @@ async function runBoard(samples: number, keyMs: number, gapMs: number, tick: () 
             out.times.push(await timeOne(cls === 0 ? wrong : codeOf(REFUSED[cls - 1].slot)))
             out.classes.push(cls)
             out.halves.push(Math.random() < 0.5 ? 0 : 1)
+            out.afterOpens.push(i > 0 && i % 4 === 0 ? 1 : 0)
             if (i % 4 === 3) out.opens.push(await timeOne(MASTER))
             tick()
         }
