@@ -12,7 +12,9 @@
  * and logs whole-millisecond timings per sample (one full 250-slot verification per sample,
  * 20 verifications per sample for the much faster leaky control).
  *
- *   npm run bench:ct -- [--samples N] [--vm-seconds S] [--vms K] [--seed N]
+ * At the door: bench/lib/ct-door.ts ('#' on the bus to the first tune or latch move, shipping firmware).
+ *
+ *   npm run bench:ct -- [--samples N] [--vm-seconds S] [--vms K] [--seed N] [--door-samples N] [--door-boards K]
  */
 import { join } from "node:path"
 import { ROOT } from "../host/paths"
@@ -24,7 +26,7 @@ import { percentile, pool, Rng, round, welchTOf } from "./lib/stats"
 import { barChart, writeSvg } from "./lib/svg"
 import { runHarness } from "./lib/vmrun"
 import { recordResult } from "./results"
-import { runDoor } from "./lib/ct-door"
+import { REFUSED, runDoor } from "./lib/ct-door"
 
 /** Crop levels: keep samples at or below this percentile of the pooled (both classes) timings. */
 const CROPS = [100, 99.9, 99, 95, 90, 75, 50]
@@ -245,27 +247,69 @@ runBench("bench:ct", {
     "vm-seconds": { type: "number", default: 110, min: 0, max: 3600, help: "how long the VM part runs (0 = skip; 110 s gives about dudect's 10^4 samples on 2 cores)" },
     vms: { type: "int", default: 2, min: 1, max: 8, help: "VMs timing in parallel" },
     seed: { type: "int", default: 7, help: "seed of the inputs and the class order" },
-    "door-samples": { type: "int", default: 0, min: 0, max: 100000, help: "also time at the door: '#' to the first tune or latch move on the shipping firmware (bench/lib/ct-door.ts; about 0.4 s a sample)" },
+    "door-samples": { type: "int", default: 0, min: 0, max: 100000, help: "also time at the door: '#' to the first tune or latch move on the shipping firmware (bench/lib/ct-door.ts; about 0.6 s a sample on one board)" },
+    "door-boards": { type: "int", default: 1, min: 1, max: 8, help: "boards timed at the door at once (each takes its share of the door samples)" },
 }, async o => {
     const started = Date.now()
     let door: Record<string, unknown> | null = null
     if (o["door-samples"] > 0) {
-        console.log(`ct: door, ${o["door-samples"]} samples (wrong vs NonAccess; the master code every 4th, timed as opens) ...`)
-        const d = await runDoor(o["door-samples"], 30, 30, line => process.stderr.write(line + "\n"))
-        const refusedVsWrong = analyse(d.times, d.classes)
-        const wrongs = d.times.filter((_, i) => d.classes[i] === 0)
-        const opensVsWrong = analyse([...wrongs, ...d.opens], [...wrongs.map(() => 0), ...d.opens.map(() => 1)])
+        const boards = o["door-boards"]
+        console.log(`ct: door, ${o["door-samples"]} samples on ${boards} board(s) (wrong vs ${REFUSED.map(r => r.name).join(", ")}; the master code every 4th, timed as opens) ...`)
+        const d = await runDoor(o["door-samples"], 30, 30, line => process.stderr.write(line + "\n"), boards)
+        const of = (cls: number) => d.times.filter((_, i) => d.classes[i] === cls)
+        const versus = (a: number[], b: number[]) => analyse([...a, ...b], [...a.map(() => 0), ...b.map(() => 1)])
+        const wrongs = of(0)
         const med = (x: number[]) => round(percentile(Float64Array.from(x).sort(), 50), 2)
+        const pairs: Record<string, Analysis> = {}
+        REFUSED.forEach((r, k) => (pairs[`wrong_vs_${r.name}`] = versus(wrongs, of(k + 1))))
+        const opensVsWrong = versus(wrongs, d.opens)
+        // A/A: the wrong codes split by a coin tossed per sample
+        const halves = versus(
+            d.times.filter((_, i) => d.classes[i] === 0 && d.halves[i] === 0),
+            d.times.filter((_, i) => d.classes[i] === 0 && d.halves[i] === 1)
+        )
+        // where a sample falls: the wrong codes typed right after the master code against the other wrong codes
+        const position = versus(
+            d.times.filter((_, i) => d.classes[i] === 0 && d.afterOpens[i] === 0),
+            d.times.filter((_, i) => d.classes[i] === 0 && d.afterOpens[i] === 1)
+        )
+        // the master code is never typed right after itself: against the wrong codes typed where it is (not right after an opening)
+        const opensSamePlace = versus(
+            d.times.filter((_, i) => d.classes[i] === 0 && d.afterOpens[i] === 0),
+            d.opens
+        )
+        const medians: Record<string, number> = { wrong: med(wrongs), opens: med(d.opens) }
+        REFUSED.forEach((r, k) => (medians[r.name] = med(of(k + 1))))
+        const refusedMax = Math.max(...Object.values(pairs).map(a => a.max_abs_t))
         door = {
             samples: d.times.length,
+            opens: d.opens.length,
+            boards,
             seconds: round(d.seconds, 1),
             seconds_per_10k: round((d.seconds / (d.times.length + d.opens.length)) * 10000, 0),
-            wrong_vs_nonaccess: refusedVsWrong,
+            ...pairs,
             opens_vs_wrong: { ...opensVsWrong, opens: d.opens.length },
-            median_ms: { wrong: med(wrongs), nonaccess: med(d.times.filter((_, i) => d.classes[i] === 1)), opens: med(d.opens) },
+            opens_vs_wrong_same_place: { ...opensSamePlace, opens: d.opens.length },
+            null_wrong_halves: halves,
+            wrong_elsewhere_vs_after_opens: position,
+            refused_max_abs_t: refusedMax,
+            opens_vs_wrong_max_abs_t: opensVsWrong.max_abs_t,
+            null_max_abs_t: halves.max_abs_t,
+            median_ms: medians,
+            goal: `max |t| < ${T_LEAK} for every pair (each refused kind vs a wrong code, opens vs wrong)`,
+            goal_met: refusedMax < T_LEAK && opensVsWrong.max_abs_t < T_LEAK,
+            method:
+                "'#' down on the bus to the first effect at the door (the first tune that is not a key click, or the latch servo driven " +
+                "open), performance.now() in the host's listeners, shipping firmware in the in-process VM, 250 users; classes at " +
+                "random per sample, the master code every 4th sample (opens); Welch t raw and percentile-cropped as in the Node part; " +
+                "null_wrong_halves: the wrong codes split by a coin (A/A); wrong_elsewhere_vs_after_opens: the wrong codes typed " +
+                "right after the master code against the others (where a sample falls, not which code it is); opens_vs_wrong_same_place: " +
+                "the master code against the wrong codes not typed right after an opening (the master code never is).",
         }
         recordResult("constant_time_door", door)
-        console.log(`ct: door wrong_vs_nonaccess max|t| ${refusedVsWrong.max_abs_t} (n ${refusedVsWrong.n.join("/")}); opens_vs_wrong max|t| ${opensVsWrong.max_abs_t}; medians ${JSON.stringify(door.median_ms)} ms; ${door.seconds} s (10^4 samples: ~${door.seconds_per_10k} s)`)
+        for (const [name, a] of Object.entries({ ...pairs, opens_vs_wrong: opensVsWrong, opens_vs_wrong_same_place: opensSamePlace, null_wrong_halves: halves, wrong_elsewhere_vs_after_opens: position }))
+            console.log(`ct: door ${name.padEnd(20)} max|t| ${String(a.max_abs_t).padStart(8)}  raw t ${String(a.t_raw).padStart(8)}  means ${round(a.mean[0], 3)} / ${round(a.mean[1], 3)} ms  (n ${a.n[0]}/${a.n[1]})`)
+        console.log(`ct: door medians ${JSON.stringify(medians)} ms; ${door.seconds} s (10^4 samples: ~${door.seconds_per_10k} s)`)
     }
     // --samples 0: the door alone (its own field in bench/results.json)
     if (o.samples === 0) return

@@ -35,11 +35,20 @@ export function rows(r: any): Row[] {
         }
     }
     const door = r.constant_time_door
-    if (door)
-        out.push(
-            ["constant_time at the door: wrong vs NonAccess \\|t\\| (samples)", `${door.wrong_vs_nonaccess.max_abs_t} (${door.samples})`, "< 4.5", yes(door.wrong_vs_nonaccess.max_abs_t < 4.5)],
-            ["  '#' to the first effect, median wrong / NonAccess / opens", `${door.median_ms.wrong} / ${door.median_ms.nonaccess} / ${door.median_ms.opens} ms`, "opens: not uniform (security.md)", ""],
-        )
+    if (door) {
+        const pairs = Object.entries<any>(door).filter(([k]) => k.startsWith("wrong_vs_"))
+        const refusedMax = door.refused_max_abs_t ?? Math.max(...pairs.map(([, a]) => a.max_abs_t))
+        out.push(["constant_time at the door: refused vs wrong, max \\|t\\| (samples)", `${refusedMax} (${door.samples})`, "< 4.5", yes(refusedMax < 4.5)])
+        for (const [name, a] of pairs) out.push([`  door ${name} \\|t\\|`, `${a.max_abs_t}`, "< 4.5", yes(a.max_abs_t < 4.5)])
+        out.push([`  door opens_vs_wrong \\|t\\| (opens)`, `${door.opens_vs_wrong.max_abs_t} (${door.opens_vs_wrong.opens})`, "< 4.5", yes(door.opens_vs_wrong.max_abs_t < 4.5)])
+        const same = door.opens_vs_wrong_same_place
+        if (same) out.push(["  door opens_vs_wrong_same_place \\|t\\| (opens)", `${same.max_abs_t} (${same.opens})`, "< 4.5", yes(same.max_abs_t < 4.5)])
+        if (door.null_wrong_halves) out.push(["  door null_wrong_halves \\|t\\|", `${door.null_wrong_halves.max_abs_t}`, "A/A: noise", ""])
+        const place = door.wrong_elsewhere_vs_after_opens
+        if (place) out.push(["  door wrong_elsewhere_vs_after_opens \\|t\\|", `${place.max_abs_t}`, "where a sample falls", ""])
+        const med = door.median_ms
+        out.push([`  '#' to the first effect, median ${Object.keys(med).join(" / ")}`, `${Object.values(med).join(" / ")} ms`, "-", ""])
+    }
     const bf = r.brute_force
     if (bf) {
         out.push(
@@ -225,6 +234,7 @@ export function notes(r: any): string[] {
         out.push(`Fuzz: ${z.crashes} crash(es), ${z.hangs} hang(s)${vm?.crashes ? `; the real firmware's service crashed after ${vm.frames} fuzzed frames (${(vm.notes ?? []).slice(0, 3).join("; ")}): the program stops and restarts, the latch stays locked, nothing opens` : ""}.`)
     }
     const ct = r.constant_time
+    const door = r.constant_time_door
     if (ct && ct.max_abs_t >= 4.5) {
         const worst = Object.entries<any>(ct.node_tests ?? {}).filter(([, a]) => !a.control && !a.null && !a.known).sort((a, b) => b[1].max_abs_t - a[1].max_abs_t)[0]
         out.push(
@@ -234,7 +244,12 @@ export function notes(r: any): string[] {
         )
     }
     if (ct && ct.opens_vs_wrong_max_abs_t >= 4.5)
-        out.push(`A code that opens is not timed like a wrong one (opens_vs_wrong: |t| ${ct.opens_vs_wrong_max_abs_t} Node, ${ct.vm_opens_vs_wrong_max_abs_t ?? "-"} VM): it drives the latch first; docs/security.md says so under what does not hold.`)
+        out.push(
+            `The core's whole decision for a code that opens does more than for a wrong one (opens_vs_wrong: |t| ${ct.opens_vs_wrong_max_abs_t} Node, ${ct.vm_opens_vs_wrong_max_abs_t ?? "-"} VM): ` +
+                `more effects, after the first one at the door` +
+                (door?.opens_vs_wrong ? ` (at the door, '#' to the first effect: |t| ${door.opens_vs_wrong.max_abs_t})` : "") +
+                `; docs/security.md says what that does and does not show.`,
+        )
     if (ct && ct.vm_samples < 10000) out.push(`The VM timing test has ${ct.vm_samples} samples (whole-millisecond clock), under dudect's 10^4 for a verdict; its leaky control is still caught at |t| = ${ct.vm_control_max_abs_t}.`)
     return out
 }

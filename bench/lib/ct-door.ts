@@ -1,12 +1,15 @@
 /**
  * The timing test at the door (bench:ct --door-samples N): the shipping firmware (build/firmware.devs)
- * in the in-process VM with jacdac-ts keypad, buzzer and latch servo, 250 users on flash, one of them
- * NonAccess. A sample is one code typed, timed from the '#' key going down on the bus to the first
- * effect at the door: the first tune that is not a key click, or the latch servo driven open
- * (performance.now() in the host's listeners). Classes picked at random per sample: a wrong code or
- * the NonAccess user's right code. After every 4 samples the master code is typed (it clears the
- * failure counter, so no lockout ever starts) and timed too, as the "opens" class against the wrong
- * codes around it: a code that opens answers with the latch.
+ * in the in-process VM with jacdac-ts keypad, buzzer and latch servo, 250 users on flash, three of
+ * them refused at the keypad (NonAccess, RemoteOnly, and a week-day schedule user while the clock
+ * is not set). A sample is one code typed, timed from the '#' key going down on the bus to the
+ * first effect at the door: the first tune that is not a key click, or the latch servo driven open
+ * (performance.now() in the host's listeners). Classes picked at random per sample: a wrong code
+ * (half the samples) or one refused user's right code. After every 4 samples the master code is
+ * typed (it clears the failure counter, so no lockout ever starts) and timed too, as the "opens"
+ * class against the wrong codes around it: a code that opens answers with the latch.
+ * `boards` boards run at once (in one process, each on its own bus), each taking its share of the
+ * samples: they add noise to every class alike, never to one more than another.
  */
 import { performance } from "node:perf_hooks"
 import { BuzzerServer, REPORT_RECEIVE } from "jacdac-ts"
@@ -15,13 +18,25 @@ import { UserType } from "../../src/core/index"
 import { SimulatedBoard, sleep } from "../../sim/board"
 import { provision, ProvisionedUser } from "../../sim/provision"
 
-const MASTER = "4719"
-const REFUSED_SLOT = 137
+/** As long as the other codes (8 digits): every class is typed with the same rhythm, so the
+ * background notes of the previous answer's tune fall at the same point before each '#'. */
+const MASTER = "47192058"
+
+/** The refused users, by class (1, 2, 3; class 0 is a wrong code): name, slot, type. */
+export const REFUSED: { name: string; slot: number; type: UserType }[] = [
+    { name: "nonaccess", slot: 137, type: UserType.NonAccess },
+    { name: "remoteonly", slot: 138, type: UserType.RemoteOnly },
+    { name: "clock_not_set", slot: 139, type: UserType.WeekDaySchedule },
+]
 
 export interface DoorRun {
-    /** [wrong, refused] timings in ms, with their class, in the order taken. */
+    /** Wrong (0) and refused (1 + index in REFUSED) timings in ms, with their class, in the order taken. */
     times: number[]
     classes: number[]
+    /** A random bit per sample: wrong codes split by it are the A/A null test. */
+    halves: number[]
+    /** 1 for a sample typed right after the master code (which opened the latch), else 0. */
+    afterOpens: number[]
     /** The master code's timings (opens), and the wrong codes'. */
     opens: number[]
     seconds: number
@@ -31,7 +46,27 @@ function codeOf(slot: number): string {
     return String(10000000 + slot * 7919).slice(-8)
 }
 
-export async function runDoor(samples: number, keyMs: number, gapMs: number, progress: (line: string) => void): Promise<DoorRun> {
+export async function runDoor(samples: number, keyMs: number, gapMs: number, progress: (line: string) => void, boards = 1): Promise<DoorRun> {
+    const started = performance.now()
+    let done = 0
+    const tick = () => {
+        done++
+        if (done % 100 === 0) progress(`ct: door ${done}/${samples}, ${((performance.now() - started) / 1000).toFixed(0)} s`)
+    }
+    const shares = Array.from({ length: boards }, (_, i) => Math.floor(samples / boards) + (i < samples % boards ? 1 : 0))
+    const runs = await Promise.all(shares.map(n => runBoard(n, keyMs, gapMs, tick)))
+    const out: DoorRun = { times: [], classes: [], halves: [], afterOpens: [], opens: [], seconds: (performance.now() - started) / 1000 }
+    for (const r of runs) {
+        out.times.push(...r.times)
+        out.classes.push(...r.classes)
+        out.halves.push(...r.halves)
+        out.afterOpens.push(...r.afterOpens)
+        out.opens.push(...r.opens)
+    }
+    return out
+}
+
+async function runBoard(samples: number, keyMs: number, gapMs: number, tick: () => void): Promise<DoorRun> {
     const started = performance.now()
     const profile = loadProfile()
     const board = new SimulatedBoard({ profile, firmware: "firmware", echo: !!process.env.LATCHKEY_ECHO })
@@ -39,7 +74,7 @@ export async function runDoor(samples: number, keyMs: number, gapMs: number, pro
     await board.setUpMaster(MASTER)
     board.powerCut()
     const users: ProvisionedUser[] = [{ slot: 1, code: MASTER, name: "owner" }]
-    for (let s = 2; s <= 250; s++) users.push({ slot: s, code: codeOf(s), name: `guest ${s}`, type: s === REFUSED_SLOT ? UserType.NonAccess : undefined })
+    for (let s = 2; s <= 250; s++) users.push({ slot: s, code: codeOf(s), name: `guest ${s}`, type: REFUSED.find(r => r.slot === s)?.type })
     provision(board.flash.image, { users, auditEntries: 0 })
     const at = board.logs.length
     await board.powerOn()
@@ -60,8 +95,7 @@ export async function runDoor(samples: number, keyMs: number, gapMs: number, pro
     }
     board.buzzer.on(BuzzerServer.PLAY_TONE, onTone)
     board.latch.angle.on(REPORT_RECEIVE, onAngle)
-    const out: DoorRun = { times: [], classes: [], opens: [], seconds: 0 }
-    const refused = codeOf(REFUSED_SLOT)
+    const out: DoorRun = { times: [], classes: [], halves: [], afterOpens: [], opens: [], seconds: 0 }
     const timeOne = async (code: string): Promise<number> => {
         for (const k of code) {
             await board.press(k, keyMs)
@@ -79,12 +113,14 @@ export async function runDoor(samples: number, keyMs: number, gapMs: number, pro
     }
     try {
         for (let i = 0; i < samples; i++) {
-            const cls = Math.random() < 0.5 ? 0 : 1
+            const cls = Math.random() < 0.5 ? 0 : 1 + Math.floor(Math.random() * REFUSED.length)
             const wrong = "8" + String(Math.floor(Math.random() * 1e7)).padStart(7, "0")
-            out.times.push(await timeOne(cls === 0 ? wrong : refused))
+            out.times.push(await timeOne(cls === 0 ? wrong : codeOf(REFUSED[cls - 1].slot)))
             out.classes.push(cls)
+            out.halves.push(Math.random() < 0.5 ? 0 : 1)
+            out.afterOpens.push(i > 0 && i % 4 === 0 ? 1 : 0)
             if (i % 4 === 3) out.opens.push(await timeOne(MASTER))
-            if ((i + 1) % 100 === 0) progress(`ct: door ${i + 1}/${samples}, ${((performance.now() - started) / 1000).toFixed(0)} s`)
+            tick()
         }
     } finally {
         board.buzzer.off(BuzzerServer.PLAY_TONE, onTone)

@@ -8,7 +8,7 @@ import * as ds from "@devicescript/core"
 import { LockPart } from "../core/index"
 import { ROLE_NAMES } from "./board.g"
 import { guardPart } from "./bus-guard"
-import { NOTE_GAP_MS, TUNES } from "./tones"
+import { Note, NOTE_GAP_MS, TUNES } from "./tones"
 
 /** Keypad (4x3 matrix), latch servo, buzzer and the inside program button. */
 export const keypad = new ds.MatrixKeypad(ROLE_NAMES.keypad)
@@ -61,29 +61,34 @@ export function keepLatchDriven() {
     })
 }
 
-let tune: string = null
-let playing = false
+/** Bumped by every sound: a tune whose number is no longer this one stops before its next note. */
+let tuneNumber = 0
 
-async function playLoop() {
-    playing = true
-    try {
-        while (tune !== null) {
-            const notes = TUNES[tune]
-            tune = null
-            for (const n of notes) {
-                await buzzer.playTone(Math.round(1000000 / n.hz), Math.round(500000 / n.hz), n.ms)
-                await ds.sleep(n.ms + NOTE_GAP_MS)
-                if (tune !== null) break // a newer sound interrupts this one
-            }
-        }
-    } finally {
-        playing = false
+async function playNote(n: Note) {
+    await buzzer.playTone(Math.round(1000000 / n.hz), Math.round(500000 / n.hz), n.ms)
+}
+
+/** The notes of `notes` after the first, in the background, until a newer sound starts. */
+async function playRest(notes: Note[], number: number) {
+    for (let i = 1; i < notes.length; i++) {
+        await ds.sleep(notes[i - 1].ms + NOTE_GAP_MS)
+        if (number !== tuneNumber) return
+        await playNote(notes[i])
     }
 }
 
-/** Plays a sound's tune in the background; a newer sound cuts the current one short. */
-export function playSound(sound: string) {
-    if (!TUNES[sound]) return
-    tune = sound
-    if (!playing) setTimeout(playLoop, 0)
+/**
+ * Plays a sound's tune and cuts short the one playing. Its first note goes to the buzzer before
+ * this returns: awaited in the lock's effect order, a refused code's tune starts where an opening
+ * code's latch moves (the first effect of both after the check), before the audit entry, its
+ * event and the console line.
+ * The other notes follow in the background.
+ */
+export async function playSound(sound: string) {
+    const notes = TUNES[sound]
+    if (!notes) return
+    tuneNumber++
+    const number = tuneNumber
+    await playNote(notes[0])
+    if (notes.length > 1) playRest.start(notes, number)
 }

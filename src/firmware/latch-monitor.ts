@@ -35,7 +35,7 @@ async function apply(e: LatchEffect) {
     if (e.type === "drive") {
         await setLatchAngle(e.locked ? PROFILE.latch.lockedAngle : PROFILE.latch.unlockedAngle)
     } else if (e.type === "jammed") {
-        playSound("jammed")
+        await playSound("jammed")
         if (jamReport) jamReport(e.target)
     } else if (e.type === "log") {
         console.log(e.message)

@@ -150,7 +150,7 @@ async function apply(e: Effect): Promise<boolean> {
     } else if (e.type === "saveRecovery") {
         if (!(await saveRecovery(e.digest))) return writeFailed("recovery")
     } else if (e.type === "sound") {
-        playSound(e.sound)
+        await playSound(e.sound)
     } else if (e.type === "log") {
         console.log(`lock: ${e.message}`)
     } else if (e.type === "audit") {
@@ -252,7 +252,7 @@ async function drain() {
             const next = takeEvent(driver)
             const t = next.type
             if (halted && (restoring || (t !== "buttonDown" && t !== "buttonUp" && t !== "tick" && t !== "storeTampered" && t !== "foreignPart"))) {
-                if (next.type === "keyDown") playSound("lockout")
+                if (next.type === "keyDown") await playSound("lockout")
                 // a companion command never checked: answered (Busy: not carried out)
                 if (next.type === "remoteAttempt") {
                     takePosted()

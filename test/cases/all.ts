@@ -19,7 +19,7 @@ import { lockoutSuite } from "./lockout"
 import { menuSuite } from "./menu"
 import { modesSuite } from "./modes"
 import { recoverySuite } from "./recovery"
-import { refusedSuite } from "./refusals"
+import { firstEffectSuite, refusedSuite } from "./refusals"
 import { relockSuite } from "./relock"
 import { resetSuite } from "./reset"
 import { scheduleSuite } from "./schedule"
@@ -36,9 +36,12 @@ export function doorSuites(): SuiteMaker[] {
     return [bootSuite, entrySuite, verifySuite, lockoutSuite, relockSuite, setupSuite, codesSuite, secrecySuite, userTypesSuite, refusedSuite, resetSuite, recoverySuite, modesSuite, doorSuite]
 }
 
-/** Administration and what the lock keeps: the menu, companion commands and enrolment, constant-time compare, the user table, schedules, the audit log, tampering. */
+/**
+ * Administration and what the lock keeps: the menu, companion commands and enrolment, constant-time compare, the user table, schedules, the audit log, tampering;
+ * and where the first effect at the door falls in the effect order (here for the door part's heap).
+ */
 export function adminSuites(): SuiteMaker[] {
-    return [menuSuite, companionSuite, enrolmentSuite, ctSuite, usersSuite, scheduleSuite, auditSuite, tamperSuite, uniquenessSuite]
+    return [menuSuite, companionSuite, enrolmentSuite, ctSuite, usersSuite, scheduleSuite, auditSuite, tamperSuite, uniquenessSuite, firstEffectSuite]
 }
 
 /** The VM programs, by the name scripts/build.ts gives them, and the suites each runs. */

@@ -50,6 +50,15 @@ function answer(effects: Effect[]): string {
     return list(out)
 }
 
+/**
+ * The effect right after the code's check (the "hash" effect): the first one at the door, applied
+ * before the console line, the audit entry and its event.
+ */
+function afterCheck(effects: Effect[]): string {
+    for (let i = 0; i + 1 < effects.length; i++) if (effects[i].type === "hash") return show(effects[i + 1])
+    return "no check"
+}
+
 async function lockFor(check: Check, r: Refusal): Promise<Rig> {
     const rig = new Rig(check)
     await rig.boot([{ slot: 2, code: USER, type: r.type, status: r.status, params: r.params }], { mode: r.mode })
@@ -99,4 +108,26 @@ export function refusedSuite(): Suite {
         },
     })
     return { name: "users who may not open", cases: cases }
+}
+
+/**
+ * Where the first effect at the door falls in the effect order. Run in the VM by the
+ * administration part (test/cases/all.ts): the door part's heap has no room left for it.
+ */
+export function firstEffectSuite(): Suite {
+    const cases: Case[] = [
+        {
+            name: "the first effect after the check is at the door: a refused or wrong code's tune, as an opening code's latch",
+            // each refused kind's effects equal a wrong code's, in order (the cases above): a wrong code stands for them
+            run: async check => {
+                const rig = await lockFor(check, REFUSALS[0])
+                check.eq(afterCheck(await rig.enter(WRONG)), "sound failure", "a wrong code")
+                for (let i = 0; i < 4; i++) await rig.enter(WRONG)
+                check.eq(afterCheck(await rig.enter(WRONG)), "sound lockout", "the wrong code that starts a lockout")
+                const open = await lockFor(check, REFUSALS[0])
+                check.eq(afterCheck(await open.enter(MASTER)), "latch unlocked", "the master code")
+            },
+        },
+    ]
+    return { name: "the first effect at the door", cases: cases }
 }
