@@ -423,7 +423,7 @@ async function generationNote(t: LockLink, store: KeyStore, lockId: string): Pro
         const g = await storeGeneration(t, store)
         const behind = g.generation < g.remembered ? ` BEHIND the ${g.remembered} this computer saw: the store went back in time (reported and repaired above)` : ""
         return {
-            text: `; store generation ${g.generation}${behind || ` (highest this computer saw before: ${g.remembered})`}`,
+            text: `; store generation ${g.generation}${behind || (g.remembered > 0 ? ` (highest this computer saw before: ${g.remembered})` : " (the first this computer has seen)")}`,
             data: { generation: g.generation, generationSeen: g.remembered },
         }
     } catch (e) {

@@ -2,13 +2,16 @@
  * The audit log on flash: the pure ring and chain of ../core/audit.ts, kept in settings
  * $lk.a0..$lk.a21 (./store.ts). The segment being filled lives in RAM; it is written at once
  * after an urgent entry (unlock, alarm, user or mode change, ...) and otherwise batched: within
- * BATCH_MS once the lock is idle, or when the segment is full. A key storm writes nothing (keys
- * make no entries), and the failed attempts it causes are throttled by the lockout.
+ * BATCH_MS once the lock is idle, or when the segment is full. A Lock entry (the auto-relock after
+ * each unlock, a lock) rides along with the next write instead, or waits LAZY_MS at most: an unlock
+ * and its relock cost one segment write, not two. A key storm writes nothing (keys make no
+ * entries), and the failed attempts it causes are throttled by the lockout.
  */
 import * as ds from "@devicescript/core"
 import { hmac } from "@devicescript/crypto"
 import {
     appendAudit,
+    AuditKind,
     AUDIT_PER_SEGMENT,
     AUDIT_SEGMENT_BYTES,
     AUDIT_SEGMENTS,
@@ -27,12 +30,16 @@ import { currentDeviceKey, loadAuditSegment, saveAuditSegment } from "./store"
 
 /** Longest time a non-urgent entry waits in RAM (while the lock is idle). */
 const BATCH_MS = 5000
+/** Longest time Lock entries alone wait in RAM for another entry's write (a cut loses them). */
+const LAZY_MS = 600000
 
 let key: Buffer
 let writer: AuditWriter = createAuditWriter()
 let dirty = false
 let urgent = false
 let dirtySince = 0
+/** Only Lock entries wait in RAM (LAZY_MS applies). */
+let lazyOnly = false
 
 /** The key of the chain's MAC, derived from the device key. */
 function deriveKey(): Buffer {
@@ -92,14 +99,18 @@ export async function appendEntry(time: number, kind: number, source: number, sl
     // a segment that is about to be left is written first
     if (dirty && writer.nextSeq % AUDIT_PER_SEGMENT === 0) await flushAudit()
     appendAudit(writer, time, kind, source, slot, auditMac)
-    if (!dirty) dirtySince = ds.millis()
+    if (!dirty) {
+        dirtySince = ds.millis()
+        lazyOnly = true
+    }
     dirty = true
+    if (kind !== AuditKind.Lock) lazyOnly = false
     if (isUrgent(kind)) urgent = true
 }
 
 /** Whether the RAM segment should be written now (`idle`: no entry being typed or checked). */
 export function auditFlushDue(now: number, idle: boolean): boolean {
-    return dirty && (urgent || (idle && now - dirtySince >= BATCH_MS))
+    return dirty && (urgent || (idle && now - dirtySince >= (lazyOnly ? LAZY_MS : BATCH_MS)))
 }
 
 export async function flushAudit() {

@@ -187,7 +187,7 @@ describe("latchkey CLI", () => {
         for (let i = 0; i < SHIPPING_PROFILE.lockout.freeFailures; i++)
             expect(await sendSealed(client, sealCommand(randomBytes(32), 200, 1, await nonce(client, 200), CMD_UNLOCK, []))).toBe("Refused")
         const refusedFrames = SHIPPING_PROFILE.lockout.freeFailures + 1
-        expect((await cli(hub.port, keys, "status")).out).toMatch(/Locked, mode Normal, 0 failed attempt\(s\)\n/)
+        expect((await cli(hub.port, keys, "status")).out).toMatch(/Locked, mode Normal, 0 failed attempt\(s\); store generation \d+ \(the first this computer has seen\)\n/)
 
         // the keypad's own failures lock the keypad out
         for (let i = 0; i < refusedFrames; i++) expect(await attempt(b, "5820")).toBe(i < refusedFrames - 1 ? "failure" : "lockout")
