@@ -89,6 +89,29 @@ export async function playSound(sound: string) {
     if (!notes) return
     tuneNumber++
     const number = tuneNumber
+    if (sound === "key") {
+        // a key's click never holds the keypad up: it goes in the background, and a storm of
+        // keys plays the clicks the buzzer takes (awaited, 150 keys in a row left the lock
+        // seconds behind the keypad on a busy machine)
+        clickWanted = true
+        if (!clicking) {
+            clicking = true
+            playClicks.start()
+        }
+        return
+    }
     await playNote(notes[0])
     if (notes.length > 1) playRest.start(notes, number)
+}
+
+let clickWanted = false
+let clicking = false
+
+/** Plays key clicks until none is wanted: one click for any number asked while one played. */
+async function playClicks() {
+    while (clickWanted) {
+        clickWanted = false
+        await playNote(TUNES["key"][0])
+    }
+    clicking = false
 }
