@@ -312,8 +312,8 @@ export async function nonce(link: LockLink, keyId: number): Promise<Uint8Array> 
     // a fresh tag, which the challenge repeats: another companion's challenge is never taken for ours
     const req = Uint8Array.from(nonceRequest(keyId, randomBytes(ECHO_BYTES - 1)))
     const take = (a: Uint8Array) => clearTo(req, a) || (a.length > 2 + CHALLENGE_BYTES && a[1] === FRAME_NONCE && echoes(a, 2 + CHALLENGE_BYTES, req))
-    // over a broker, the lock drops a request that comes while it answers another companion's, and
-    // answers a challenge at once: a challenge request that goes unanswered is asked again
+    // over a broker, a request can be lost (QoS 0, or dropped by a lock with 3 already waiting),
+    // and the lock answers a challenge at once: a challenge request that goes unanswered is asked again
     const tries = t.kind === "mqtt" ? NONCE_TRIES : 1
     let a: Uint8Array
     for (let attempt = 1; ; attempt++) {
