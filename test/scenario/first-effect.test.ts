@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest"
 import { BuzzerServer, REPORT_RECEIVE } from "jacdac-ts"
 import { LatchkeyClient } from "../../host/lock-client"
-import { addUser, closeMenu, HIL, MASTER, menuStep, openMenu, setUpBoard } from "./helpers"
+import { boardWithDisabledUser, HIL, MASTER } from "./helpers"
 import type { SimulatedBoard } from "../../sim/board"
 
 const DISABLED = "5820"
@@ -57,12 +57,7 @@ describe("the first effect at the door", () => {
     // the order of console lines and bus packets is the firmware's only where both reach the test
     // down one path (the in-process VM); through the devtools hub the console comes by its own
     ;(HIL ? it.skip : it)("a wrong code's and a refused code's tune come before their console line and event, like an opening code's latch", async () => {
-        const b = await setUpBoard()
-        await openMenu(b)
-        const slot = await addUser(b, 0, [], DISABLED)
-        expect(await menuStep(b, "3")).toBe("step")
-        expect(await menuStep(b, String(slot))).toBe("success")
-        await closeMenu(b)
+        const { b } = await boardWithDisabledUser(DISABLED)
         const c = new LatchkeyClient(b.bus)
 
         for (const code of [WRONG, DISABLED]) {

@@ -191,6 +191,20 @@ export async function closeMenu(b: SimulatedBoard) {
     expect(await answer(b, "*", MENU_ANSWERS)).toBe("exit")
 }
 
+/**
+ * A set-up board with one Unrestricted user of `code`, disabled through the keypad menu (option 3):
+ * its right code is refused. Resolves with the board and the user's slot.
+ */
+export async function boardWithDisabledUser(code: string): Promise<{ b: SimulatedBoard; slot: number }> {
+    const b = await setUpBoard()
+    await openMenu(b)
+    const slot = await addUser(b, 0, [], code)
+    expect(await menuStep(b, "3")).toBe("step")
+    expect(await menuStep(b, String(slot))).toBe("success")
+    await closeMenu(b)
+    return { b, slot }
+}
+
 /** Waits until the firmware has logged `re` since `from` and returns the matching line. */
 export function logSince(b: SimulatedBoard, re: RegExp, from: number, timeoutMs = 3000): Promise<string> {
     return b.waitForLog(re, timeoutMs, from)

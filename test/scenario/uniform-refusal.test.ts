@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { LatchkeyClient } from "../../host/lock-client"
-import { addUser, attempt, closeMenu, logSince, menuStep, openMenu, setUpBoard, waitForEvent } from "./helpers"
+import { attempt, boardWithDisabledUser, logSince, waitForEvent } from "./helpers"
 import type { SimulatedBoard } from "../../sim/board"
 
 const DISABLED = "5820"
@@ -27,12 +27,7 @@ async function answerTo(b: SimulatedBoard, c: LatchkeyClient, code: string) {
 
 describe("a refused code on the bus", () => {
     it("a disabled user's code and a wrong code give the same tune, bus event and console line", async () => {
-        const b = await setUpBoard()
-        await openMenu(b)
-        const slot = await addUser(b, 0, [], DISABLED)
-        expect(await menuStep(b, "3")).toBe("step")
-        expect(await menuStep(b, String(slot))).toBe("success")
-        await closeMenu(b)
+        const { b, slot } = await boardWithDisabledUser(DISABLED)
         const c = new LatchkeyClient(b.bus)
 
         const wrong = await answerTo(b, c, WRONG)
