@@ -5,8 +5,14 @@
  * never a code; non-urgent entries are batched, and keys alone write nothing.
  */
 import { describe, expect, it } from "vitest"
+import type { SimulatedBoard } from "../../sim/board"
 import { readFstor } from "../../sim/fstor"
 import { attempt, itNeeds, logSince, MASTER, savedAudit, setUpBoard, sleep } from "./helpers"
+
+/** Waits for `n` Unlock entries on flash: an unlock's entry is written just after its answer, and a VM process may be slower than the test. */
+async function unlocksOnFlash(b: SimulatedBoard, n: number) {
+    await b.waitUntil(() => savedAudit(b).filter(e => e.kind === "Unlock").length === n, `${n} unlock entries on flash`, 5000)
+}
 
 describe("audit log", () => {
     itNeeds("flashImage")("records who, what, how and when (once known), never a code; the chain checks out", async () => {
@@ -15,9 +21,7 @@ describe("audit log", () => {
         expect(await attempt(b, MASTER)).toBe("success")
         await b.setClock("2025-02-28 12:30")
         expect(await attempt(b, MASTER)).toBe("success")
-        // the answer (latch, tune) comes before the audit entry: the unlock's entry is written just
-        // after it, and a power cut sooner would lose it (a VM process is slower than this test)
-        await b.waitUntil(() => savedAudit(b).filter(e => e.kind === "Unlock").length === 2, "both unlocks' entries on flash", 5000)
+        await unlocksOnFlash(b, 2)
         const mark = b.logs.length
         await b.restart()
         await logSince(b, /audit: chain intact, \d+ entries \(0\.\.\d+\)/, mark)
@@ -46,6 +50,7 @@ describe("audit log", () => {
     itNeeds("flashImage")("an entry altered in the saved flash breaks the chain, and the firmware says where", async () => {
         const b = await setUpBoard()
         for (let i = 0; i < 3; i++) expect(await attempt(b, MASTER)).toBe("success")
+        await unlocksOnFlash(b, 3)
         await b.restart()
         const n = savedAudit(b).length
         expect(n).toBeGreaterThanOrEqual(6)
@@ -67,6 +72,7 @@ describe("audit log", () => {
     itNeeds("flashImage")("a removed entry breaks the chain too", async () => {
         const b = await setUpBoard()
         for (let i = 0; i < 3; i++) expect(await attempt(b, MASTER)).toBe("success")
+        await unlocksOnFlash(b, 3)
         await b.restart()
         b.powerCut()
         // drop entry 2: shift the later ones down by one
