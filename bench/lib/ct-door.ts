@@ -5,9 +5,11 @@
  * is not set). A sample is one code typed, timed from the '#' key going down on the bus to the
  * first effect at the door: the first tune that is not a key click, or the latch servo driven open
  * (performance.now() in the host's listeners). Classes picked at random per sample: a wrong code
- * (half the samples) or one refused user's right code. After every 4 samples the master code is
- * typed (it clears the failure counter, so no lockout ever starts) and timed too, as the "opens"
- * class against the wrong codes around it: a code that opens answers with the latch.
+ * (0.4 of the samples), one refused user's right code (0.15 each), or the right code of an
+ * Unrestricted user, which opens (0.15). After every 4 samples the master code is typed, untimed:
+ * it clears the failure counter, so no lockout ever starts. Every class is drawn alike at every
+ * place, so a sample typed right after an opening (the lock still finishing that answer) is as
+ * likely in one class as in another.
  * `boards` boards run at once (in one process, each on its own bus), each taking its share of the
  * samples: they add noise to every class alike, never to one more than another.
  */
@@ -19,7 +21,8 @@ import { SimulatedBoard, sleep } from "../../sim/board"
 import { provision, ProvisionedUser } from "../../sim/provision"
 
 /** As long as the other codes (8 digits): every class is typed with the same rhythm, so the
- * background notes of the previous answer's tune fall at the same point before each '#'. */
+ * background notes of the previous answer's tune fall at the same point before each '#'. Typed
+ * untimed every 4 samples to clear the failure counter. */
 const MASTER = "47192058"
 
 /** The refused users, by class (1, 2, 3; class 0 is a wrong code): name, slot, type. */
@@ -29,16 +32,17 @@ export const REFUSED: { name: string; slot: number; type: UserType }[] = [
     { name: "clock_not_set", slot: 139, type: UserType.WeekDaySchedule },
 ]
 
+/** The class of a code that opens: the right code of an Unrestricted user (this slot). */
+export const OPENS = { class: REFUSED.length + 1, slot: 200 }
+
 export interface DoorRun {
-    /** Wrong (0) and refused (1 + index in REFUSED) timings in ms, with their class, in the order taken. */
+    /** Wrong (0), refused (1 + index in REFUSED) and opening (OPENS.class) timings in ms, with their class, in the order taken. */
     times: number[]
     classes: number[]
     /** A random bit per sample: wrong codes split by it are the A/A null test. */
     halves: number[]
-    /** 1 for a sample typed right after the master code (which opened the latch), else 0. */
+    /** 1 for a sample typed right after a code that opened the latch (timed or the untimed master code), else 0. */
     afterOpens: number[]
-    /** The master code's timings (opens), and the wrong codes'. */
-    opens: number[]
     seconds: number
 }
 
@@ -55,13 +59,12 @@ export async function runDoor(samples: number, keyMs: number, gapMs: number, pro
     }
     const shares = Array.from({ length: boards }, (_, i) => Math.floor(samples / boards) + (i < samples % boards ? 1 : 0))
     const runs = await Promise.all(shares.map(n => runBoard(n, keyMs, gapMs, tick)))
-    const out: DoorRun = { times: [], classes: [], halves: [], afterOpens: [], opens: [], seconds: (performance.now() - started) / 1000 }
+    const out: DoorRun = { times: [], classes: [], halves: [], afterOpens: [], seconds: (performance.now() - started) / 1000 }
     for (const r of runs) {
         out.times.push(...r.times)
         out.classes.push(...r.classes)
         out.halves.push(...r.halves)
         out.afterOpens.push(...r.afterOpens)
-        out.opens.push(...r.opens)
     }
     return out
 }
@@ -95,7 +98,7 @@ async function runBoard(samples: number, keyMs: number, gapMs: number, tick: () 
     }
     board.buzzer.on(BuzzerServer.PLAY_TONE, onTone)
     board.latch.angle.on(REPORT_RECEIVE, onAngle)
-    const out: DoorRun = { times: [], classes: [], halves: [], afterOpens: [], opens: [], seconds: 0 }
+    const out: DoorRun = { times: [], classes: [], halves: [], afterOpens: [], seconds: 0 }
     const timeOne = async (code: string): Promise<number> => {
         for (const k of code) {
             await board.press(k, keyMs)
@@ -112,14 +115,21 @@ async function runBoard(samples: number, keyMs: number, gapMs: number, tick: () 
         return dt
     }
     try {
+        let afterOpen = 0
         for (let i = 0; i < samples; i++) {
-            const cls = Math.random() < 0.5 ? 0 : 1 + Math.floor(Math.random() * REFUSED.length)
+            const r = Math.random()
+            const cls = r < 0.4 ? 0 : r < 0.85 ? 1 + Math.floor(((r - 0.4) / 0.45) * REFUSED.length) : OPENS.class
             const wrong = "8" + String(Math.floor(Math.random() * 1e7)).padStart(7, "0")
-            out.times.push(await timeOne(cls === 0 ? wrong : codeOf(REFUSED[cls - 1].slot)))
+            const code = cls === 0 ? wrong : cls === OPENS.class ? codeOf(OPENS.slot) : codeOf(REFUSED[cls - 1].slot)
+            out.times.push(await timeOne(code))
             out.classes.push(cls)
             out.halves.push(Math.random() < 0.5 ? 0 : 1)
-            out.afterOpens.push(i > 0 && i % 4 === 0 ? 1 : 0)
-            if (i % 4 === 3) out.opens.push(await timeOne(MASTER))
+            out.afterOpens.push(afterOpen)
+            afterOpen = cls === OPENS.class ? 1 : 0
+            if (i % 4 === 3) {
+                await timeOne(MASTER)
+                afterOpen = 1
+            }
             tick()
         }
     } finally {
