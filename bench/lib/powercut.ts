@@ -584,6 +584,9 @@ function wrongCode(rng: Rng): string {
     }
 }
 
+/** Steps a board may take again after a harness error, so that a run still makes its number of cuts. */
+const MAX_RETAKEN = 10
+
 /** Runs `cuts` power cuts over `boards` boards in parallel. */
 export async function runCuts(cuts: number, boards: number, seed: number, opts = { damage: 0.12, companions: true }, progress?: (done: number) => void): Promise<CutStats> {
     listenForRollbacks()
@@ -597,7 +600,13 @@ export async function runCuts(cuts: number, boards: number, seed: number, opts =
             try {
                 while (started < cuts) {
                     started++
+                    const errors = chain.stats.harness_errors
                     await chain.step()
+                    // a step the harness could not complete made no cut: it is taken again (a few times at most)
+                    if (chain.stats.harness_errors > errors && chain.stats.harness_errors <= MAX_RETAKEN) {
+                        started--
+                        continue
+                    }
                     done++
                     progress?.(done)
                 }
