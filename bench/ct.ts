@@ -300,7 +300,7 @@ runBench("bench:ct", {
             method:
                 "'#' down on the bus to the first effect at the door (the first tune that is not a key click, or the latch servo driven " +
                 "open), performance.now() in the host's listeners, shipping firmware in the in-process VM, 250 users; classes at " +
-                "random per sample (wrong 0.4, each refused kind 0.15, opens 0.15: an Unrestricted user's code), the master code " +
+                "random per sample (wrong 0.4, the refused kinds 0.45 among them, opens 0.15: an Unrestricted user's code), the master code " +
                 "typed untimed after every 4th sample (it clears the failure counter); Welch t raw and percentile-cropped as in the " +
                 "Node part; null_wrong_halves: the wrong codes split by a coin (A/A); wrong_elsewhere_vs_after_opens: a diagnostic, " +
                 "the wrong codes typed right after an opening against the others (where a sample falls, which every class shares alike).",

@@ -40,6 +40,8 @@ export interface ProvisionedUser {
     code: string
     type?: UserType
     name?: string
+    /** Enrolled but disabled (OccupiedDisabled): its code is refused. */
+    disabled?: boolean
 }
 
 export interface ProvisionOptions {
@@ -65,7 +67,7 @@ export function provision(image: Uint8Array, opts: ProvisionOptions) {
     const table = createUserTable()
     const names = createNameTable()
     for (const u of opts.users) {
-        setUser(table, u.slot, u.type ?? (u.slot === 1 ? UserType.Programming : UserType.Unrestricted), UserStatus.OccupiedEnabled, null, hmac(key, u.code))
+        setUser(table, u.slot, u.type ?? (u.slot === 1 ? UserType.Programming : UserType.Unrestricted), u.disabled ? UserStatus.OccupiedDisabled : UserStatus.OccupiedEnabled, null, hmac(key, u.code))
         if (u.name) setUserName(names, u.slot, u.name)
     }
     let userBits = 0

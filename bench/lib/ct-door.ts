@@ -1,11 +1,11 @@
 /**
  * The timing test at the door (bench:ct --door-samples N): the shipping firmware (build/firmware.devs)
- * in the in-process VM with jacdac-ts keypad, buzzer and latch servo, 250 users on flash, three of
- * them refused at the keypad (NonAccess, RemoteOnly, and a week-day schedule user while the clock
- * is not set). A sample is one code typed, timed from the '#' key going down on the bus to the
+ * in the in-process VM with jacdac-ts keypad, buzzer and latch servo, 250 users on flash, four of
+ * them refused at the keypad (NonAccess, RemoteOnly, a week-day schedule user while the clock is
+ * not set, and a disabled user). A sample is one code typed, timed from the '#' key going down on the bus to the
  * first effect at the door: the first tune that is not a key click, or the latch servo driven open
  * (performance.now() in the host's listeners). Classes picked at random per sample: a wrong code
- * (0.4 of the samples), one refused user's right code (0.15 each), or the right code of an
+ * (0.4 of the samples), one refused user's right code (0.45 shared among them), or the right code of an
  * Unrestricted user, which opens (0.15). After every 4 samples the master code is typed, untimed:
  * it clears the failure counter, so no lockout ever starts. Every class is drawn alike at every
  * place, so a sample typed right after an opening (the lock still finishing that answer) is as
@@ -26,10 +26,11 @@ import { provision, ProvisionedUser } from "../../sim/provision"
 const MASTER = "47192058"
 
 /** The refused users, by class (1, 2, 3; class 0 is a wrong code): name, slot, type. */
-export const REFUSED: { name: string; slot: number; type: UserType }[] = [
+export const REFUSED: { name: string; slot: number; type: UserType; disabled?: boolean }[] = [
     { name: "nonaccess", slot: 137, type: UserType.NonAccess },
     { name: "remoteonly", slot: 138, type: UserType.RemoteOnly },
     { name: "clock_not_set", slot: 139, type: UserType.WeekDaySchedule },
+    { name: "disabled", slot: 140, type: UserType.Unrestricted, disabled: true },
 ]
 
 /** The class of a code that opens: the right code of an Unrestricted user (this slot). */
@@ -77,7 +78,10 @@ async function runBoard(samples: number, keyMs: number, gapMs: number, tick: () 
     await board.setUpMaster(MASTER)
     board.powerCut()
     const users: ProvisionedUser[] = [{ slot: 1, code: MASTER, name: "owner" }]
-    for (let s = 2; s <= 250; s++) users.push({ slot: s, code: codeOf(s), name: `guest ${s}`, type: REFUSED.find(r => r.slot === s)?.type })
+    for (let s = 2; s <= 250; s++) {
+        const refused = REFUSED.find(r => r.slot === s)
+        users.push({ slot: s, code: codeOf(s), name: `guest ${s}`, type: refused?.type, disabled: refused?.disabled })
+    }
     provision(board.flash.image, { users, auditEntries: 0 })
     const at = board.logs.length
     await board.powerOn()

@@ -11,12 +11,13 @@ import { attempt, itNeeds, logSince, MASTER, savedAudit, setUpBoard, sleep } fro
 const codeOf = (slot: number) => String(10000000 + slot * 7919).slice(-8)
 
 describe("a full lock", () => {
-    itNeeds("flashImage")("loads 250 named users and a full audit ring, opens for slot 250, refuses others, keeps the chain", async () => {
+    itNeeds("flashImage")("loads 250 named users and a full audit ring, opens for slot 250, refuses a disabled one and a wrong code, keeps the chain", async () => {
         const b = await setUpBoard()
         await sleep(200)
         b.powerCut()
-        const users = [{ slot: 1, code: MASTER, name: "owner" }]
-        for (let s = 2; s <= 250; s++) users.push({ slot: s, code: codeOf(s), name: `guest ${s}` })
+        const users = [{ slot: 1, code: MASTER, name: "owner", disabled: false }]
+        // slot 200 is enrolled disabled: loaded, and refused
+        for (let s = 2; s <= 250; s++) users.push({ slot: s, code: codeOf(s), name: `guest ${s}`, disabled: s === 200 })
         provision(b.flash.image, { users, auditEntries: 540 })
         const mark = b.logs.length
         await b.powerOn()
@@ -26,6 +27,7 @@ describe("a full lock", () => {
         expect(await attempt(b, codeOf(250))).toBe("success")
         await logSince(b, /unlocked \(slot 250, Unrestricted\)/, mark)
         expect(await attempt(b, codeOf(137))).toBe("success")
+        expect(await attempt(b, codeOf(200))).toBe("failure")
         expect(await attempt(b, "93716284")).toBe("failure")
         expect(await attempt(b, MASTER)).toBe("success")
         // the ring wraps: the new entries replace the oldest segment, the chain still holds
