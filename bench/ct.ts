@@ -1,7 +1,8 @@
 /**
  * constant_time: a dudect-style timing-leak test (Reparaz, Balasch, Verbauwhede 2017) of the
- * lock's verification path with 250 enrolled users: HMAC-SHA256(device key, entry), then the
- * core's findSlot over every slot (bench/lib/adapters.ts).
+ * lock's keypad decision with 250 enrolled users (bench/lib/decision.ts): the core's step() on a
+ * code's digest, through findUser over every slot and the decision to every effect it returns,
+ * for a wrong code against each kind of refused user's code and a code that opens.
  *
  * Node: every sample picks a test and a class at random (so drift, GC and other load on the
  * machine fall on both classes alike), times ONE call with process.hrtime.bigint(), and Welch's t
