@@ -10,7 +10,7 @@ import { LockStatus } from "./state"
 import { modeName } from "./modes"
 
 /** The state document's `lock` values: Home Assistant's MQTT lock states. */
-export const LOCK_STATE_NAMES = "LOCKED UNLOCKED LOCKING UNLOCKING JAMMED".split(" ")
+export const LOCK_STATE_NAMES = ["LOCKED", "UNLOCKED", "LOCKING", "UNLOCKING", "JAMMED"]
 
 /**
  * The state document's `lock` value for a lock_state register value. NotFullyLocked (a latch
@@ -80,7 +80,7 @@ export function stateJson(d: StateDoc): string {
  * (its audit log, the companion's view) and off the broker. LockRadioPowerCycled is not an alarm
  * an owner acts on: availability already says the lock came back.
  */
-export const PUBLISHED_ALARMS = "WrongCodeEntryLimit LockJammed DoorForcedOpen DoorAjar LockFactoryReset".split(" ")
+export const PUBLISHED_ALARMS = ["WrongCodeEntryLimit", "LockJammed", "DoorForcedOpen", "DoorAjar", "LockFactoryReset"]
 
 /** Whether alarm `name` is published on the events topic. */
 export function alarmPublished(name: string): boolean {

@@ -12,7 +12,7 @@ export enum OperatingMode {
     Passage = 4,
 }
 
-const MODE_NAMES = "Normal Vacation Privacy NoRemoteLockUnlock Passage".split(" ")
+const MODE_NAMES = ["Normal", "Vacation", "Privacy", "NoRemoteLockUnlock", "Passage"]
 
 /** Number of operating modes (valid modes are 0 .. MODE_COUNT - 1). */
 export const MODE_COUNT = 5
