@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: every measurement (each its own process), then the table. The
- * timing measurements (brute, ct, latency) run one after the other on a machine as quiet as this
+ * timing measurements (brute, ct, ct-runs, latency) run one after the other on a machine as quiet as this
  * run can make it; then footprint, power, writes and fuzz, which measure no time, run side by side.
  *
- *   npm run bench -- [--only ct,brute,latency,remote,footprint,power,writes,fuzz] [--quick] [--docs]
+ *   npm run bench -- [--only ct,ct-runs,brute,latency,remote,footprint,power,writes,fuzz] [--quick] [--docs]
  *
  * --quick runs small versions (a smoke test, not results to quote); --docs rewrites the
  * Measured section of docs/benchmarks.md with the table.
@@ -17,6 +17,7 @@ import { printTable, readResults, updateBenchmarksDoc } from "./report"
 const STEPS: { name: string; script: string; quick: string[]; parallel: boolean }[] = [
     { name: "brute", script: "brute.ts", quick: ["--quick"], parallel: false },
     { name: "ct", script: "ct.ts", quick: ["--samples", "20000", "--vm-seconds", "8"], parallel: false },
+    { name: "ct-runs", script: "ct-runs.ts", quick: ["--runs", "2", "--samples", "20000"], parallel: false },
     { name: "latency", script: "latency.ts", quick: ["--unlocks", "40", "--rapid-unlocks", "10"], parallel: false },
     { name: "remote", script: "remote.ts", quick: ["--commands", "10"], parallel: false },
     { name: "footprint", script: "footprint.ts", quick: ["--harness-seconds", "3"], parallel: true },
