@@ -111,7 +111,19 @@ class FileTail {
 }
 
 export class HubBoardDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false, redeploy: false }
+    // the console comes from the hub's output file, the packets through the hub's socket: two paths;
+    // the bench has the one board; its own parts are on its own device id, not the guarded build's
+    static readonly CAPABILITIES: DeviceCapabilities = {
+        powerCycle: true,
+        wipeFlash: true,
+        cutAtFlashWrite: false,
+        jamLatch: true,
+        flashImage: false,
+        redeploy: false,
+        consoleInOrder: false,
+        secondBoard: false,
+        trustedParts: false,
+    }
     readonly kind = "board"
     readonly capabilities = HubBoardDevice.CAPABILITIES
     readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)

@@ -43,6 +43,12 @@ export interface DeviceCapabilities {
     flashImage: boolean
     /** Deploy the program again at the next power-on, after the store formatted itself and took it. */
     redeploy: boolean
+    /** The firmware's console lines reach the test down the same path as its bus packets, in the order the firmware made them. */
+    consoleInOrder: boolean
+    /** A second board with its own device id can run beside the first in this run. */
+    secondBoard: boolean
+    /** The test's parts sit on the one device id the guarded build (firmware-guarded) trusts as the board's own. */
+    trustedParts: boolean
 }
 
 export interface PowerOnOptions {
@@ -85,7 +91,7 @@ export class NotSupportedError extends Error {}
 
 /** The DeviceScript VM in this process: the default, and the only one with exact power cuts. */
 export class InProcessDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true, redeploy: true }
+    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true, redeploy: true, consoleInOrder: true, secondBoard: true, trustedParts: true }
     readonly kind = "in-process"
     readonly capabilities = InProcessDevice.CAPABILITIES
     readonly transport = new VmTransport()
@@ -253,7 +259,19 @@ abstract class HubProcessDevice {
  * (empty or wiped), and otherwise boots what the flash holds, like a board after a power cut.
  */
 export class VmProcessDevice extends HubProcessDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: true, jamLatch: true, flashImage: true, redeploy: false }
+    // the console comes from the process's output, the packets through the hub: two paths; every
+    // board on the hub meets every other's parts; the test's parts get a fresh id per board
+    static readonly CAPABILITIES: DeviceCapabilities = {
+        powerCycle: true,
+        wipeFlash: true,
+        cutAtFlashWrite: true,
+        jamLatch: true,
+        flashImage: true,
+        redeploy: false,
+        consoleInOrder: false,
+        secondBoard: false,
+        trustedParts: false,
+    }
     readonly kind = "vm-process"
     readonly capabilities = VmProcessDevice.CAPABILITIES
     /** The flash chip, as the VM process last wrote it (or as the test altered it while off). */
@@ -313,7 +331,18 @@ export class VmProcessDevice extends HubProcessDevice implements LockDevice {
  * again and boots on the flash it left, settings kept); a wipe deletes that file.
  */
 export class DevsRunDevice extends HubProcessDevice implements LockDevice {
-    static readonly CAPABILITIES: DeviceCapabilities = { powerCycle: true, wipeFlash: true, cutAtFlashWrite: false, jamLatch: true, flashImage: false, redeploy: false }
+    // as VmProcessDevice: console from the process's output, packets through the hub, one hub for all
+    static readonly CAPABILITIES: DeviceCapabilities = {
+        powerCycle: true,
+        wipeFlash: true,
+        cutAtFlashWrite: false,
+        jamLatch: true,
+        flashImage: false,
+        redeploy: false,
+        consoleInOrder: false,
+        secondBoard: false,
+        trustedParts: false,
+    }
     readonly kind = "vm-process"
     readonly capabilities = DevsRunDevice.CAPABILITIES
 

@@ -17,7 +17,7 @@ import { roleNames } from "../../host/board-gen"
 import { loadBoardCatalog } from "../../host/boards-io"
 import { LatchkeyClient } from "../../host/lock-client"
 import { sendEventsOnce, SimulatedBoard } from "../../sim/board"
-import { attempt, enrolled, FAST_PROFILE, freshBoard, HIL, itNeeds, MASTER, savedAudit, setUpBoard, setUpMaster, sleep, tmpStore } from "./helpers"
+import { attempt, enrolled, FAST_PROFILE, freshBoard, itNeeds, MASTER, savedAudit, setUpBoard, setUpMaster, sleep, tmpStore } from "./helpers"
 
 /** The stranger's device: another device on the lock's bus. */
 const STRANGER_ID = "f00dfeed0badc0de"
@@ -89,11 +89,9 @@ async function foreignSet(b: SimulatedBoard, key: string, value: Uint8Array) {
     }
 }
 
-// the guarded build trusts the device the in-process simulator hosts its parts on
-const inProcess = HIL ? it.skip : it
-
+// the guarded build trusts the one device id the in-process simulator hosts its parts on
 describe("a foreign device's button on a build whose parts are the board's own", () => {
-    inProcess("gives no enrolment presence, and its binding is audited and raised as ForeignPart", async () => {
+    itNeeds("trustedParts")("gives no enrolment presence, and its binding is audited and raised as ForeignPart", async () => {
         const b = await freshBoard("firmware-guarded")
         await setUpMaster(b)
         const client = new LatchkeyClient(b.bus)
@@ -111,7 +109,7 @@ describe("a foreign device's button on a build whose parts are the board's own",
         await b.waitUntil(() => savedAudit(b).some(e => e.kind === "ForeignPart program"), "a ForeignPart entry in the audit log")
     })
 
-    inProcess("held past the reset time, does not reset the lock", async () => {
+    itNeeds("trustedParts")("held past the reset time, does not reset the lock", async () => {
         const b = await freshBoard("firmware-guarded")
         await setUpMaster(b)
         const button = strangersButton(b)
@@ -122,7 +120,7 @@ describe("a foreign device's button on a build whose parts are the board's own",
         expect(b.logs.slice(mark).filter(l => /factory reset|LockFactoryReset/i.test(l))).toEqual([])
     })
 
-    inProcess("a foreign keypad types nothing", async () => {
+    itNeeds("trustedParts")("a foreign keypad types nothing", async () => {
         const b = await freshBoard("firmware-guarded")
         await setUpMaster(b)
         const labels = FAST_PROFILE.keypad.labels

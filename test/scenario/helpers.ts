@@ -101,7 +101,7 @@ afterEach(async () => {
 /**
  * Powers on a fresh board (empty flash) running the fast firmware, the shipping one, or the
  * shipping one with the fast timings whose parts are only the simulator's own (firmware-guarded:
- * in-process only, where those parts live on a fixed device id).
+ * only on a device with `trustedParts`, the in-process VM, where those parts live on a fixed device id).
  *
  * Through the hub, the test's earlier boards are disposed first: every board's parts are on the
  * one hub, and a new lock's roles bind to the first keypad, buzzer and button they find there,

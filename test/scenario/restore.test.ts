@@ -23,7 +23,7 @@ import { fstorValue, writeFstorValue } from "../../sim/fstor"
 import { UserType } from "../../src/core/index"
 import { serveBusOverTcp, TcpHub } from "../../sim/hub"
 import { cli as cliProcess } from "./cli-run"
-import { attempt, enrolled, FAST_PROFILE, HIL, itNeeds, MASTER, retry, setUpBoard, setUpMaster, sleep } from "./helpers"
+import { attempt, enrolled, FAST_PROFILE, itNeeds, MASTER, retry, setUpBoard, setUpMaster, sleep } from "./helpers"
 
 const PASS = "a long backup passphrase"
 let before: string | undefined
@@ -206,7 +206,7 @@ describe("backup and restore", () => {
     }, 240_000)
 
     // two boards at once, each with its own device id: the in-process VM only
-    ;(HIL ? it.skip : it)(
+    itNeeds("secondBoard")(
         "onto a replacement board only with --replace-board: then every old code opens there and this computer's companion key works with it",
         async () => {
             const { b: old, client: oldClient, store } = await enrolled()
