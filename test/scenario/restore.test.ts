@@ -60,6 +60,11 @@ async function refusal(p: Promise<unknown>): Promise<string> {
     return "done"
 }
 
+/** The firmware's crash reports on the console (an exception no code caught, a panic). */
+function crashes(b: SimulatedBoard): string[] {
+    return b.logs.filter(l => /Unhandled exception|PANIC/.test(l))
+}
+
 /** The lock's own settings as its flash holds them. */
 function lockFlash(b: SimulatedBoard): string {
     return lockSettingKeys()
@@ -92,6 +97,8 @@ describe("backup and restore", () => {
         await b.pressProgramButton()
         const r = await cli(client, store.path, "restore", file)
         expect(r.text).toMatch(/restored: the lock restarted set up/)
+        // it restarts by asking for it, not by crashing
+        expect(crashes(b)).toEqual([])
         expect(await attempt(b, MASTER)).toBe("success")
         await sleep(300)
         expect(await attempt(b, "3917")).toBe("success")
@@ -129,6 +136,7 @@ describe("backup and restore", () => {
         const s = await retry(() => client.status())
         expect(s.provisioned).toBe(true)
         expect(s.storeLost).toBe(false)
+        expect(crashes(b)).toEqual([])
         expect(await attempt(b, MASTER)).toBe("success")
         await retry(() => command(client, store, "lock"))
     }, 240_000)
@@ -229,6 +237,7 @@ describe("backup and restore", () => {
             expect(store.get(newId)).toBeUndefined()
             const r = await cli(client, store.path, "restore", file, "--replace-board")
             expect(r.text).toMatch(new RegExp(`onto replacement board ${newId} \\(this computer's companion key moved to it\\)`))
+            expect(crashes(b)).toEqual([])
             expect(await attempt(b, MASTER)).toBe("success")
             await sleep(300)
             expect(await attempt(b, "3917")).toBe("success")
