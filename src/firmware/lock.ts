@@ -205,7 +205,7 @@ export async function runRemoteFrame(frame: Buffer): Promise<Buffer> {
 async function restoreStep(step: number): Promise<number> {
     if (step === 2 && restoring) {
         console.log("lock: restore written: restarting")
-        setTimeout(restartNow, 200)
+        setTimeout(ds.restart, 200)
         return STATUS_OK
     }
     if (step !== 1 || restoring || !lockStatusNow().setup) return STATUS_REFUSED
@@ -213,13 +213,8 @@ async function restoreStep(step: number): Promise<number> {
     restoring = true
     halted = true
     console.log("lock: restore: the store is being written over the bus; the lock restarts when it is done")
-    setTimeout(restartNow, RESTORE_MS)
+    setTimeout(ds.restart, RESTORE_MS)
     return STATUS_OK
-}
-
-/** For a timer: it must run a program function (given ds.restart itself, it throws a TypeError). */
-function restartNow() {
-    ds.restart()
 }
 
 function postRemoteAttempt() {

@@ -136,6 +136,7 @@ describe("a store that went back in time", () => {
             expect(reports).toHaveLength(1)
             // the restored store's generation is the backup's (plus the writes of its boot), not 0
             expect(reports[0].found).toBeGreaterThanOrEqual(atBackup)
+            expect(reports[0].failed).toEqual([])
             expect(reports[0].reapplied).toEqual([`user-remove ${ana}`])
             expect(await attempt(b, "3917")).toBe("failure")
         },
