@@ -120,6 +120,8 @@ describe("the simulator page in Chromium", () => {
             await page.waitForSelector("#events li.alarm >> text=LockRadioPowerCycled", { timeout: WAIT })
             await page.waitForSelector("#lockout", { state: "visible", timeout: WAIT })
             expect(await lockoutMs()).toBeGreaterThan(0)
+            // the page clears the status at the boot and reads the registers again in turn: wait for a count
+            await page.waitForFunction(() => /^\d+$/.test(document.getElementById("st-failures")?.textContent?.trim() ?? ""), null, { timeout: WAIT })
             expect(Number(await ui.text("#st-failures"))).toBe(failures)
             expect(await ui.text("#latch-state")).toMatch(/LOCKED/)
             expect(await ui.text("#vm")).toMatch(/running/)
