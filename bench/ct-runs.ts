@@ -12,6 +12,7 @@
 import { spawnSync } from "node:child_process"
 import { runBench } from "./lib/cli"
 import { runNode, T_CONTROL, T_LEAK } from "./lib/ct-node"
+import { round } from "./lib/stats"
 import { recordResult } from "./results"
 
 /** Set in a child: run the Node part once and print its result as one JSON line. */
@@ -23,7 +24,7 @@ function child(samples: number, seed: number) {
     const node = runNode(samples, seed)
     const max: Record<string, number> = {}
     for (const [name, a] of Object.entries(node.out)) max[name] = a.max_abs_t
-    const run: Run = { seed, max_abs_t: max, seconds: Math.round(node.seconds * 10) / 10 }
+    const run: Run = { seed, max_abs_t: max, seconds: round(node.seconds, 1) }
     process.stdout.write(JSON.stringify(run) + "\n")
 }
 
@@ -57,9 +58,10 @@ runBench("bench:ct:runs", {
     const pairs = names.filter(n => !n.startsWith("control") && !n.startsWith("null"))
     const refused = pairs.filter(n => n !== "opens_vs_wrong")
     const worst = (n: string) => Math.max(...runs.map(r => r.max_abs_t[n]))
+    // the middle run, or the mean of the two middle ones
     const median = (n: string) => {
         const v = runs.map(r => r.max_abs_t[n]).sort((a, b) => a - b)
-        return Math.round((v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) * 100) / 100
+        return round(v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2)
     }
     const met = (r: Run, of: string[]) => of.every(n => r.max_abs_t[n] < T_LEAK) && r.max_abs_t.control_leaky > T_CONTROL
     const per: Record<string, { median: number; worst: number; runs_above: number }> = {}
@@ -75,7 +77,7 @@ runBench("bench:ct:runs", {
         method:
             "bench/lib/ct-node.ts (the Node part of bench:ct: the core's step() on a digest, 250 users, dudect with cropped percentiles) " +
             "in a fresh Node process per run (its own JIT), seeds seed..seed+runs-1, one after another",
-        seconds: Math.round((Date.now() - started) / 100) / 10,
+        seconds: round((Date.now() - started) / 1000, 1),
     }
     recordResult("constant_time_runs", result)
     console.log(

@@ -29,7 +29,7 @@ import {
     SRV_SETTINGS,
     Transport,
 } from "jacdac-ts"
-import { DeviceCapabilities, LockDevice, NotSupportedError, PowerOnOptions } from "./device"
+import { DeviceCapabilities, LockDevice, NotSupportedError, PowerOnOptions, THROUGH_THE_HUB } from "./device"
 import { dmesgFromCli, HUB_HOST, HUB_PORTS } from "../../host/devtools"
 
 ;(globalThis as { require?: NodeRequire }).require ??= createRequire(import.meta.url)
@@ -111,19 +111,9 @@ class FileTail {
 }
 
 export class HubBoardDevice implements LockDevice {
-    // the console comes from the hub's output file, the packets through the hub's socket: two paths;
-    // the bench has the one board; its own parts are on its own device id, not the guarded build's
-    static readonly CAPABILITIES: DeviceCapabilities = {
-        powerCycle: true,
-        wipeFlash: true,
-        cutAtFlashWrite: false,
-        jamLatch: true,
-        flashImage: false,
-        redeploy: false,
-        consoleInOrder: false,
-        secondBoard: false,
-        trustedParts: false,
-    }
+    // the console comes from the hub's output file; the bench has the one board; its own parts are on
+    // its own device id, not the guarded build's
+    static readonly CAPABILITIES: DeviceCapabilities = THROUGH_THE_HUB
     readonly kind = "board"
     readonly capabilities = HubBoardDevice.CAPABILITIES
     readonly transport: Transport = createNodeSocketTransport(HUB_PORTS.tcp, HUB_HOST)

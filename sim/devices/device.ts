@@ -51,6 +51,23 @@ export interface DeviceCapabilities {
     trustedParts: boolean
 }
 
+/**
+ * What every device reached through the devtools hub can do (a board, a VM process, `devs run`):
+ * the console comes by its own path, not the packets'; every board on the one hub meets every
+ * other's parts; the test's parts get a fresh device id, not the one the guarded build trusts.
+ */
+export const THROUGH_THE_HUB: DeviceCapabilities = {
+    powerCycle: true,
+    wipeFlash: true,
+    cutAtFlashWrite: false,
+    jamLatch: true,
+    flashImage: false,
+    redeploy: false,
+    consoleInOrder: false,
+    secondBoard: false,
+    trustedParts: false,
+}
+
 export interface PowerOnOptions {
     /** The firmware image (for devices that deploy it). */
     bytecode: Uint8Array
@@ -259,19 +276,8 @@ abstract class HubProcessDevice {
  * (empty or wiped), and otherwise boots what the flash holds, like a board after a power cut.
  */
 export class VmProcessDevice extends HubProcessDevice implements LockDevice {
-    // the console comes from the process's output, the packets through the hub: two paths; every
-    // board on the hub meets every other's parts; the test's parts get a fresh id per board
-    static readonly CAPABILITIES: DeviceCapabilities = {
-        powerCycle: true,
-        wipeFlash: true,
-        cutAtFlashWrite: true,
-        jamLatch: true,
-        flashImage: true,
-        redeploy: false,
-        consoleInOrder: false,
-        secondBoard: false,
-        trustedParts: false,
-    }
+    // its flash is the test's (cut at a write, read and altered); the rest as any device on the hub
+    static readonly CAPABILITIES: DeviceCapabilities = { ...THROUGH_THE_HUB, cutAtFlashWrite: true, flashImage: true }
     readonly kind = "vm-process"
     readonly capabilities = VmProcessDevice.CAPABILITIES
     /** The flash chip, as the VM process last wrote it (or as the test altered it while off). */
@@ -331,18 +337,7 @@ export class VmProcessDevice extends HubProcessDevice implements LockDevice {
  * again and boots on the flash it left, settings kept); a wipe deletes that file.
  */
 export class DevsRunDevice extends HubProcessDevice implements LockDevice {
-    // as VmProcessDevice: console from the process's output, packets through the hub, one hub for all
-    static readonly CAPABILITIES: DeviceCapabilities = {
-        powerCycle: true,
-        wipeFlash: true,
-        cutAtFlashWrite: false,
-        jamLatch: true,
-        flashImage: false,
-        redeploy: false,
-        consoleInOrder: false,
-        secondBoard: false,
-        trustedParts: false,
-    }
+    static readonly CAPABILITIES: DeviceCapabilities = THROUGH_THE_HUB
     readonly kind = "vm-process"
     readonly capabilities = DevsRunDevice.CAPABILITIES
 
